@@ -1,0 +1,3 @@
+from amldebug.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,139 @@
+"""The analysis engine: text in, diagnostics out. The CLI and the language server call only
+`analyze_document`, so nothing is analysed twice in two places."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from amldebug.analysis import core
+from amldebug.analysis.context import AnalysisContext
+from amldebug.diagnostics import Diagnostic, Range
+from amldebug.project import FileKind, Project, classify_file, discover_project
+
+__all__ = ["AnalysisContext", "RuleSelection", "analyze_document", "analyze_path", "is_suppressed"]
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.I)
+
+
+@dataclass(frozen=True)
+class RuleSelection:
+    """`--select`/`--ignore`: codes or prefixes (`AML1`, `AML106`). Empty select means all rules."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> RuleSelection:
+        def split(values: Iterable[str]) -> tuple[str, ...]:
+            return tuple(
+                part.strip().upper() for value in values for part in str(value).split(",") if part.strip()
+            )
+
+        return cls(split(select), split(ignore))
+
+    def enabled(self, code: str) -> bool:
+        # The longest matching prefix decides, as in ruff: `--select AML1 --ignore AML106`.
+        best_select = max((len(p) for p in self.select if code.startswith(p) or p == "ALL"), default=-1)
+        if not self.select:
+            best_select = 0
+        best_ignore = max((len(p) for p in self.ignore if code.startswith(p) or p == "ALL"), default=-1)
+        return best_select >= 0 and best_select >= best_ignore
+
+
+def is_suppressed(diagnostic: Diagnostic, lines: list[str]) -> bool:
+    """`# noqa` or `# noqa: CODE[, CODE]` on the diagnostic's first line silences it."""
+    line = diagnostic.range.start.line
+    if not 0 <= line < len(lines) or "noqa" not in lines[line].lower():
+        return False
+    for match in _NOQA.finditer(lines[line]):
+        codes = match.group("codes")
+        if codes is None:
+            return True
+        if diagnostic.code.upper() in {c.upper() for c in re.split(r"[\s,]+", codes) if c}:
+            return True
+    return False
+
+
+def analyze_document(
+    path: Path | str,
+    text: str,
+    *,
+    project: Project | None = None,
+    selection: RuleSelection | None = None,
+    overlay: Mapping[Path, str] | None = None,
+    kind: FileKind | None = None,
+) -> list[Diagnostic]:
+    """Diagnostics for one file's text, sorted by position. Never raises on any input text."""
+    path = Path(path)
+    project = project if project is not None else discover_project(path)
+    context = AnalysisContext(path=path, project=project, overlay=overlay or {})
+    kind = kind or classify_file(path, text, project)
+
+    if len(text) > core.MAX_ANALYZED_CHARS:
+        diagnostics = [
+            Diagnostic(
+                core.FILE_TOO_LARGE.code,
+                core.FILE_TOO_LARGE.severity,
+                f"{path.name} has {len(text):,} characters, over the {core.MAX_ANALYZED_CHARS:,} "
+                "that amldebug analyses; it was skipped.",
+                Range.of(0, 0),
+            )
+        ]
+    elif "\x00" in text:
+        diagnostics = [
+            Diagnostic(
+                core.NOT_TEXT.code,
+                core.NOT_TEXT.severity,
+                f"{path.name} looks binary (it holds NUL bytes); it was not analysed.",
+                Range.of(0, 0),
+            )
+        ]
+    else:
+        diagnostics = _run_analyzers(kind, text, context)
+
+    lines = text.splitlines()
+    selection = selection or RuleSelection()
+    kept = [
+        d.at(path) if d.path is None else d
+        for d in diagnostics
+        if selection.enabled(d.code) and not is_suppressed(d, lines)
+    ]
+    return sorted(kept, key=lambda d: (d.range.start, d.code))
+
+
+def analyze_path(
+    path: Path | str,
+    *,
+    project: Project | None = None,
+    selection: RuleSelection | None = None,
+) -> list[Diagnostic]:
+    """Read a file from disk (binary and undecodable files included) and analyse it."""
+    path = Path(path)
+    data = path.read_bytes()
+    if b"\x00" in data[: core.MAX_ANALYZED_CHARS]:
+        text = "\x00"
+    else:
+        text = data.decode("utf-8", errors="replace")
+    return analyze_document(path, text, project=project, selection=selection)
+
+
+def _run_analyzers(kind: FileKind, text: str, context: AnalysisContext) -> list[Diagnostic]:
+    # Imported here so that a slow or broken analyzer module never stops the others from loading.
+    from amldebug.analysis import conda_file, entry_script, scale_settings, steps_file
+
+    if kind is FileKind.ENTRY_SCRIPT:
+        return entry_script.analyze_entry_script(text, context) + scale_settings.analyze_python_scale_settings(
+            text, context
+        )
+    if kind is FileKind.PYTHON:
+        return scale_settings.analyze_python_scale_settings(text, context)
+    if kind is FileKind.CONDA_FILE:
+        return conda_file.analyze_conda_file(text, context)
+    if kind is FileKind.STEPS_FILE:
+        return steps_file.analyze_steps_file(text, context)
+    if kind is FileKind.DEPLOYMENT:
+        return scale_settings.analyze_deployment_yaml(text, context)
+    return []

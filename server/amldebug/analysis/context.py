@@ -1,0 +1,46 @@
+"""What an analyzer may know besides the text it checks: the file's path and its project."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from amldebug.project import Project
+
+MAX_SIBLING_FILE_BYTES = 2_000_000
+
+
+def read_text_from_disk(path: Path) -> str | None:
+    """A sibling file's text, or None when missing, unreadable, binary or huge."""
+    try:
+        if path.stat().st_size > MAX_SIBLING_FILE_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if b"\x00" in data:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class AnalysisContext:
+    path: Path
+    project: Project
+    # Reads another file of the project; the language server passes one that prefers the unsaved
+    # text of open documents, so cross-file rules see what the user sees.
+    overlay: Mapping[Path, str] = field(default_factory=dict)
+    reader: Callable[[Path], str | None] = read_text_from_disk
+
+    def read_text(self, path: Path) -> str | None:
+        for candidate in (path, path.absolute()):
+            if candidate in self.overlay:
+                return self.overlay[candidate]
+        try:
+            resolved = path.resolve()
+        except OSError:
+            resolved = path
+        if resolved in self.overlay:
+            return self.overlay[resolved]
+        return self.reader(path)

@@ -1,0 +1,1 @@
+"""The pygls language server: a thin adapter from LSP to the analysis and debug-loop engine."""

@@ -1,0 +1,85 @@
+"""The rule catalogue: every diagnostic code with its message, severity and documentation.
+
+Each analyzer module declares the rules it owns in a `RULES` tuple; this module gathers them so
+`docs/rules.md`, `amldebug rule CODE` and the tests read one source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from amldebug.diagnostics import Severity
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str  # kebab-case slug, e.g. "init-global-missing"
+    severity: Severity  # the default; the user's selection may drop the rule, never change it
+    summary: str  # one line, as in the rule table
+    why: str  # markdown: what goes wrong in Azure ML when this is ignored
+    fix: str  # markdown: how to fix it by hand
+    example: str = ""  # markdown with fenced code: the mistake and the fixed version
+    fixable: bool = False  # a quick fix exists (LSP code action / `check --fix`)
+
+
+@cache
+def all_rules() -> dict[str, Rule]:
+    from amldebug.analysis import conda_file, core, entry_script, scale_settings, steps_file
+
+    rules: dict[str, Rule] = {}
+    for module in (core, entry_script, conda_file, steps_file, scale_settings):
+        for rule in module.RULES:
+            if rule.code in rules:
+                raise RuntimeError(f"rule code {rule.code} declared twice")
+            rules[rule.code] = rule
+    return dict(sorted(rules.items()))
+
+
+def get_rule(code: str) -> Rule | None:
+    return all_rules().get(code.strip().upper())
+
+
+def render_rule(rule: Rule) -> str:
+    """A rule's documentation as markdown: the `amldebug rule` output and a `docs/rules.md` section."""
+    parts = [
+        f"## {rule.code} `{rule.name}`",
+        "",
+        f"**{rule.severity.label}** · {rule.summary}" + (" · quick fix available" if rule.fixable else ""),
+        "",
+        "### Why",
+        "",
+        rule.why.strip(),
+        "",
+        "### How to fix",
+        "",
+        rule.fix.strip(),
+    ]
+    if rule.example.strip():
+        parts += ["", "### Example", "", rule.example.strip()]
+    parts += ["", f"Silence one line with `# noqa: {rule.code}`.", ""]
+    return "\n".join(parts)
+
+
+def render_catalogue() -> str:
+    """The whole `docs/rules.md`: a table, then one section per rule."""
+    rules = all_rules().values()
+    lines = [
+        "# amldebug rules",
+        "",
+        "Generated from the rule catalogue (`python -m amldebug.cli.main rule --all > docs/rules.md`);",
+        "edit the catalogue in `server/amldebug/analysis/`, not this file.",
+        "",
+        "| code | name | severity | what | fix |",
+        "|---|---|---|---|---|",
+    ]
+    for rule in rules:
+        summary = rule.summary.replace("|", "\\|")
+        lines.append(
+            f"| [{rule.code}](#{rule.code.lower()}-{rule.name}) | {rule.name} | {rule.severity.label} "
+            f"| {summary} | {'yes' if rule.fixable else ''} |"
+        )
+    lines.append("")
+    lines.extend(render_rule(rule) for rule in rules)
+    return "\n".join(lines)
