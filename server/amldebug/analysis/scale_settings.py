@@ -15,3 +15,8 @@ def analyze_python_scale_settings(text: str, context: AnalysisContext) -> list[D
 
 def analyze_deployment_yaml(text: str, context: AnalysisContext) -> list[Diagnostic]:
     return []
+
+
+def scale_settings_hover(text: str, line: int, character: int, context: AnalysisContext) -> str | None:
+    """Markdown for a hover on a scale setting at (line, character), 0-based; None elsewhere."""
+    return None
