@@ -1,0 +1,29 @@
+"""Scores a small linear model: the shape of a real Azure ML entry script, with no heavy packages.
+
+init() runs once per worker and keeps the model in a global; run() is called per request with the
+request body and returns something JSON-serialisable.
+"""
+
+import json
+import logging
+import os
+
+model = None
+
+
+def init():
+    global model
+    # AZUREML_MODEL_DIR is the folder that holds the registered model's files.
+    model_dir = os.getenv("AZUREML_MODEL_DIR", os.path.join(os.path.dirname(__file__), "model"))
+    with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as handle:
+        model = json.load(handle)
+    logging.info("Loaded model %s with %d weights", model["name"], len(model["weights"]))
+
+
+def run(raw_data):
+    rows = json.loads(raw_data)["data"]
+    predictions = [
+        sum(weight * value for weight, value in zip(model["weights"], row)) + model["bias"]
+        for row in rows
+    ]
+    return {"predictions": predictions}
