@@ -1,0 +1,143 @@
+"""Exit codes, bad usage, folder walking and inputs that must never crash `amldebug check`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from amldebug.analysis.core import MAX_ANALYZED_CHARS
+
+
+def test_clean_folder_exits_zero(run_cli, tmp_path):
+    (tmp_path / "notes.txt").write_text("nothing to check\n")
+    code, out, err = run_cli("check", cwd=tmp_path)
+    assert (code, out, err) == (0, "All checks passed.\n", "")
+
+
+@pytest.mark.usefixtures("fake_analyzer")
+def test_error_exits_one_and_warnings_alone_exit_zero(run_cli, fake_project):
+    assert run_cli("check", "score.py", cwd=fake_project)[0] == 1
+    code, out, _ = run_cli("check", "score.py", "--ignore", "AML106,AML116", cwd=fake_project)
+    assert code == 0
+    assert out.endswith("Found 1 problem (0 errors, 1 warning, 0 information).\n")
+
+
+def test_nonexistent_path_is_bad_usage(run_cli, tmp_path):
+    code, out, err = run_cli("check", "missing-folder", cwd=tmp_path)
+    assert code == 2
+    assert out == ""
+    assert "amldebug: no such file or folder: missing-folder" in err
+
+
+def test_unknown_format_is_bad_usage(run_cli, tmp_path):
+    code, _, err = run_cli("check", "--format", "xml", cwd=tmp_path)
+    assert code == 2
+    assert "unknown output format 'xml'" in err and "text, json, sarif, github" in err
+
+
+def test_unknown_rule_code_in_select_is_bad_usage(run_cli, tmp_path):
+    code, _, err = run_cli("check", "--select", "XYZ9", cwd=tmp_path)
+    assert code == 2
+    assert "--select XYZ9: no rule code starts with 'XYZ9'" in err
+    assert "AML0xx" in err
+
+
+def test_missing_entry_script_override_is_bad_usage(run_cli, tmp_path):
+    code, _, err = run_cli("check", "--entry-script", "nope.py", cwd=tmp_path)
+    assert code == 2
+    assert "--entry-script nope.py: no such file" in err
+
+
+def test_binary_file_is_reported_not_crashed_on(run_cli, tmp_path):
+    (tmp_path / "score.py").write_bytes(b"\x7fELF\x00\x01\x02\xff\xfe" * 100)
+    code, out, _ = run_cli("check", "score.py", "--format", "json", cwd=tmp_path)
+    assert code == 0
+    assert '"code": "AML002"' in out
+    assert "score.py looks binary" in out
+
+
+def test_binary_file_found_by_walking_is_reported(run_cli, tmp_path):
+    (tmp_path / "conda.yml").write_bytes(b"\x00\x00garbage")
+    code, out, _ = run_cli("check", "--quiet", cwd=tmp_path)
+    assert code == 0
+    assert out.startswith("conda.yml:1:1: AML002 information: conda.yml looks binary")
+
+
+def test_huge_file_gets_one_information_diagnostic(run_cli, tmp_path):
+    (tmp_path / "Dockerfile.steps").write_text("RUN true\n" * (MAX_ANALYZED_CHARS // 9 + 10))
+    code, out, _ = run_cli("check", "--quiet", cwd=tmp_path)
+    assert code == 0
+    assert out.startswith("Dockerfile.steps:1:1: AML001 information:")
+    assert len(out.splitlines()) == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file_is_reported(run_cli, tmp_path):
+    score = tmp_path / "score.py"
+    score.write_text("def init():\n    pass\n")
+    score.chmod(0)
+    try:
+        code, out, _ = run_cli("check", "--quiet", cwd=tmp_path)
+    finally:
+        score.chmod(0o644)
+    assert code == 0
+    assert "score.py could not be read" in out
+
+
+def test_folder_walk_skips_version_control_dependencies_and_hidden_folders(run_cli, tmp_path):
+    for skipped in (".git", "node_modules", ".venv", "__pycache__", ".hidden", "venv"):
+        (tmp_path / skipped).mkdir()
+        (tmp_path / skipped / "conda.yml").write_bytes(b"\x00")
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "conda.yml").write_bytes(b"\x00")
+    (tmp_path / "README.md").write_bytes(b"\x00")  # not a deployment file: never read
+    code, out, _ = run_cli("check", "--quiet", "--format", "text", cwd=tmp_path)
+    assert code == 0
+    assert [line.split(":")[0] for line in out.splitlines()] == ["sub/conda.yml"]
+
+
+def test_a_file_given_twice_is_checked_once(run_cli, tmp_path):
+    (tmp_path / "conda.yml").write_bytes(b"\x00")
+    _, out, _ = run_cli("check", ".", "conda.yml", "./conda.yml", "--quiet", cwd=tmp_path)
+    assert len(out.splitlines()) == 1
+
+
+def test_rule_selection_drops_codes(run_cli, tmp_path):
+    (tmp_path / "conda.yml").write_bytes(b"\x00")
+    code, out, _ = run_cli("check", "--ignore", "AML002", cwd=tmp_path)
+    assert (code, out) == (0, "All checks passed.\n")
+    _, out, _ = run_cli("check", "--select", "AML001", "--select", "AML0", "--quiet", cwd=tmp_path)
+    assert "AML002" in out
+
+
+def test_a_console_script_run_in_a_real_process(tmp_path):
+    import subprocess
+
+    script = Path(sys.executable).parent / "amldebug"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "amldebug"]
+    (tmp_path / "conda.yml").write_bytes(b"\x00")
+    done = subprocess.run(
+        [*command, "check", "--format", "github", "--no-color"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("::notice file=conda.yml,line=1,col=1,")
+    missing = subprocess.run(
+        [*command, "check", "nowhere"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert missing.returncode == 2
+    assert "no such file or folder: nowhere" in missing.stderr
+    assert "Traceback" not in missing.stderr
