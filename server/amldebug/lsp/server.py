@@ -1,0 +1,490 @@
+"""The pygls language server: a thin adapter from LSP to the analysis engine and the debug loop.
+
+Diagnostics for entry scripts, conda files, steps files, deployment YAML and other Python files on
+open/change/save (see `document_checker.py`), code actions from each diagnostic's fixes plus the
+entry script's refactors, hovers, settings, and the `workspace/executeCommand` handlers that
+`debug_loop_commands` and `troubleshooting_commands` register.
+
+Server state that command handlers may use:
+- `server.workspace_trusted`: bool, from initializationOptions `{"trusted": true}` (default False).
+- `server.settings`: `ServerSettings`; `server.project_for(path)`: the project with those settings.
+- `server.notify(method, params)`: a custom notification, from any thread.
+- `server.publish_external_diagnostics(source, path, diagnostics)` / `clear_external_diagnostics`:
+  engine diagnostics (e.g. a build failure mapped to a conda file line) shown next to the analysis.
+- `amldebug.lsp.progress`: `current_command()`, `LspProgressReporter` for `$/progress`.
+
+stdout is the JSON-RPC pipe: everything else goes to stderr through `logging`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Generator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lsprotocol import types
+from pygls.feature_manager import assign_thread_attr, is_thread_function
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.uris import from_fs_path, to_fs_path
+
+import amldebug
+from amldebug import diagnostics as engine
+from amldebug.analysis import entry_script
+from amldebug.analysis.context import AnalysisContext
+from amldebug.analysis.hover import hover_at
+from amldebug.errors import AmlDebugError
+from amldebug.lsp import notifications
+from amldebug.lsp.convert import (
+    ColumnCodec,
+    fix_to_code_action,
+    from_lsp_position,
+    ranges_overlap,
+    to_lsp_diagnostic,
+)
+from amldebug.lsp.document_checker import DocumentChecker, OpenDocument
+from amldebug.lsp.progress import CommandRequest, reset_current_command, set_current_command
+from amldebug.lsp.settings import SECTION, ServerSettings, parse_settings
+from amldebug.progress import CancelToken, Cancelled
+from amldebug.project import FileKind, Project
+
+logger = logging.getLogger("amldebug.lsp")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AmlDebugProtocol(LanguageServerProtocol):
+    """Records each executeCommand request so handlers can find their progress token and learn
+    about cancellation (pygls passes handlers only the command's arguments)."""
+
+    _server: AmlDebugLanguageServer
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands_in_flight: dict[Any, CommandRequest] = {}
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Generator[Any, Any, Any]:
+        if (handler := self.fm.commands.get(params.command)) is None:
+            raise JsonRpcInvalidParams.of(ValueError(f"Command name {params.command!r} is not defined"))
+        try:
+            args, kwargs = _prepare_command_arguments(handler, params, self._converter)
+        except Exception as exc:
+            raise JsonRpcInvalidParams.of(exc) from exc
+
+        msg_id = self.msg_id
+        request = CommandRequest(command=params.command, msg_id=msg_id, work_done_token=params.work_done_token)
+        self.commands_in_flight[msg_id] = request
+        try:
+            result = yield _bind_command_request(handler, request), args, kwargs
+        finally:
+            self.commands_in_flight.pop(msg_id, None)
+        return result
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        request = self.commands_in_flight.get(msg_id)
+        if request is not None:
+            request.cancel_token.cancel()
+        super()._handle_cancel_notification(msg_id)
+
+
+def _command_failure(error: BaseException) -> dict[str, Any] | None:
+    if isinstance(error, Cancelled):
+        return {"ok": False, "cancelled": True, "error": "Cancelled."}
+    if isinstance(error, AmlDebugError):
+        return {"ok": False, "error": error.message, "hint": error.hint}
+    return None
+
+
+def _bind_command_request(handler: Callable[..., Any], request: CommandRequest) -> Callable[..., Any]:
+    """`handler` run with `current_command()` set, and user-facing errors turned into results."""
+    if asyncio.iscoroutinefunction(handler):
+
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            token = set_current_command(request)
+            try:
+                return await handler(*args, **kwargs)
+            except Exception as error:
+                if (failure := _command_failure(error)) is None:
+                    raise
+                return failure
+            finally:
+                reset_current_command(token)
+
+        return run_async
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        token = set_current_command(request)
+        try:
+            return handler(*args, **kwargs)
+        except Exception as error:
+            if (failure := _command_failure(error)) is None:
+                raise
+            return failure
+        finally:
+            reset_current_command(token)
+
+    if is_thread_function(handler):
+        assign_thread_attr(run)
+    return run
+
+
+class AmlDebugLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("amldebug", amldebug.__version__, protocol_cls=AmlDebugProtocol, max_workers=4)
+        self.workspace_trusted = False
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop_thread_id: int | None = None
+        self.progress_tokens: dict[types.ProgressToken, CancelToken] = {}
+        self.checker = DocumentChecker(
+            publish=self._publish,
+            call_on_loop=functools.partial(notifications.call_on_loop, self),
+            open_documents=self.open_documents,
+            workspace_roots=self.workspace_roots,
+        )
+
+    # -- state shared with command handlers ------------------------------------------------
+
+    @property
+    def settings(self) -> ServerSettings:
+        return self.checker.settings
+
+    def project_for(self, path: Path | str) -> Project:
+        return self.checker.project_for(Path(path).absolute())
+
+    def notify(self, method: str, params: Any) -> None:
+        notifications.notify(self, method, params)
+
+    def publish_external_diagnostics(self, source: str, path: Path, diagnostics: Sequence[engine.Diagnostic]) -> None:
+        """Show `diagnostics` on `path` (open or not) until replaced or cleared; any thread."""
+        uri = from_fs_path(str(Path(path).absolute())) or Path(path).absolute().as_uri()
+        lines = self._lines_of(uri)
+        converted = [to_lsp_diagnostic(d, lines, self.checker.codec) for d in diagnostics]
+        notifications.call_on_loop(self, self.checker.set_external, source, uri, converted)
+
+    def clear_external_diagnostics(self, source: str) -> None:
+        notifications.call_on_loop(self, self.checker.clear_external, source)
+
+    def track_progress_token(self, token: types.ProgressToken, cancel_token: CancelToken) -> None:
+        self.progress_tokens[token] = cancel_token
+
+    def forget_progress_token(self, token: types.ProgressToken) -> None:
+        self.progress_tokens.pop(token, None)
+
+    # -- documents ------------------------------------------------------------------------
+
+    def open_documents(self) -> list[OpenDocument]:
+        documents = []
+        for uri, document in list(self.workspace.text_documents.items()):
+            path = to_fs_path(uri)
+            if path is not None:
+                documents.append(OpenDocument(uri, Path(path), document.version, document.source))
+        return documents
+
+    def open_document(self, uri: str) -> OpenDocument | None:
+        path = to_fs_path(uri)
+        document = self.workspace.text_documents.get(uri)
+        if path is None or document is None:
+            return None
+        return OpenDocument(uri, Path(path), document.version, document.source)
+
+    def workspace_roots(self) -> list[Path]:
+        roots = []
+        try:
+            workspace = self.workspace
+        except RuntimeError:
+            return []
+        for uri in [*workspace.folders.keys(), workspace.root_uri]:
+            if uri and (path := to_fs_path(uri)):
+                roots.append(Path(path))
+        return roots
+
+    def _lines_of(self, uri: str) -> list[str]:
+        document = self.workspace.text_documents.get(uri)
+        if document is not None:
+            return document.source.split("\n")
+        path = to_fs_path(uri)
+        try:
+            return Path(path).read_text(encoding="utf-8", errors="replace").split("\n") if path else []
+        except OSError:
+            return []
+
+    def _publish(self, uri: str, version: int | None, diagnostics: list[types.Diagnostic]) -> None:
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diagnostics)
+        )
+
+    # -- settings -------------------------------------------------------------------------
+
+    def apply_settings(self, settings: ServerSettings) -> None:
+        if settings == self.checker.settings:
+            return
+        logger.info("settings changed: %s", settings)
+        self.checker.settings = settings
+        self.checker.check_all()
+
+    def client_supports_configuration(self) -> bool:
+        workspace = self.client_capabilities.workspace
+        return bool(workspace and workspace.configuration)
+
+    async def pull_settings(self) -> None:
+        if not self.client_supports_configuration():
+            return
+        values = await self.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+        )
+        # None means the client has no such section: keep what initializationOptions said.
+        if values and isinstance(values[0], dict):
+            self.apply_settings(parse_settings(values[0]))
+
+
+def guarded(default: Any = None) -> Callable[[F], F]:
+    """No input may crash the server: log the failure (stderr and the client's log), carry on."""
+
+    def decorate(handler: F) -> F:
+        def report(server: AmlDebugLanguageServer) -> Any:
+            logger.exception("%s failed", handler.__name__)
+            try:
+                error = sys.exc_info()[1]
+                notifications.log_message(server, f"amldebug: {handler.__name__} failed: {error!r}", types.MessageType.Error)
+            except Exception:
+                logger.exception("could not report the failure to the client")
+            return default
+
+        if inspect.iscoroutinefunction(handler):
+
+            @functools.wraps(handler)
+            async def guard_async(server: AmlDebugLanguageServer, *args: Any) -> Any:
+                try:
+                    return await handler(server, *args)
+                except Exception:
+                    return report(server)
+
+            return guard_async  # type: ignore[return-value]
+
+        @functools.wraps(handler)
+        def guard(server: AmlDebugLanguageServer, *args: Any) -> Any:
+            try:
+                return handler(server, *args)
+            except Exception:
+                return report(server)
+
+        return guard  # type: ignore[return-value]
+
+    return decorate
+
+
+def create_server() -> AmlDebugLanguageServer:
+    server = AmlDebugLanguageServer()
+    _register_features(server)
+    _register_commands(server)
+    return server
+
+
+async def _register_for_configuration_changes(ls: AmlDebugLanguageServer) -> None:
+    try:
+        await ls.client_register_capability_async(
+            types.RegistrationParams(
+                registrations=[
+                    types.Registration(
+                        id="amldebug-configuration",
+                        method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                        register_options=types.DidChangeConfigurationRegistrationOptions(section=SECTION),
+                    )
+                ]
+            )
+        )
+    except Exception as error:  # a client that says it can but cannot: settings still load at start
+        logger.info("the client refused client/registerCapability for settings changes: %s", error)
+
+
+def _register_features(server: AmlDebugLanguageServer) -> None:
+    @server.feature(types.INITIALIZE)
+    @guarded()
+    def initialize(ls: AmlDebugLanguageServer, params: types.InitializeParams) -> None:
+        ls.loop = asyncio.get_running_loop()
+        ls.loop_thread_id = threading.get_ident()
+        options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
+        ls.workspace_trusted = options.get("trusted") is True
+        ls.checker.settings = parse_settings(options.get("settings", {}))
+        ls.checker.codec = ColumnCodec(ls.workspace.position_encoding)
+        logger.info("initialised: trusted=%s settings=%s", ls.workspace_trusted, ls.checker.settings)
+
+    @server.feature(types.INITIALIZED)
+    @guarded()
+    async def initialized(ls: AmlDebugLanguageServer, params: types.InitializedParams) -> None:
+        capabilities = ls.client_capabilities.workspace
+        dynamic = capabilities and capabilities.did_change_configuration and capabilities.did_change_configuration.dynamic_registration
+        if dynamic:
+            # VS Code sends didChangeConfiguration only to servers that registered for it.
+            await _register_for_configuration_changes(ls)
+        await ls.pull_settings()
+
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    @guarded()
+    async def did_change_configuration(ls: AmlDebugLanguageServer, params: types.DidChangeConfigurationParams) -> None:
+        if ls.client_supports_configuration():
+            await ls.pull_settings()
+        elif isinstance(params.settings, dict):
+            ls.apply_settings(parse_settings(params.settings))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    @guarded()
+    def did_open(ls: AmlDebugLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        if (document := ls.open_document(params.text_document.uri)) is not None:
+            ls.checker.check(document)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    @guarded()
+    def did_change(ls: AmlDebugLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        if (document := ls.open_document(params.text_document.uri)) is not None:
+            ls.checker.check(document)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    @guarded()
+    def did_save(ls: AmlDebugLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        if (document := ls.open_document(params.text_document.uri)) is not None:
+            ls.checker.check(document)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    @guarded()
+    def did_close(ls: AmlDebugLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.checker.forget(params.text_document.uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    @guarded()
+    def did_change_watched_files(ls: AmlDebugLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
+        # A conda file or deployment YAML changed on disk (not open): every open document may read it.
+        ls.checker.check_all()
+
+    @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    @guarded()
+    def work_done_progress_cancel(ls: AmlDebugLanguageServer, params: types.WorkDoneProgressCancelParams) -> None:
+        if (cancel_token := ls.progress_tokens.get(params.token)) is not None:
+            cancel_token.cancel()
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
+        ),
+    )
+    @guarded(default=None)
+    def code_action(ls: AmlDebugLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        return _code_actions(ls, params)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    @guarded(default=None)
+    def hover(ls: AmlDebugLanguageServer, params: types.HoverParams) -> types.Hover | None:
+        document = ls.open_document(params.text_document.uri)
+        if document is None:
+            return None
+        lines = document.text.split("\n")
+        position = from_lsp_position(params.position, lines, ls.checker.codec)
+        overlay = {doc.path: doc.text for doc in ls.open_documents()}
+        markdown = hover_at(
+            document.path,
+            document.text,
+            position.line,
+            position.character,
+            project=ls.project_for(document.path),
+            overlay=overlay,
+        )
+        if not markdown:
+            return None
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown))
+
+
+def _code_actions(ls: AmlDebugLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    document = ls.open_document(params.text_document.uri)
+    if document is None:
+        return None
+    result = ls.checker.result_for(document.uri, document.version)
+    overlay = {doc.path: doc.text for doc in ls.open_documents()}
+    if result is None:
+        # The published diagnostics are older than the text (analysis still queued): analyse now.
+        result = ls.checker.analyse_now(document, overlay, ls.settings)
+
+    only = params.context.only
+    wanted = (
+        (lambda kind: True)
+        if not only
+        else (lambda kind: any(kind == prefix or kind.startswith(f"{prefix}.") for prefix in only))
+    )
+    workspace = ls.client_capabilities.workspace
+    document_changes = bool(workspace and workspace.workspace_edit and workspace.workspace_edit.document_changes)
+
+    def versions_of(uri: str) -> int | None:
+        other = ls.workspace.text_documents.get(uri)
+        return other.version if other is not None else None
+
+    def build(fix: engine.Fix, diagnostics: list[types.Diagnostic]) -> types.CodeAction:
+        return fix_to_code_action(
+            fix,
+            document_uri=document.uri,
+            document_version=document.version,
+            lines_of=lambda uri: result.lines if uri == document.uri else ls._lines_of(uri),
+            versions_of=versions_of,
+            codec=ls.checker.codec,
+            diagnostics=diagnostics,
+            document_changes=document_changes,
+        )
+
+    actions: list[types.CodeAction] = []
+    for diagnostic, lsp_diagnostic in zip(result.diagnostics, result.lsp_diagnostics, strict=False):
+        if not ranges_overlap(lsp_diagnostic.range, params.range):
+            continue
+        for fix in diagnostic.fixes:
+            action = build(fix, [lsp_diagnostic])
+            if wanted(str(action.kind)):
+                actions.append(action)
+
+    if result.kind is FileKind.ENTRY_SCRIPT:
+        start = from_lsp_position(params.range.start, result.lines, ls.checker.codec)
+        context = AnalysisContext(path=document.path, project=result.project, overlay=overlay)
+        for fix in entry_script.refactors_at(document.text, start.line, context):
+            action = build(fix, [])
+            if wanted(str(action.kind)):
+                actions.append(action)
+    return actions
+
+
+def _register_commands(server: AmlDebugLanguageServer) -> None:
+    # Each module adds its own `@server.command` handlers; one failing to load must not take the
+    # diagnostics down with it.
+    for module_name in ("amldebug.lsp.debug_loop_commands", "amldebug.lsp.troubleshooting_commands"):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+            module.register(server)
+        except Exception:
+            logger.exception("could not register the commands of %s", module_name)
+
+
+def configure_logging() -> None:
+    level = os.environ.get("AMLDEBUG_LOG_LEVEL", "INFO").upper()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("amldebug").setLevel(level if isinstance(logging.getLevelName(level), int) else "INFO")
+
+
+def start_language_server() -> None:
+    """`amldebug lsp`: serve on stdio until the client says exit."""
+    configure_logging()
+    server = create_server()
+    try:
+        server.start_io()
+    finally:
+        server.checker.shutdown()
