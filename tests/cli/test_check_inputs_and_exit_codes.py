@@ -141,3 +141,52 @@ def test_a_console_script_run_in_a_real_process(tmp_path):
     assert missing.returncode == 2
     assert "no such file or folder: nowhere" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_a_named_pipe_is_bad_usage_not_a_hang(run_cli, tmp_path):
+    os.mkfifo(tmp_path / "pipe.py")
+    code, _, err = run_cli("check", "pipe.py", cwd=tmp_path)
+    assert code == 2
+    assert "not a regular file or folder: pipe.py" in err
+    # Found while walking a folder, it is skipped.
+    assert run_cli("check", cwd=tmp_path)[:2] == (0, "All checks passed.\n")
+
+
+@pytest.mark.usefixtures("fake_analyzer")
+def test_noqa_silences_one_line(run_cli, fake_project):
+    score = fake_project / "score.py"
+    score.write_text(
+        score.read_text().replace(
+            "return model.predict(raw_data)", "return model.predict(raw_data)  # noqa: AML106"
+        )
+    )
+    _, out, _ = run_cli("check", "score.py", "--quiet", cwd=fake_project)
+    assert [line.split()[1] for line in out.splitlines()] == ["AML116", "AML111"]
+
+
+@pytest.mark.usefixtures("fake_analyzer")
+def test_conda_file_override_is_relative_to_the_current_folder(run_cli, fake_project):
+    (fake_project / "env").mkdir()
+    conda = (fake_project / "conda.yml").rename(fake_project / "env" / "prod.yaml")
+    _, out, _ = run_cli("check", "score.py", "--quiet", cwd=fake_project)
+    assert "AML116" not in out  # no conda file found by convention: the fake rule stays silent
+    _, out, _ = run_cli(
+        "check", "score.py", "--conda-file", "env/prod.yaml", "--fix", cwd=fake_project
+    )
+    assert conda.read_text().endswith("      - scikit-learn\n")
+    assert "Fixed 2 problems in 2 files." in out
+
+
+@pytest.mark.usefixtures("fake_analyzer")
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    run_cli, fake_project, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    _, out, _ = run_cli("check", "score.py", cwd=fake_project)
+    assert "\x1b[31m" in out
+    _, out, _ = run_cli("check", "score.py", "--no-color", cwd=fake_project)
+    assert "\x1b[" not in out
+    monkeypatch.setenv("NO_COLOR", "1")
+    _, out, _ = run_cli("check", "score.py", cwd=fake_project)
+    assert "\x1b[" not in out

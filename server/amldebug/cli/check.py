@@ -198,6 +198,9 @@ def collect_targets(
             raise UsageError(
                 f"no such file or folder: {raw}", hint="Pass existing files or folders to check."
             )
+        if not (Path(raw).is_dir() or Path(raw).is_file()):
+            # A pipe or a device would block the read forever.
+            raise UsageError(f"not a regular file or folder: {raw}")
 
     projects: dict[tuple[Path, bool], Project] = {}
 
@@ -239,8 +242,10 @@ def collect_targets(
                     add(declared, project)
             for name in names:
                 path = folder / name
-                if canonical_path(path) in targets or not _is_candidate(name):
+                if not _is_candidate(name) or canonical_path(path) in targets:
                     continue
+                if not path.is_file():
+                    continue  # a broken link, a pipe or a device
                 snapshot = read_snapshot(path, max_bytes=200_000)
                 text = (
                     None
