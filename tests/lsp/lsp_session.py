@@ -1,4 +1,5 @@
-"""End-to-end helpers (imported by the tests and conftest.py): the real `amldebug lsp` over stdio, with VS Code's client capabilities."""
+"""End-to-end helpers (imported by the tests and conftest.py): the real `amldebug lsp` over
+stdio, with VS Code's client capabilities."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pytest_lsp.client import make_test_lsp_client
 
 SERVER_COMMAND = [sys.executable, "-m", "amldebug", "lsp"]
 
-WORKING_SCORE = '''\
+WORKING_SCORE = """\
 import json
 import os
 
@@ -31,7 +32,7 @@ def init():
 def run(raw_data):
     rows = json.loads(raw_data)["data"]
     return {"predictions": [sum(row) * model["scale"] for row in rows]}
-'''
+"""
 
 CONDA = """\
 name: scoring
@@ -99,17 +100,23 @@ async def client_ignoring_aml002(lsp_client: LanguageClient, project: Path):
     await lsp_client.shutdown_session()
 
 
-def open_document(client: LanguageClient, path: Path, text: str, version: int = 1, language: str = "python") -> str:
+def open_document(
+    client: LanguageClient, path: Path, text: str, version: int = 1, language: str = "python"
+) -> str:
     uri = path.as_uri()
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id=language, version=version, text=text)
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id=language, version=version, text=text
+            )
         )
     )
     return uri
 
 
-def replace_text(client: LanguageClient, uri: str, old_text: str, new_text: str, version: int) -> None:
+def replace_text(
+    client: LanguageClient, uri: str, old_text: str, new_text: str, version: int
+) -> None:
     """An incremental didChange replacing the whole document, as VS Code sends for a paste."""
     lines = old_text.split("\n")
     client.text_document_did_change(

@@ -5,23 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lsp_session import WORKING_SCORE, codes, open_document, replace_text, wait_for_publish
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from amldebug.rules import get_rule
 
-from lsp_session import WORKING_SCORE, codes, open_document, replace_text, wait_for_publish
-
-NO_INIT_SCORE = '''\
+NO_INIT_SCORE = """\
 import json
 
 
 def run(raw_data):
     return {"echo": json.loads(raw_data)}
-'''
+"""
 
 
-async def test_binary_entry_script_gets_one_diagnostic_with_the_open_version(client: LanguageClient, project: Path):
+async def test_binary_entry_script_gets_one_diagnostic_with_the_open_version(
+    client: LanguageClient, project: Path
+):
     uri = open_document(client, project / "score.py", "def init():\x00\n", version=7)
 
     published = await wait_for_publish(client, uri)
@@ -35,7 +36,9 @@ async def test_binary_entry_script_gets_one_diagnostic_with_the_open_version(cli
     assert diagnostic.range.start == types.Position(line=0, character=0)
 
 
-async def test_huge_file_gets_the_too_large_notice_instead_of_a_stall(client: LanguageClient, project: Path):
+async def test_huge_file_gets_the_too_large_notice_instead_of_a_stall(
+    client: LanguageClient, project: Path
+):
     huge = "x = 1\n" * 400_000  # 2.4 million characters
 
     uri = open_document(client, project / "score.py", huge)
@@ -45,7 +48,9 @@ async def test_huge_file_gets_the_too_large_notice_instead_of_a_stall(client: La
     assert "2,400,000 characters" in published.diagnostics[0].message
 
 
-async def test_edit_republishes_with_the_new_version_and_close_clears(client: LanguageClient, project: Path):
+async def test_edit_republishes_with_the_new_version_and_close_clears(
+    client: LanguageClient, project: Path
+):
     broken = "import json\x00\n"
     uri = open_document(client, project / "score.py", broken, version=1)
     assert codes(await wait_for_publish(client, uri)) == ["AML002"]
@@ -61,13 +66,19 @@ async def test_edit_republishes_with_the_new_version_and_close_clears(client: La
     assert codes(broken_again) == ["AML002"]
 
     after = len(client.published)
-    client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
     cleared = await wait_for_publish(client, uri, after=after)
     assert len(cleared.diagnostics) == 0
 
 
-@pytest.mark.skipif(get_rule("AML101") is None, reason="AML101 (no top-level init) not in the catalogue yet")
-async def test_entry_script_without_init_is_flagged_on_line_one(client: LanguageClient, project: Path):
+@pytest.mark.skipif(
+    get_rule("AML101") is None, reason="AML101 (no top-level init) not in the catalogue yet"
+)
+async def test_entry_script_without_init_is_flagged_on_line_one(
+    client: LanguageClient, project: Path
+):
     uri = open_document(client, project / "score.py", NO_INIT_SCORE, version=3)
 
     published = await wait_for_publish(client, uri, where=lambda p: "AML101" in codes(p))
@@ -79,15 +90,22 @@ async def test_entry_script_without_init_is_flagged_on_line_one(client: Language
     assert "init" in aml101.message
 
 
-async def test_server_survives_requests_about_documents_it_never_saw(client: LanguageClient, project: Path):
+async def test_server_survives_requests_about_documents_it_never_saw(
+    client: LanguageClient, project: Path
+):
     ghost = (project / "ghost.py").as_uri()
     hover = await client.text_document_hover_async(
-        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=ghost), position=types.Position(line=99, character=5))
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=ghost),
+            position=types.Position(line=99, character=5),
+        )
     )
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=ghost),
-            range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+            range=types.Range(
+                start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+            ),
             context=types.CodeActionContext(diagnostics=[]),
         )
     )

@@ -62,7 +62,10 @@ def hover_at(
 
     word, end = _word_at(lines[line], character)
     if word in ("init", "run") and classify_file(path, text, project) is FileKind.ENTRY_SCRIPT:
-        is_definition = bool((match := _DEF.match(lines[line])) and match.start("name") <= character <= match.end("name"))
+        is_definition = bool(
+            (match := _DEF.match(lines[line]))
+            and match.start("name") <= character <= match.end("name")
+        )
         is_call = lines[line][end:].lstrip().startswith("(")
         if is_definition or is_call:
             return _contract(word, lines, line if is_definition else _definition_line(lines, word))
@@ -93,7 +96,9 @@ def _contract(name: str, lines: list[str], def_line: int | None) -> str:
     decorators = _decorators_above(lines, def_line)
     notes = []
     if "rawhttp" in decorators:
-        notes.append("`run` here is decorated with `@rawhttp`: its parameter is the request object.")
+        notes.append(
+            "`run` here is decorated with `@rawhttp`: its parameter is the request object."
+        )
     if "input_schema" in decorators:
         notes.append("`run` here uses `@input_schema`: its parameter arrives already parsed.")
     if "request_headers" in lines[def_line]:

@@ -55,9 +55,13 @@ def line_at(lines: Sequence[str], line: int) -> str | None:
     return lines[line] if 0 <= line < len(lines) else None
 
 
-def to_lsp_position(position: engine.Position, lines: Sequence[str], codec: ColumnCodec) -> types.Position:
+def to_lsp_position(
+    position: engine.Position, lines: Sequence[str], codec: ColumnCodec
+) -> types.Position:
     line = max(position.line, 0)
-    return types.Position(line=line, character=max(codec.to_client(line_at(lines, line), position.character), 0))
+    return types.Position(
+        line=line, character=max(codec.to_client(line_at(lines, line), position.character), 0)
+    )
 
 
 def to_lsp_range(range_: engine.Range, lines: Sequence[str], codec: ColumnCodec) -> types.Range:
@@ -68,8 +72,12 @@ def to_lsp_range(range_: engine.Range, lines: Sequence[str], codec: ColumnCodec)
     return types.Range(start=start, end=end)
 
 
-def from_lsp_position(position: types.Position, lines: Sequence[str], codec: ColumnCodec) -> engine.Position:
-    return engine.Position(position.line, codec.from_client(line_at(lines, position.line), position.character))
+def from_lsp_position(
+    position: types.Position, lines: Sequence[str], codec: ColumnCodec
+) -> engine.Position:
+    return engine.Position(
+        position.line, codec.from_client(line_at(lines, position.line), position.character)
+    )
 
 
 @cache
@@ -112,7 +120,11 @@ def fix_to_code_action(
     """
     by_uri: dict[str, list[types.TextEdit]] = {}
     for edit in fix.edits:
-        uri = document_uri if edit.path is None else (from_fs_path(str(edit.path)) or edit.path.as_uri())
+        uri = (
+            document_uri
+            if edit.path is None
+            else (from_fs_path(str(edit.path)) or edit.path.as_uri())
+        )
         lines = lines_of(uri)
         by_uri.setdefault(uri, []).append(
             types.TextEdit(range=to_lsp_range(edit.range, lines, codec), new_text=edit.new_text)
@@ -124,7 +136,8 @@ def fix_to_code_action(
             document_changes=[
                 types.TextDocumentEdit(
                     text_document=types.OptionalVersionedTextDocumentIdentifier(
-                        uri=uri, version=document_version if uri == document_uri else versions_of(uri)
+                        uri=uri,
+                        version=document_version if uri == document_uri else versions_of(uri),
                     ),
                     edits=edits,
                 )
@@ -134,7 +147,11 @@ def fix_to_code_action(
     else:
         workspace_edit = types.WorkspaceEdit(changes=by_uri)
 
-    kind = types.CodeActionKind.QuickFix if fix.kind == "quickfix" else types.CodeActionKind.RefactorRewrite
+    kind = (
+        types.CodeActionKind.QuickFix
+        if fix.kind == "quickfix"
+        else types.CodeActionKind.RefactorRewrite
+    )
     return types.CodeAction(
         title=fix.title,
         kind=kind,
@@ -145,7 +162,7 @@ def fix_to_code_action(
 
 
 def ranges_overlap(a: types.Range, b: types.Range) -> bool:
-    """True when the ranges share a point (touching counts, so a cursor on a range's edge matches)."""
+    """True when the ranges share a point (touching counts: a cursor at a range's edge matches)."""
     a_start, a_end = (a.start.line, a.start.character), (a.end.line, a.end.character)
     b_start, b_end = (b.start.line, b.start.character), (b.end.line, b.end.character)
     return a_start <= b_end and b_start <= a_end

@@ -38,7 +38,12 @@ from amldebug.project import (
 logger = logging.getLogger(__name__)
 
 # Kinds whose text other files' rules read: a change re-checks the project's other open documents.
-_SHARED_KINDS = {FileKind.CONDA_FILE, FileKind.DEPLOYMENT, FileKind.STEPS_FILE, FileKind.ENTRY_SCRIPT}
+_SHARED_KINDS = {
+    FileKind.CONDA_FILE,
+    FileKind.DEPLOYMENT,
+    FileKind.STEPS_FILE,
+    FileKind.ENTRY_SCRIPT,
+}
 _PROJECT_FILE_SUFFIXES = (".yml", ".yaml")
 _PROJECT_FILE_NAMES = {*ENTRY_SCRIPT_NAMES, *CONDA_FILE_NAMES, STEPS_FILE_NAME}
 
@@ -150,7 +155,7 @@ class DocumentChecker:
     def analyse_now(
         self, document: OpenDocument, overlay: Mapping[Path, str], settings: ServerSettings
     ) -> CheckResult:
-        """Analyse on the calling thread; never raises (an engine failure is logged, no diagnostics)."""
+        """Analyse on the calling thread. Never raises: engine failures are logged."""
         started = time.perf_counter()
         project = self.project_for(document.path, settings)
         lines = document.text.split("\n")
@@ -221,7 +226,7 @@ class DocumentChecker:
     # -- projects ----------------------------------------------------------------------------
 
     def project_for(self, path: Path, settings: ServerSettings | None = None) -> Project:
-        """The project `path` belongs to, with the editor's settings; cached until its folder changes."""
+        """`path`'s project with the editor's settings; cached until its folder changes."""
         settings = settings or self.settings
         root = self._workspace_root_of(path)
         entry = settings.explicit_path(settings.entry_script, root)
@@ -256,7 +261,12 @@ class DocumentChecker:
         if candidate in files:
             return True
         other = self.project_for(candidate)
-        return changed in {other.entry_script, other.conda_file, other.steps_file, other.deployment_file}
+        return changed in {
+            other.entry_script,
+            other.conda_file,
+            other.steps_file,
+            other.deployment_file,
+        }
 
 
 def _folder_signature(path: Path) -> tuple[object, ...]:
@@ -267,7 +277,10 @@ def _folder_signature(path: Path) -> tuple[object, ...]:
             parts.append(folder.stat().st_mtime_ns)
             with os.scandir(folder) as entries:
                 for entry in entries:
-                    if entry.name.endswith(_PROJECT_FILE_SUFFIXES) or entry.name in _PROJECT_FILE_NAMES:
+                    if (
+                        entry.name.endswith(_PROJECT_FILE_SUFFIXES)
+                        or entry.name in _PROJECT_FILE_NAMES
+                    ):
                         parts.append((entry.name, _stat_key(Path(entry.path))))
         except OSError:
             parts.append(None)

@@ -84,12 +84,20 @@ def send_container_state(
     )
 
 
-def log_message(server: LanguageServer, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+def log_message(
+    server: LanguageServer, message: str, kind: types.MessageType = types.MessageType.Info
+) -> None:
     """A line in the client's log for this server (`window/logMessage`), also written to stderr."""
     logger.log(logging.ERROR if kind == types.MessageType.Error else logging.INFO, "%s", message)
-    call_on_loop(server, server.window_log_message, types.LogMessageParams(type=kind, message=message))
+    call_on_loop(
+        server, server.window_log_message, types.LogMessageParams(type=kind, message=message)
+    )
 
 
-def show_message(server: LanguageServer, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+def show_message(
+    server: LanguageServer, message: str, kind: types.MessageType = types.MessageType.Info
+) -> None:
     """A pop-up in the editor (`window/showMessage`): for outcomes the user is waiting for."""
-    call_on_loop(server, server.window_show_message, types.ShowMessageParams(type=kind, message=message))
+    call_on_loop(
+        server, server.window_show_message, types.ShowMessageParams(type=kind, message=message)
+    )

@@ -14,8 +14,8 @@ pygls hands a command handler only its arguments, not the request. The server (s
             result = build_debug_image(..., reporter=progress, cancel=progress.cancel_token)
         ...
 
-`LspProgressReporter` implements `amldebug.progress.ProgressReporter`: `step(message, pct)` becomes a
-`WorkDoneProgressReport`, `log(line)` an `amldebug/log` notification on `log_channel` (when set).
+`LspProgressReporter` implements `amldebug.progress.ProgressReporter`: `step(message, pct)` becomes
+a `WorkDoneProgressReport`, `log(line)` an `amldebug/log` notification on `log_channel` (when set).
 Without a workDoneToken nothing is shown as progress, logs still stream. Safe from any thread.
 
 A handler that raises `AmlDebugError` returns `{"ok": false, "error": ..., "hint": ...}` and one
@@ -123,7 +123,10 @@ class LspProgressReporter:
         self.begin()
         self._ended = True
         call_on_loop(
-            self.server, self.server.work_done_progress.end, self.token, types.WorkDoneProgressEnd(message=message)
+            self.server,
+            self.server.work_done_progress.end,
+            self.token,
+            types.WorkDoneProgressEnd(message=message),
         )
         if hasattr(self.server, "forget_progress_token"):
             self.server.forget_progress_token(self.token)

@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.feature_manager import assign_thread_attr, is_thread_function
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
-from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 
 import amldebug
@@ -54,7 +54,7 @@ from amldebug.lsp.convert import (
 from amldebug.lsp.document_checker import DocumentChecker, OpenDocument
 from amldebug.lsp.progress import CommandRequest, reset_current_command, set_current_command
 from amldebug.lsp.settings import SECTION, ServerSettings, parse_settings
-from amldebug.progress import CancelToken, Cancelled
+from amldebug.progress import Cancelled, CancelToken
 from amldebug.project import FileKind, Project
 
 logger = logging.getLogger("amldebug.lsp")
@@ -73,16 +73,22 @@ class AmlDebugProtocol(LanguageServerProtocol):
         self.commands_in_flight: dict[Any, CommandRequest] = {}
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
-    def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Generator[Any, Any, Any]:
+    def lsp_workspace__execute_command(
+        self, params: types.ExecuteCommandParams
+    ) -> Generator[Any, Any, Any]:
         if (handler := self.fm.commands.get(params.command)) is None:
-            raise JsonRpcInvalidParams.of(ValueError(f"Command name {params.command!r} is not defined"))
+            raise JsonRpcInvalidParams.of(
+                ValueError(f"Command name {params.command!r} is not defined")
+            )
         try:
             args, kwargs = _prepare_command_arguments(handler, params, self._converter)
         except Exception as exc:
             raise JsonRpcInvalidParams.of(exc) from exc
 
         msg_id = self.msg_id
-        request = CommandRequest(command=params.command, msg_id=msg_id, work_done_token=params.work_done_token)
+        request = CommandRequest(
+            command=params.command, msg_id=msg_id, work_done_token=params.work_done_token
+        )
         self.commands_in_flight[msg_id] = request
         try:
             result = yield _bind_command_request(handler, request), args, kwargs
@@ -92,9 +98,12 @@ class AmlDebugProtocol(LanguageServerProtocol):
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         request = self.commands_in_flight.get(msg_id)
-        if request is not None:
-            request.cancel_token.cancel()
-        super()._handle_cancel_notification(msg_id)
+        if request is None:
+            super()._handle_cancel_notification(msg_id)
+            return
+        # The command stops at its next check and answers {"ok": false, "cancelled": true}, as
+        # docs/lsp-protocol.md promises; pygls would instead drop the answer for an error.
+        request.cancel_token.cancel()
 
 
 def _command_failure(error: BaseException) -> dict[str, Any] | None:
@@ -105,7 +114,9 @@ def _command_failure(error: BaseException) -> dict[str, Any] | None:
     return None
 
 
-def _bind_command_request(handler: Callable[..., Any], request: CommandRequest) -> Callable[..., Any]:
+def _bind_command_request(
+    handler: Callable[..., Any], request: CommandRequest
+) -> Callable[..., Any]:
     """`handler` run with `current_command()` set, and user-facing errors turned into results."""
     if asyncio.iscoroutinefunction(handler):
 
@@ -140,7 +151,9 @@ def _bind_command_request(handler: Callable[..., Any], request: CommandRequest) 
 
 class AmlDebugLanguageServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("amldebug", amldebug.__version__, protocol_cls=AmlDebugProtocol, max_workers=4)
+        super().__init__(
+            "amldebug", amldebug.__version__, protocol_cls=AmlDebugProtocol, max_workers=8
+        )
         self.workspace_trusted = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_thread_id: int | None = None
@@ -164,7 +177,9 @@ class AmlDebugLanguageServer(LanguageServer):
     def notify(self, method: str, params: Any) -> None:
         notifications.notify(self, method, params)
 
-    def publish_external_diagnostics(self, source: str, path: Path, diagnostics: Sequence[engine.Diagnostic]) -> None:
+    def publish_external_diagnostics(
+        self, source: str, path: Path, diagnostics: Sequence[engine.Diagnostic]
+    ) -> None:
         """Show `diagnostics` on `path` (open or not) until replaced or cleared; any thread."""
         uri = from_fs_path(str(Path(path).absolute())) or Path(path).absolute().as_uri()
         lines = self._lines_of(uri)
@@ -214,7 +229,9 @@ class AmlDebugLanguageServer(LanguageServer):
             return document.source.split("\n")
         path = to_fs_path(uri)
         try:
-            return Path(path).read_text(encoding="utf-8", errors="replace").split("\n") if path else []
+            return (
+                Path(path).read_text(encoding="utf-8", errors="replace").split("\n") if path else []
+            )
         except OSError:
             return []
 
@@ -255,7 +272,11 @@ def guarded(default: Any = None) -> Callable[[F], F]:
             logger.exception("%s failed", handler.__name__)
             try:
                 error = sys.exc_info()[1]
-                notifications.log_message(server, f"amldebug: {handler.__name__} failed: {error!r}", types.MessageType.Error)
+                notifications.log_message(
+                    server,
+                    f"amldebug: {handler.__name__} failed: {error!r}",
+                    types.MessageType.Error,
+                )
             except Exception:
                 logger.exception("could not report the failure to the client")
             return default
@@ -298,7 +319,9 @@ async def _register_for_configuration_changes(ls: AmlDebugLanguageServer) -> Non
                     types.Registration(
                         id="amldebug-configuration",
                         method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
-                        register_options=types.DidChangeConfigurationRegistrationOptions(section=SECTION),
+                        register_options=types.DidChangeConfigurationRegistrationOptions(
+                            section=SECTION
+                        ),
                     )
                 ]
             )
@@ -313,26 +336,35 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
     def initialize(ls: AmlDebugLanguageServer, params: types.InitializeParams) -> None:
         ls.loop = asyncio.get_running_loop()
         ls.loop_thread_id = threading.get_ident()
-        options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
+        options = (
+            params.initialization_options if isinstance(params.initialization_options, dict) else {}
+        )
         ls.workspace_trusted = options.get("trusted") is True
         ls.checker.settings = parse_settings(options.get("settings", {}))
         ls.checker.codec = ColumnCodec(ls.workspace.position_encoding)
-        logger.info("initialised: trusted=%s settings=%s", ls.workspace_trusted, ls.checker.settings)
+        logger.info(
+            "initialised: trusted=%s settings=%s", ls.workspace_trusted, ls.checker.settings
+        )
 
     @server.feature(types.INITIALIZED)
     @guarded()
     async def initialized(ls: AmlDebugLanguageServer, params: types.InitializedParams) -> None:
         capabilities = ls.client_capabilities.workspace
-        dynamic = capabilities and capabilities.did_change_configuration and capabilities.did_change_configuration.dynamic_registration
+        dynamic = (
+            capabilities
+            and capabilities.did_change_configuration
+            and capabilities.did_change_configuration.dynamic_registration
+        )
         if dynamic:
             # VS Code sends didChangeConfiguration only to servers that registered for it.
             await _register_for_configuration_changes(ls)
         await ls.pull_settings()
 
-
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     @guarded()
-    async def did_change_configuration(ls: AmlDebugLanguageServer, params: types.DidChangeConfigurationParams) -> None:
+    async def did_change_configuration(
+        ls: AmlDebugLanguageServer, params: types.DidChangeConfigurationParams
+    ) -> None:
         if ls.client_supports_configuration():
             await ls.pull_settings()
         elif isinstance(params.settings, dict):
@@ -363,13 +395,17 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     @guarded()
-    def did_change_watched_files(ls: AmlDebugLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
-        # A conda file or deployment YAML changed on disk (not open): every open document may read it.
+    def did_change_watched_files(
+        ls: AmlDebugLanguageServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        # A conda file or deployment YAML changed on disk (not open): any open document may read it.
         ls.checker.check_all()
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     @guarded()
-    def work_done_progress_cancel(ls: AmlDebugLanguageServer, params: types.WorkDoneProgressCancelParams) -> None:
+    def work_done_progress_cancel(
+        ls: AmlDebugLanguageServer, params: types.WorkDoneProgressCancelParams
+    ) -> None:
         if (cancel_token := ls.progress_tokens.get(params.token)) is not None:
             cancel_token.cancel()
 
@@ -380,7 +416,9 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
         ),
     )
     @guarded(default=None)
-    def code_action(ls: AmlDebugLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    def code_action(
+        ls: AmlDebugLanguageServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
         return _code_actions(ls, params)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
@@ -402,10 +440,14 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
         )
         if not markdown:
             return None
-        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown))
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown)
+        )
 
 
-def _code_actions(ls: AmlDebugLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+def _code_actions(
+    ls: AmlDebugLanguageServer, params: types.CodeActionParams
+) -> list[types.CodeAction] | None:
     document = ls.open_document(params.text_document.uri)
     if document is None:
         return None
@@ -422,7 +464,9 @@ def _code_actions(ls: AmlDebugLanguageServer, params: types.CodeActionParams) ->
         else (lambda kind: any(kind == prefix or kind.startswith(f"{prefix}.") for prefix in only))
     )
     workspace = ls.client_capabilities.workspace
-    document_changes = bool(workspace and workspace.workspace_edit and workspace.workspace_edit.document_changes)
+    document_changes = bool(
+        workspace and workspace.workspace_edit and workspace.workspace_edit.document_changes
+    )
 
     def versions_of(uri: str) -> int | None:
         other = ls.workspace.text_documents.get(uri)
@@ -462,7 +506,10 @@ def _code_actions(ls: AmlDebugLanguageServer, params: types.CodeActionParams) ->
 def _register_commands(server: AmlDebugLanguageServer) -> None:
     # Each module adds its own `@server.command` handlers; one failing to load must not take the
     # diagnostics down with it.
-    for module_name in ("amldebug.lsp.debug_loop_commands", "amldebug.lsp.troubleshooting_commands"):
+    for module_name in (
+        "amldebug.lsp.debug_loop_commands",
+        "amldebug.lsp.troubleshooting_commands",
+    ):
         try:
             module = __import__(module_name, fromlist=["register"])
             module.register(server)
@@ -477,7 +524,9 @@ def configure_logging() -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
-    logging.getLogger("amldebug").setLevel(level if isinstance(logging.getLevelName(level), int) else "INFO")
+    logging.getLogger("amldebug").setLevel(
+        level if isinstance(logging.getLevelName(level), int) else "INFO"
+    )
 
 
 def start_language_server() -> None:

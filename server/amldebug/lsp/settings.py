@@ -1,7 +1,8 @@
 """The editor settings the language server reads, and how they arrive.
 
 Two ways in, one shape. `initializationOptions` is
-`{"trusted": bool, "settings": {"entryScript": str, "condaFile": str, "select": [str], "ignore": [str]}}`
+`{"trusted": bool, "settings": {"entryScript": str, "condaFile": str, "select": [str],
+"ignore": [str]}}`
 and `workspace/configuration` for section `"amldebug"` (or a `workspace/didChangeConfiguration`
 push of `{"amldebug": {...}}`) returns the same inner object. Dotted keys (`"amldebug.select"`)
 and a nested `{"amldebug": {...}}` are accepted too, because clients differ in what they send.
