@@ -1,0 +1,323 @@
+"""Build the debug image: plan (dockerfile.py), stream the build log, map failures to file:line."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import ssl
+import tarfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from amldebug.containers.docker_engine import DockerEngine
+from amldebug.containers.dockerfile import (
+    CONTEXT_CODE,
+    LABEL_PROJECT,
+    BuildOptions,
+    BuildPlan,
+    RequirementSource,
+    context_files,
+    plan_debug_image,
+)
+from amldebug.errors import AmlDebugError, UsageError
+from amldebug.progress import CancelToken, NullReporter, ProgressReporter
+from amldebug.project import Project
+
+_LOG_TAIL = 60
+_STEP = re.compile(r"^Step (?P<number>\d+)/(?P<total>\d+) : (?P<instruction>.*)$")
+_PIP_MISSING = (
+    re.compile(r"No matching distribution found for (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)"),
+    re.compile(
+        r"Could not find a version that satisfies the requirement "
+        r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)"
+    ),
+    re.compile(r"Cannot install (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)"),
+    re.compile(r"Failed building wheel for (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)"),
+    re.compile(r"^\s+- (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\S*\s*$"),  # conda PackagesNotFoundError
+)
+
+
+@dataclass(frozen=True)
+class BuildLocation:
+    """Where a failed build points in the user's files (line is 0-based)."""
+
+    file: Path
+    line: int
+    message: str
+
+    def render(self, project: Project) -> str:
+        return f"{project.relative(self.file)}:{self.line + 1}: {self.message}"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    image: str
+    image_id: str
+    seconds: float
+    log_tail: tuple[str, ...]
+    cached_steps: tuple[str, ...]
+    rebuilt_steps: tuple[str, ...]
+    notes: tuple[str, ...]
+    plan: BuildPlan
+
+    @property
+    def package_steps_cached(self) -> bool:
+        """True when the package install was reused from the cache."""
+        return not any(
+            step.startswith("RUN ") and "pip install" in step for step in self.rebuilt_steps
+        )
+
+
+class BuildFailed(AmlDebugError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        locations: tuple[BuildLocation, ...] = (),
+        log_tail: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.locations = locations
+        self.log_tail = log_tail
+
+
+@dataclass
+class _BuildLog:
+    lines: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+    cached: set[int] = field(default_factory=set)
+
+
+def resolve_ca_bundle(value: str | Path | None) -> Path | None:
+    """`--ca-bundle FILE`, `auto` (the host's default bundle), or None (then PIP_CERT if set)."""
+    if value is None or str(value) == "":
+        from_env = os.environ.get("PIP_CERT") or os.environ.get("REQUESTS_CA_BUNDLE")
+        return Path(from_env) if from_env and Path(from_env).is_file() else None
+    if str(value) == "none":
+        return None
+    if str(value) == "auto":
+        paths = ssl.get_default_verify_paths()
+        for candidate in (
+            os.environ.get("PIP_CERT"),
+            os.environ.get("SSL_CERT_FILE"),
+            paths.cafile,
+        ):
+            if candidate and Path(candidate).is_file():
+                return Path(candidate)
+        raise UsageError(
+            "--ca-bundle auto found no CA bundle on this machine.",
+            hint="Pass the file your proxy's CA is in: --ca-bundle /path/to/ca.pem",
+        )
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise UsageError(f"The CA bundle {path} does not exist.")
+    return path
+
+
+def build_options_from_environment(
+    *, base_image: str, tag: str, ca_bundle: str | Path | None
+) -> BuildOptions:
+    return BuildOptions(
+        base_image=base_image,
+        tag=tag,
+        ca_bundle=resolve_ca_bundle(ca_bundle),
+        pip_index_url=os.environ.get("PIP_INDEX_URL") or None,
+        pip_extra_index_url=os.environ.get("PIP_EXTRA_INDEX_URL") or None,
+        pip_trusted_host=os.environ.get("PIP_TRUSTED_HOST") or None,
+    )
+
+
+def build_context(plan: BuildPlan) -> bytes:
+    """The tar the engine builds from; fixed mtimes and owners so unchanged files hit the cache."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        dockerfile = plan.dockerfile.encode("utf-8")
+        _add_bytes(archive, "Dockerfile", dockerfile)
+        directory = tarfile.TarInfo(CONTEXT_CODE)
+        directory.type = tarfile.DIRTYPE
+        directory.mode = 0o755
+        archive.addfile(directory)
+        for name, source in context_files(plan):
+            data = source if isinstance(source, bytes) else source.read_bytes()
+            _add_bytes(archive, name, data)
+    return buffer.getvalue()
+
+
+def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    info.mtime = 0
+    archive.addfile(info, io.BytesIO(data))
+
+
+def build_debug_image(
+    project: Project,
+    options: BuildOptions,
+    engine: DockerEngine,
+    *,
+    reporter: ProgressReporter | None = None,
+    cancel: CancelToken | None = None,
+    conda_text: str | None = None,
+    steps_text: str | None = None,
+) -> BuildResult:
+    """Build `options.tag` for `project`, streaming the log; BuildFailed points at file:line."""
+    reporter = reporter or NullReporter()
+    cancel = cancel or CancelToken()
+    started = time.monotonic()
+    if not engine.image_exists(options.base_image):
+        reporter.step(f"Pulling the base image {options.base_image}", 2)
+        _pull_base(engine, options.base_image, reporter)
+    plan = plan_debug_image(project, options, conda_text=conda_text, steps_text=steps_text)
+    for note in plan.notes:
+        reporter.log(f"amldebug: {note}")
+    reporter.step(f"Building {options.tag} from {options.base_image}", 5)
+    context = build_context(plan)
+    log = _BuildLog()
+    image_id = ""
+    stream = engine.build(context, tag=options.tag, labels={LABEL_PROJECT: str(project.root)})
+    try:
+        for chunk in stream:
+            cancel.raise_if_cancelled()
+            if "stream" in chunk:
+                for line in str(chunk["stream"]).splitlines():
+                    _record(log, line, reporter)
+            elif "error" in chunk:
+                for line in str(chunk["error"]).splitlines():
+                    _record(log, line, reporter)
+                raise _failure(project, plan, log, str(chunk["error"]))
+            elif "aux" in chunk and isinstance(chunk["aux"], dict):
+                image_id = str(chunk["aux"].get("ID", image_id))
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    if not image_id:
+        image_id = engine.image_id(options.tag)
+    reporter.step(f"Built {options.tag}", 100)
+    steps = log.steps
+    return BuildResult(
+        image=options.tag,
+        image_id=image_id,
+        seconds=time.monotonic() - started,
+        log_tail=tuple(log.lines[-_LOG_TAIL:]),
+        cached_steps=tuple(steps[i] for i in sorted(log.cached)),
+        rebuilt_steps=tuple(
+            s for i, s in enumerate(steps) if i not in log.cached and s.startswith(("RUN", "COPY"))
+        ),
+        notes=plan.notes,
+        plan=plan,
+    )
+
+
+def _record(log: _BuildLog, line: str, reporter: ProgressReporter) -> None:
+    log.lines.append(line)
+    reporter.log(line)
+    match = _STEP.match(line)
+    if match:
+        log.steps.append(match["instruction"])
+        number, total = int(match["number"]), int(match["total"])
+        reporter.step(
+            f"Step {number}/{total}: {match['instruction'][:80]}", 5 + int(90 * number / total)
+        )
+    elif "Using cache" in line and log.steps:
+        log.cached.add(len(log.steps) - 1)
+
+
+def _pull_base(engine: DockerEngine, image: str, reporter: ProgressReporter) -> None:
+    try:
+        for chunk in engine.pull(image):
+            if "error" in chunk:
+                raise RuntimeError(chunk["error"])
+            status = chunk.get("status")
+            if status and "progress" not in chunk:
+                reporter.log(f"{status} {chunk.get('id', '')}".strip())
+    except Exception as error:
+        reason = getattr(error, "explanation", None) or str(error)
+        raise AmlDebugError(
+            f"The base image {image} is not on this machine and could not be pulled "
+            f"({str(reason).splitlines()[0][:200]}).",
+            hint="Pull it (`docker pull` / `amldebug pull`) or pass --base-image "
+            "with an image you have.",
+        ) from None
+
+
+def _failure(project: Project, plan: BuildPlan, log: _BuildLog, error: str) -> BuildFailed:
+    tail = tuple(log.lines[-_LOG_TAIL:])
+    locations = locate_build_failure(project, plan, log.lines, log.steps[-1] if log.steps else "")
+    text = "\n".join(log.lines)
+    hint = None
+    if (
+        "CERTIFICATE_VERIFY_FAILED" in text
+        or "SSLError" in text
+        or "certificate verify failed" in text
+    ):
+        hint = (
+            "pip could not verify the package index's certificate: a TLS-intercepting proxy? "
+            "Pass its CA with --ca-bundle FILE (or --ca-bundle auto for this machine's bundle)."
+        )
+    elif locations:
+        hint = "Fix the entry above and build again."
+    else:
+        hint = "Read the build log above; `amldebug check` may point at the cause."
+    last = error.strip().splitlines()[-1] if error.strip() else "unknown error"
+    message = f"The image build failed: {last}"
+    if locations:
+        message += "\n" + "\n".join(location.render(project) for location in locations)
+    return BuildFailed(message, hint=hint, locations=locations, log_tail=tail)
+
+
+def locate_build_failure(
+    project: Project, plan: BuildPlan, lines: list[str], failing_step: str
+) -> tuple[BuildLocation, ...]:
+    """The conda-file lines of packages pip/conda could not install, or the failing steps line."""
+    found: list[BuildLocation] = []
+    by_name: dict[str, RequirementSource] = {r.name: r for r in plan.requirements if r.name}
+    seen: set[str] = set()
+    for line in lines:
+        for pattern in _PIP_MISSING:
+            match = pattern.search(line)
+            if not match:
+                continue
+            name = re.sub(r"[-_.]+", "-", match["name"]).lower()
+            source = by_name.get(name)
+            if source is None or source.file is None or source.line is None or name in seen:
+                continue
+            seen.add(name)
+            found.append(BuildLocation(source.file, source.line, line.strip()))
+    if found:
+        return tuple(found)
+    if project.steps_file is not None and failing_step and plan.steps_first_line is not None:
+        steps_line = _steps_line(project.steps_file, failing_step)
+        if steps_line is not None:
+            last = next((x.strip() for x in reversed(lines) if x.strip()), "the step failed")
+            found.append(BuildLocation(project.steps_file, steps_line, last))
+    return tuple(found)
+
+
+def _steps_line(steps_file: Path, instruction: str) -> int | None:
+    """The 0-based line of the steps-file instruction the classic builder printed as `Step N/M`."""
+    try:
+        text = steps_file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    wanted = _squash(instruction)
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        start = index
+        joined = lines[index]
+        while joined.rstrip().endswith("\\") and index + 1 < len(lines):
+            index += 1
+            joined = joined.rstrip()[:-1] + " " + lines[index]
+        if joined.strip() and not joined.lstrip().startswith("#") and _squash(joined) == wanted:
+            return start
+        index += 1
+    return None
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()

@@ -1,0 +1,241 @@
+"""The thin interface over the Docker SDK that the debug loop uses.
+
+Everything that talks to the engine goes through `DockerEngine`, so the loop's logic reads as
+plain calls and every SDK failure a user can meet becomes an `AmlDebugError` with a next step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tarfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from amldebug.errors import AmlDebugError
+
+ENGINE_HINT = (
+    "Start Docker Desktop / `sudo systemctl start docker` (or `dockerd`), "
+    "or use --runtime process to run without Docker."
+)
+
+
+class EngineUnavailable(AmlDebugError):
+    """No Docker engine answers."""
+
+
+class ContainerNotFound(AmlDebugError):
+    pass
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    output: str
+
+
+def connect(timeout: float = 10.0) -> DockerEngine:
+    """The engine named by DOCKER_HOST / the default socket, or a clear error when none answers."""
+    try:
+        client = docker.from_env(timeout=int(max(timeout, 1)))
+        client.ping()
+    except docker.errors.DockerException as error:
+        raise EngineUnavailable(
+            f"Docker engine is not running ({_reason(error)})", hint=ENGINE_HINT
+        ) from None
+    except Exception as error:  # requests' connection errors escape the SDK's own types
+        raise EngineUnavailable(
+            f"Docker engine is not running ({_reason(error)})", hint=ENGINE_HINT
+        ) from None
+    return DockerEngine(client)
+
+
+def engine_answers(timeout: float = 3.0) -> tuple[bool, str]:
+    """(True, "") when an engine answers, else (False, why): for `--runtime auto`."""
+    try:
+        connect(timeout).close()
+    except EngineUnavailable as error:
+        return False, error.message
+    return True, ""
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error)
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    if "FileNotFoundError" in text or "No such file" in text:
+        return f"no engine socket at {host}"
+    if "Connection refused" in text or "ConnectionRefused" in text:
+        return f"nothing listens at {host}"
+    if "Permission denied" in text or "PermissionError" in text:
+        return f"permission denied on {host}; add your user to the docker group"
+    first = text.splitlines()[0] if text else type(error).__name__
+    return first[:200]
+
+
+class DockerEngine:
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+
+    def close(self) -> None:
+        self.client.close()
+
+    # Images ---------------------------------------------------------------------------------
+
+    def image_exists(self, reference: str) -> bool:
+        try:
+            self.client.images.get(reference)
+        except docker.errors.ImageNotFound:
+            return False
+        except docker.errors.APIError:
+            return False
+        return True
+
+    def image_labels(self, reference: str) -> dict[str, str]:
+        try:
+            image = self.client.images.get(reference)
+        except docker.errors.ImageNotFound:
+            raise AmlDebugError(
+                f"The image {reference} is not on this machine.",
+                hint="Build it with `amldebug build`, pull it with `amldebug pull`, "
+                "or pass --image.",
+            ) from None
+        return dict(image.labels or {})
+
+    def image_id(self, reference: str) -> str:
+        return str(self.client.images.get(reference).id)
+
+    def image_tags(self) -> list[str]:
+        tags: list[str] = []
+        for image in self.client.images.list():
+            tags += image.tags
+        return tags
+
+    def remove_image(self, reference: str) -> None:
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            self.client.images.remove(reference, force=True)
+
+    def tag(self, reference: str, target: str) -> None:
+        repository, tag = split_reference(target)
+        self.client.images.get(reference).tag(repository, tag)
+
+    def build(
+        self, context: bytes, *, tag: str, labels: dict[str, str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The engine's decoded build stream (classic builder: `stream`, `error`, `aux`)."""
+        return iter(
+            self.client.api.build(
+                fileobj=io.BytesIO(context),
+                custom_context=True,
+                tag=tag,
+                rm=True,
+                forcerm=True,
+                decode=True,
+                labels=labels,
+                pull=False,
+            )
+        )
+
+    def pull(self, reference: str, auth: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        repository, tag = split_reference(reference)
+        return iter(
+            self.client.api.pull(repository, tag=tag, stream=True, decode=True, auth_config=auth)
+        )
+
+    def push(self, reference: str, auth: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        repository, tag = split_reference(reference)
+        return iter(
+            self.client.api.push(repository, tag=tag, stream=True, decode=True, auth_config=auth)
+        )
+
+    def login(self, registry: str, username: str, password: str) -> None:
+        try:
+            self.client.login(username=username, password=password, registry=registry, reauth=True)
+        except docker.errors.APIError as error:
+            raise AmlDebugError(
+                f"Login to {registry} as {username} failed: {error.explanation or error}",
+                hint="Check the user name and password (for ACR: `az acr credential show`).",
+            ) from None
+
+    # Containers -----------------------------------------------------------------------------
+
+    def run_container(self, image: str, **kwargs: Any) -> Container:
+        return self.client.containers.run(image, detach=True, **kwargs)
+
+    def find_container(self, name: str) -> Container | None:
+        try:
+            return self.client.containers.get(name)
+        except docker.errors.NotFound:
+            return None
+
+    def container(self, name: str) -> Container:
+        found = self.find_container(name)
+        if found is None:
+            raise ContainerNotFound(
+                f"There is no container named '{name}'.",
+                hint="List ours with `amldebug ps`, or start one with `amldebug up`.",
+            )
+        return found
+
+    def containers_with_label(self, label: str, *, all_states: bool = True) -> list[Container]:
+        return list(self.client.containers.list(all=all_states, filters={"label": label}))
+
+    def remove_container(self, name: str) -> bool:
+        found = self.find_container(name)
+        if found is None:
+            return False
+        try:
+            found.remove(force=True)
+        except docker.errors.NotFound:
+            return False
+        return True
+
+    def exec(self, name: str, command: list[str], *, workdir: str | None = None) -> ExecResult:
+        container = self.container(name)
+        result = container.exec_run(command, workdir=workdir, demux=False)
+        output = result.output.decode("utf-8", errors="replace") if result.output else ""
+        return ExecResult(int(result.exit_code or 0), output)
+
+    def get_archive(self, name: str, path: str) -> bytes:
+        container = self.container(name)
+        try:
+            chunks, _ = container.get_archive(path)
+        except docker.errors.NotFound:
+            raise AmlDebugError(f"{path} does not exist in the container '{name}'.") from None
+        return b"".join(chunks)
+
+    def put_archive(self, name: str, path: str, files: Iterable[tuple[str, bytes]]) -> None:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            for member, data in files:
+                info = tarfile.TarInfo(member)
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+        self.container(name).put_archive(path, buffer.getvalue())
+
+    def logs(self, name: str, *, tail: int | str = "all", follow: bool = False) -> Any:
+        container = self.container(name)
+        if follow:
+            return container.logs(stream=True, follow=True, tail=tail)
+        return container.logs(tail=tail)
+
+    def commit(self, name: str, repository: str, tag: str, *, message: str = "") -> str:
+        image = self.container(name).commit(repository=repository, tag=tag, message=message)
+        return str(image.id)
+
+
+def split_reference(reference: str) -> tuple[str, str]:
+    """("registry/repo", "tag"); the tag is "latest" when none is given."""
+    last = reference.split("/")[-1]
+    if "@" in last:
+        repository, digest = reference.split("@", 1)
+        return repository, digest
+    if ":" in last:
+        repository, tag = reference.rsplit(":", 1)
+        return repository, tag
+    return reference, "latest"

@@ -1,0 +1,460 @@
+"""The debug image, as data: a Dockerfile and the files of its build context, from a Project.
+
+Pure: nothing here talks to Docker or writes files (it reads the project's files to plan the
+context). `containers/build.py` turns the plan into a tar stream and builds it.
+
+Layer order is what makes the loop fast: the environment file(s) and the package install come
+first, in a stage of their own; models, the entry wrapper and the code come after, so editing
+score.py reuses every package layer from the cache. Packages are installed in a first build stage
+and copied into the final one, so a CA bundle given for a TLS-intercepting proxy is used during the
+install and never reaches the final image (the classic builder has no secret mounts).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from amldebug.analysis.conda_model import CondaDependency, parse_conda_environment
+from amldebug.project import CONTAINER_APP_ROOT, Project
+
+DEFAULT_BASE_IMAGE = "mcr.microsoft.com/azureml/minimal-ubuntu22.04-py39-cpu-inference:latest"
+DEFAULT_TAG = "debug:1"
+INFERENCE_SERVER_PACKAGE = "azureml-inference-server-http"
+DEBUGGER_PACKAGE = "debugpy"
+
+# Inside the image. Models live outside /var/azureml-app: a project mounted there cannot hide them.
+ENV_PREFIX = "/opt/amldebug/env"
+WRAPPER_DIR = "/opt/amldebug"
+WRAPPER_PATH = f"{WRAPPER_DIR}/amldebug_entry.py"
+MODELS_ROOT = "/var/azureml-models"
+CA_BUNDLE_IN_BUILD = "/tmp/amldebug-ca.pem"
+# Long enough to sit at a breakpoint: the server kills a worker that is silent for this long.
+DEBUG_WORKER_TIMEOUT = "3600"
+INFERENCE_PORT = 5001
+DEBUG_PORT = 5678
+
+# Labels on images and containers, so `amldebug ps` lists only ours.
+LABEL_BUILT = "amldebug.built"
+LABEL_PROJECT = "amldebug.project"
+LABEL_ENTRY = "amldebug.entry-script"
+
+# Context paths (inside the tar that is sent to the engine).
+CONTEXT_CA = ".amldebug/ca-bundle.pem"
+CONTEXT_REQUIREMENTS = ".amldebug/requirements.txt"
+CONTEXT_CONDA = ".amldebug/environment.yml"
+CONTEXT_WRAPPER = ".amldebug/amldebug_entry.py"
+CONTEXT_CODE = "code"
+CONTEXT_MODELS = "models"
+
+WRAPPER_SOURCE = Path(__file__).parent / "assets" / "amldebug_entry.py"
+
+# Folders never worth sending to the engine as part of the code.
+_SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".vscode",
+        ".idea",
+        ".amldebug",
+    }
+)
+
+# Conda packages that are not Python distributions (or are the interpreter itself).
+_CONDA_ONLY = re.compile(
+    r"^(python|_libgcc_mutex|_openmp_mutex|libgcc-ng|libstdcxx-ng|libgomp|libffi|openssl|"
+    r"ca-certificates|certifi-conda|cudatoolkit|cudnn|nccl|mkl|mkl-service|mkl_fft|mkl_random|"
+    r"intel-openmp|blas|libblas|libcblas|liblapack|openblas|nodejs|git|gcc|gxx|make|cmake|"
+    r"zlib|xz|sqlite|readline|tk|ncurses|bzip2|ld_impl_linux-64|tzdata|r-.*|lib.*)$"
+)
+# Conda names whose pip distribution is called something else.
+_CONDA_TO_PIP = {
+    "pytorch": "torch",
+    "py-xgboost": "xgboost",
+    "pytables": "tables",
+    "msgpack-python": "msgpack",
+    "matplotlib-base": "matplotlib",
+    "pyqt": "PyQt5",
+    "tensorflow-base": "tensorflow",
+    "py-opencv": "opencv-python",
+    "opencv": "opencv-python",
+    "pywin32": "pywin32",
+}
+_CONDA_VERSION = re.compile(
+    r"^(?P<op>==|>=|<=|!=|=|>|<|~=)?\s*(?P<version>[^\s=]+)(?:=(?P<build>\S+))?$"
+)
+
+
+@dataclass(frozen=True)
+class RequirementSource:
+    """Where one pip requirement came from, to point a failed install back at the file."""
+
+    requirement: str
+    name: str  # canonical distribution name, "" for options
+    file: Path | None
+    line: int | None  # 0-based
+
+
+@dataclass(frozen=True)
+class Untranslated:
+    entry: str
+    reason: str
+    file: Path | None
+    line: int | None  # 0-based
+
+
+@dataclass(frozen=True)
+class PipTranslation:
+    requirements: tuple[RequirementSource, ...]
+    untranslated: tuple[Untranslated, ...]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    base_image: str = DEFAULT_BASE_IMAGE
+    tag: str = DEFAULT_TAG
+    ca_bundle: Path | None = None
+    pip_index_url: str | None = None
+    pip_extra_index_url: str | None = None
+    pip_trusted_host: str | None = None
+    # Install with conda when the base image has it; False forces a venv with pip.
+    prefer_conda: bool = True
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    dockerfile: str
+    # Context path -> local file, or bytes generated here. Folders are expanded by the builder.
+    files: dict[str, Path | bytes] = field(default_factory=dict)
+    requirements: tuple[RequirementSource, ...] = ()
+    untranslated: tuple[Untranslated, ...] = ()
+    model_dir: str | None = None  # AZUREML_MODEL_DIR in the image
+    entry_script: str = "score.py"  # relative to /var/azureml-app
+    steps_first_line: int | None = None  # 1-based Dockerfile line where the steps file starts
+    notes: tuple[str, ...] = ()
+
+
+def translate_conda_to_pip(text: str, conda_file: Path | None = None) -> PipTranslation:
+    """Pip requirements for a conda environment file's entries, and the entries that have none."""
+    environment = parse_conda_environment(text)
+    requirements: list[RequirementSource] = []
+    untranslated: list[Untranslated] = []
+    for problem in environment.problems:
+        untranslated.append(
+            Untranslated(
+                problem.message, "the file could not be read", conda_file, problem.range.start.line
+            )
+        )
+    for dependency in environment.dependencies:
+        line = dependency.range.start.line
+        if dependency.section == "pip":
+            translated = _pip_entry(dependency)
+            if translated is None:
+                untranslated.append(
+                    Untranslated(
+                        dependency.raw.strip(),
+                        "a requirements file reference cannot be resolved inside the image",
+                        conda_file,
+                        line,
+                    )
+                )
+            else:
+                requirements.append(
+                    RequirementSource(translated, dependency.name, conda_file, line)
+                )
+            continue
+        result = _conda_entry(dependency)
+        if isinstance(result, str):
+            untranslated.append(Untranslated(dependency.raw.strip(), result, conda_file, line))
+        else:
+            requirements.append(RequirementSource(result[0], result[1], conda_file, line))
+    return PipTranslation(tuple(requirements), tuple(untranslated))
+
+
+def _pip_entry(dependency: CondaDependency) -> str | None:
+    raw = dependency.raw.strip()
+    if raw.startswith(("-r", "--requirement", "-c", "--constraint")) or raw.startswith((".", "/")):
+        return None
+    return raw
+
+
+def _conda_entry(dependency: CondaDependency) -> tuple[str, str] | str:
+    """(pip requirement, canonical name), or why there is none."""
+    name = dependency.name
+    if not name:
+        return "not a package name"
+    if name == "pip":
+        version = _pip_version(dependency.spec)
+        return (f"pip{version}" if version else "pip", "pip")
+    if _CONDA_ONLY.match(name):
+        if name == "python":
+            return "the venv uses the base image's Python; pick a base image with this version"
+        return "a conda-only (non-Python) package with no pip equivalent"
+    pip_name = _CONDA_TO_PIP.get(name, name)
+    version = _pip_version(dependency.spec)
+    if version is None:
+        return f"the version spec '{dependency.spec}' has no pip equivalent"
+    return (f"{pip_name}{version}", re.sub(r"[-_.]+", "-", pip_name).lower())
+
+
+def _pip_version(spec: str) -> str | None:
+    """Conda's `=1.2` means 1.2.*, `1.2` alone means ==1.2, a trailing `=build` is dropped."""
+    spec = spec.strip()
+    if not spec:
+        return ""
+    if "," in spec or "|" in spec:
+        parts = [_pip_version(part) for part in spec.split(",")] if "|" not in spec else [None]
+        if any(part is None or part == "" for part in parts):
+            return None
+        return ",".join(str(part) for part in parts)
+    match = _CONDA_VERSION.match(spec)
+    if not match:
+        return None
+    op, version = match["op"], match["version"]
+    if op is None:
+        return f"=={version}"
+    if op == "=":
+        if version.endswith("*"):
+            return f"=={version}" if version.endswith(".*") else f"=={version.rstrip('*')}*"
+        return f"=={version}.*"
+    return f"{op}{version}"
+
+
+def plan_debug_image(
+    project: Project,
+    options: BuildOptions,
+    *,
+    conda_text: str | None = None,
+    steps_text: str | None = None,
+) -> BuildPlan:
+    """The Dockerfile and context files for the debug image of `project`.
+
+    `conda_text` / `steps_text` default to the files on disk (the editor passes unsaved text).
+    """
+    files: dict[str, Path | bytes] = {}
+    notes: list[str] = []
+    conda_file = project.conda_file if project.conda_file and project.conda_file.is_file() else None
+    if conda_text is None and conda_file is not None:
+        conda_text = conda_file.read_text(encoding="utf-8", errors="replace")
+    steps_file = project.steps_file if project.steps_file and project.steps_file.is_file() else None
+    if steps_text is None and steps_file is not None:
+        steps_text = steps_file.read_text(encoding="utf-8", errors="replace")
+
+    translation = (
+        translate_conda_to_pip(conda_text or "", conda_file)
+        if conda_text
+        else PipTranslation((), ())
+    )
+    declared = {r.name for r in translation.requirements}
+    extras: list[RequirementSource] = []
+    for package in (INFERENCE_SERVER_PACKAGE, DEBUGGER_PACKAGE):
+        if package not in declared:
+            extras.append(RequirementSource(package, package, None, None))
+            notes.append(f"added {package} (the environment does not declare it)")
+    requirements = (*translation.requirements, *extras)
+    files[CONTEXT_REQUIREMENTS] = _requirements_text(requirements).encode("utf-8")
+    if conda_text:
+        files[CONTEXT_CONDA] = conda_text.encode("utf-8")
+    if options.ca_bundle is not None:
+        files[CONTEXT_CA] = options.ca_bundle
+    files[CONTEXT_WRAPPER] = WRAPPER_SOURCE
+
+    entry_script = _entry_relative(project)
+    model_lines, model_dir = _models(project, files)
+    _add_code(project, files)
+
+    pip_env = _pip_environment(options)
+    lines = [
+        "# Generated by amldebug: the debug image for an Azure ML entry script.",
+        "# Stage 1 installs packages; only its result is copied, so build-time files stay out.",
+        f"FROM {options.base_image} AS packages",
+        "USER root",
+    ]
+    if options.ca_bundle is not None:
+        lines.append(f"COPY {CONTEXT_CA} {CA_BUNDLE_IN_BUILD}")
+    lines.append(f"COPY {CONTEXT_REQUIREMENTS} /tmp/amldebug-env/requirements.txt")
+    if conda_text:
+        lines.append(f"COPY {CONTEXT_CONDA} /tmp/amldebug-env/environment.yml")
+    lines.append(
+        "RUN "
+        + _install_script(
+            options, use_conda=bool(conda_text) and options.prefer_conda, pip_env=pip_env
+        )
+    )
+    lines += [
+        "",
+        f"FROM {options.base_image}",
+        "USER root",
+        f"COPY --from=packages {ENV_PREFIX} {ENV_PREFIX}",
+        f"ENV PATH={ENV_PREFIX}/bin:$PATH \\",
+        f"    AML_APP_ROOT={CONTAINER_APP_ROOT} \\",
+        f"    AZUREML_ENTRY_SCRIPT={WRAPPER_PATH} \\",
+        f"    AMLDEBUG_USER_SCRIPT={entry_script} \\",
+        f"    AMLDEBUG_DEBUG_PORT={DEBUG_PORT} \\",
+        "    WORKER_COUNT=1 \\",
+        f"    WORKER_TIMEOUT={DEBUG_WORKER_TIMEOUT}" + (" \\" if model_dir else ""),
+    ]
+    if model_dir:
+        lines.append(f"    AZUREML_MODEL_DIR={model_dir}")
+    lines += model_lines
+    lines.append(f"COPY {CONTEXT_WRAPPER} {WRAPPER_PATH}")
+    lines.append(f"LABEL {LABEL_BUILT}=1 {LABEL_ENTRY}={_quote_label(entry_script)}")
+    lines.append(f"COPY {CONTEXT_CODE}/ {CONTAINER_APP_ROOT}/")
+    lines.append(f"WORKDIR {CONTAINER_APP_ROOT}")
+    lines.append(f"EXPOSE {INFERENCE_PORT} {DEBUG_PORT}")
+    steps_first_line = None
+    if steps_text and steps_text.strip():
+        lines.append(f"# From {steps_file.name if steps_file else 'Dockerfile.steps'}:")
+        steps_first_line = len(lines) + 1
+        lines += steps_text.rstrip("\n").split("\n")
+    lines.append(
+        f'CMD ["azmlinfsrv", "--entry_script", "{WRAPPER_PATH}", "--port", "{INFERENCE_PORT}"]'
+    )
+    for item in translation.untranslated:
+        notes.append(f"not installed: {item.entry} ({item.reason})")
+    return BuildPlan(
+        dockerfile="\n".join(lines) + "\n",
+        files=files,
+        requirements=requirements,
+        untranslated=translation.untranslated,
+        model_dir=model_dir,
+        entry_script=entry_script,
+        steps_first_line=steps_first_line,
+        notes=tuple(notes),
+    )
+
+
+def _requirements_text(requirements: tuple[RequirementSource, ...]) -> str:
+    return "".join(f"{r.requirement}\n" for r in requirements)
+
+
+def _pip_environment(options: BuildOptions) -> list[str]:
+    settings = []
+    if options.ca_bundle is not None:
+        for variable in ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CONDA_SSL_VERIFY"):
+            settings.append(f"{variable}={CA_BUNDLE_IN_BUILD}")
+    for variable, value in (
+        ("PIP_INDEX_URL", options.pip_index_url),
+        ("PIP_EXTRA_INDEX_URL", options.pip_extra_index_url),
+        ("PIP_TRUSTED_HOST", options.pip_trusted_host),
+    ):
+        if value:
+            settings.append(f"{variable}={_shell_quote(value)}")
+    return settings
+
+
+def _install_script(options: BuildOptions, *, use_conda: bool, pip_env: list[str]) -> str:
+    """One RUN: conda when the base has it (and there is a conda file), else a venv with pip."""
+    exports = "".join(f"export {setting} && " for setting in pip_env)
+    pip = f"{ENV_PREFIX}/bin/python -m pip install --no-cache-dir --disable-pip-version-check"
+    venv = (
+        "PY=$(command -v python3 || command -v python) "
+        '|| { echo "amldebug: the base image has no python3" >&2; exit 1; } && '
+        f"$PY -m venv {ENV_PREFIX} && "
+        f"{pip} -r /tmp/amldebug-env/requirements.txt"
+    )
+    if use_conda:
+        conda = (
+            f"conda env create --quiet -p {ENV_PREFIX} -f /tmp/amldebug-env/environment.yml && "
+            f"{pip} {INFERENCE_SERVER_PACKAGE} {DEBUGGER_PACKAGE} && conda clean -afy"
+        )
+        install = f"if command -v conda >/dev/null 2>&1; then {conda}; else {venv}; fi"
+    else:
+        install = venv
+    cleanup = f"rm -rf /tmp/amldebug-env {CA_BUNDLE_IN_BUILD}"
+    # The CA bundle is removed in the same RUN that used it, whatever the outcome.
+    return f"{exports}{{ {install}; }}; status=$?; {cleanup}; exit $status"
+
+
+def _entry_relative(project: Project) -> str:
+    if project.entry_script is None:
+        return "score.py"
+    try:
+        return project.entry_script.resolve().relative_to(project.root.resolve()).as_posix()
+    except ValueError:
+        return project.entry_script.name
+
+
+def _models(project: Project, files: dict[str, Path | bytes]) -> tuple[list[str], str | None]:
+    """COPY lines for the models, and AZUREML_MODEL_DIR (the folder holding the model files)."""
+    lines: list[str] = []
+    targets: list[str] = []
+    used: set[str] = set()
+    for path in project.model_paths:
+        if not path.exists():
+            continue
+        name = (
+            re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem if path.is_file() else path.name) or "model"
+        )
+        while name in used:
+            name += "-1"
+        used.add(name)
+        target = f"{MODELS_ROOT}/{name}/1"
+        if path.is_dir():
+            files[f"{CONTEXT_MODELS}/{name}"] = path
+            lines.append(f"COPY {CONTEXT_MODELS}/{name}/ {target}/")
+        else:
+            files[f"{CONTEXT_MODELS}/{name}/{path.name}"] = path
+            lines.append(f"COPY {CONTEXT_MODELS}/{name}/ {target}/")
+        targets.append(target)
+    if not targets:
+        return lines, None
+    # One model: its own folder (as Azure ML does); several: the parent holding them all.
+    return lines, targets[0] if len(targets) == 1 else MODELS_ROOT
+
+
+def _add_code(project: Project, files: dict[str, Path | bytes]) -> None:
+    """The project folder under `code/`, without VCS folders, caches and models (copied apart)."""
+    root = project.root
+    skipped = {p.resolve() for p in project.model_paths if p.exists()}
+    files[CONTEXT_CODE] = b""  # the folder exists even when empty
+    for path in sorted(_walk(root, skipped)):
+        files[f"{CONTEXT_CODE}/{path.relative_to(root).as_posix()}"] = path
+
+
+def _walk(folder: Path, skipped: set[Path]) -> list[Path]:
+    found: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return found
+    for entry in entries:
+        if entry.resolve() in skipped or entry.is_symlink():
+            continue
+        if entry.is_dir():
+            if entry.name not in _SKIPPED_DIRS:
+                found += _walk(entry, skipped)
+        elif entry.is_file() and not entry.name.endswith((".pyc", ".pyo")):
+            found.append(entry)
+    return found
+
+
+def context_files(plan: BuildPlan) -> list[tuple[str, Path | bytes]]:
+    """Every file of the context, folders expanded, in a stable order (stable tars cache well)."""
+    expanded: list[tuple[str, Path | bytes]] = []
+    for name, source in plan.files.items():
+        if isinstance(source, Path) and source.is_dir():
+            for path in sorted(_walk(source, set())):
+                expanded.append((f"{name}/{path.relative_to(source).as_posix()}", path))
+        elif isinstance(source, bytes) and name == CONTEXT_CODE:
+            continue
+        else:
+            expanded.append((name, source))
+    return sorted(expanded, key=lambda item: item[0])
+
+
+def _shell_quote(value: str) -> str:
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def _quote_label(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
