@@ -2,17 +2,23 @@
 
 Shared by the conda-file rules, the entry-script rule that checks imports against the environment
 (AML116), their quick fixes, and the debug image build (which translates entries to pip). Parsing
-uses PyYAML's node tree, which keeps line/column marks and never executes tags.
+uses PyYAML's node tree, which keeps line/column marks and never executes tags; libyaml's composer
+when present (about fifteen times faster than the pure-Python one, which matters per keystroke).
+Version arithmetic over entries (`version_bounds`) lives here too, so the rules and the image build
+read a spec the same way.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import yaml
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from amldebug.diagnostics import Range
 
@@ -22,8 +28,15 @@ _CONDA_ENTRY = re.compile(
     r"^\s*(?:(?P<channel>[A-Za-z0-9_./:-]+)::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9._-]*)\s*(?P<spec>.*?)\s*$"
 )
 _PIP_NAME = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?P<rest>.*?)\s*$")
+_REQUIREMENT_FILE = re.compile(r"^\s*(?:-r|--requirement)(?:\s+|=)(?P<path>\S+)\s*$")
 # Deeply nested YAML would otherwise cost recursion in the composer; real conda files are shallow.
 _MAX_NESTING = 64
+# libyaml's composer recurses in C without a limit and crashes the process on very deep input.
+# Block nesting needs at least one column per level, so short lines bound the depth well below
+# what it survives (measured: 10,000 levels); longer lines take the pure-Python composer, which
+# raises RecursionError instead.
+_MAX_LINE_FOR_C_COMPOSER = 2_000
+_FAST_LOADER: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,14 @@ class InsertPoint:
 
 @dataclass(frozen=True)
 class CondaProblem:
-    kind: Literal["yaml", "not-mapping", "no-dependencies", "dependencies-not-list", "pip-not-list"]
+    kind: Literal[
+        "yaml",
+        "not-mapping",
+        "no-dependencies",
+        "dependencies-not-list",
+        "pip-not-list",
+        "entry-not-string",
+    ]
     message: str
     range: Range
 
@@ -64,7 +84,9 @@ class CondaEnvironment:
     dependencies_key: Range | None = None  # the `dependencies` key
     pip_key: Range | None = None  # the `pip` key of the `- pip:` item
     conda_insert: InsertPoint | None = None  # after the last item of `dependencies`
-    pip_insert: InsertPoint | None = None  # after the last item of `pip:`
+    # after the last item of `pip:`; right below the key when `pip:` is empty (null)
+    pip_insert: InsertPoint | None = None
+    pip_item: InsertPoint | None = None  # the `- pip:` item's own line: a conda entry goes above
     problems: tuple[CondaProblem, ...] = ()
 
     def conda_entries(self) -> tuple[CondaDependency, ...]:
@@ -80,6 +102,15 @@ class CondaEnvironment:
     def declares(self, name: str) -> bool:
         return bool(self.find(name))
 
+    def requirement_files(self) -> tuple[str, ...]:
+        """Files named by `-r FILE` / `--requirement FILE` pip entries, as written."""
+        found = []
+        for dependency in self.pip_entries():
+            match = _REQUIREMENT_FILE.match(dependency.raw)
+            if match:
+                found.append(match["path"].strip("'\""))
+        return tuple(found)
+
 
 def parse_conda_environment(text: str) -> CondaEnvironment:
     """Read a conda environment file. Never raises: structural trouble goes to `problems`."""
@@ -87,7 +118,7 @@ def parse_conda_environment(text: str) -> CondaEnvironment:
     try:
         if _nesting_depth(text) > _MAX_NESTING:
             raise yaml.YAMLError("the YAML is nested too deeply to be a conda environment")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_loader_for(lines))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line, mark.column) if mark is not None else (0, 0)
@@ -151,22 +182,43 @@ def parse_conda_environment(text: str) -> CondaEnvironment:
     problems: list[CondaProblem] = []
     pip_key: Range | None = None
     pip_insert: InsertPoint | None = None
+    pip_item: InsertPoint | None = None
     for item in dependencies_node.value:
         if isinstance(item, yaml.ScalarNode):
             dependencies.append(_conda_dependency(item))
         elif isinstance(item, yaml.MappingNode):
             for key, value in item.value:
                 if not (isinstance(key, yaml.ScalarNode) and key.value == "pip"):
+                    problems.append(
+                        CondaProblem(
+                            "entry-not-string",
+                            "a dependency must be a package spec or the `pip:` list",
+                            _node_range(key),
+                        )
+                    )
                     continue
                 pip_key = _node_range(key)
+                pip_item = None if item.flow_style else _item_line(lines, item)
                 if isinstance(value, yaml.SequenceNode):
-                    dependencies.extend(
-                        _pip_dependency(entry)
-                        for entry in value.value
-                        if isinstance(entry, yaml.ScalarNode)
-                    )
+                    for entry in value.value:
+                        if isinstance(entry, yaml.ScalarNode):
+                            dependencies.append(_pip_dependency(entry))
+                        else:
+                            problems.append(
+                                CondaProblem(
+                                    "entry-not-string",
+                                    "a pip requirement must be a string",
+                                    _node_range(entry),
+                                )
+                            )
                     pip_insert = _insert_after(lines, value)
-                elif not _is_null(value):
+                elif _is_null(value):
+                    if not item.flow_style:
+                        # Below `- pip:`, two columns deeper than the key, as conda's docs write it.
+                        pip_insert = InsertPoint(
+                            pip_key.start.line + 1, " " * (pip_key.start.character + 2) + "- "
+                        )
+                else:
                     problems.append(
                         CondaProblem(
                             "pip-not-list",
@@ -174,6 +226,14 @@ def parse_conda_environment(text: str) -> CondaEnvironment:
                             _node_range(value),
                         )
                     )
+        else:
+            problems.append(
+                CondaProblem(
+                    "entry-not-string",
+                    "a dependency must be a package spec or the `pip:` list",
+                    _node_range(item),
+                )
+            )
 
     return CondaEnvironment(
         name=name,
@@ -183,12 +243,22 @@ def parse_conda_environment(text: str) -> CondaEnvironment:
         pip_key=pip_key,
         conda_insert=_insert_after(lines, dependencies_node, prefer_scalar=True),
         pip_insert=pip_insert,
+        pip_item=pip_item,
         problems=tuple(problems),
     )
 
 
+def _loader_for(lines: list[str]) -> type[yaml.SafeLoader]:
+    if _FAST_LOADER is not None and max(map(len, lines), default=0) <= _MAX_LINE_FOR_C_COMPOSER:
+        return _FAST_LOADER
+    return yaml.SafeLoader
+
+
 def _nesting_depth(text: str) -> int:
-    # A cheap upper bound on flow/indent nesting, so hostile input cannot exhaust the stack.
+    # A cheap upper bound on flow nesting, so hostile input cannot exhaust the stack.
+    openers = text.count("[") + text.count("{")
+    if openers <= _MAX_NESTING:
+        return openers
     depth = best = 0
     for char in text:
         if char in "[{":
@@ -241,6 +311,18 @@ def _pip_dependency(node: yaml.ScalarNode) -> CondaDependency:
     )
 
 
+def _item_line(lines: list[str], item: yaml.Node) -> InsertPoint | None:
+    """A block sequence item's own line and `  - ` prefix, when the dash starts that line."""
+    line = item.start_mark.line
+    if line >= len(lines):
+        return None
+    text = lines[line]
+    dash = text.rfind("-", 0, item.start_mark.column)
+    if dash < 0 or text[:dash].strip():
+        return None
+    return InsertPoint(line, text[:dash] + "- ")
+
+
 def _insert_after(
     lines: list[str], sequence: yaml.SequenceNode, *, prefer_scalar: bool = False
 ) -> InsertPoint | None:
@@ -269,3 +351,227 @@ def _insert_after(
     ):
         after -= 1
     return InsertPoint(after, prefix)
+
+
+# --- Version specs -----------------------------------------------------------------------------
+
+Constraint = tuple[str, str]  # (operator, version): ("==", "1.2.*"), (">=", "1.0"), ("~=", "2.1")
+
+# Operators that cap the versions an entry accepts, so a rebuild cannot pick up a new release.
+_CAPPING_OPERATORS = frozenset({"==", "===", "<", "<=", "~="})
+_CONDA_VERSION = re.compile(r"^[A-Za-z0-9*][A-Za-z0-9_.+!*]*$")
+_CONDA_BUILD = re.compile(r"^[A-Za-z0-9_.*+]+$")
+_CONDA_TERM = re.compile(r"^(==|!=|<=|>=|~=|<|>|=)?(.*)$", re.S)
+_SPACE_AROUND_OPERATOR = re.compile(r"\s*(==|!=|<=|>=|~=|<|>|,|\|)\s*")
+_EXACT_WITH_BUILD = re.compile(r"^(?:==)?([^=<>!~,|]+)=([^=<>!~,|]+)$")
+_BRACKET_ITEM = re.compile(
+    r"""\s*(?P<key>[A-Za-z_]+)\s*=\s*(?P<value>'[^']*'|"[^"]*"|[^,'"\s\]]+)\s*(?:,|$)"""
+)
+_PIP_OPTION_TAIL = re.compile(r"\s+--?[A-Za-z].*$", re.S)
+
+
+class InvalidSpec(ValueError):
+    """An entry whose version part neither pip (PEP 508) nor conda (match spec) accepts."""
+
+
+@dataclass(frozen=True)
+class ParsedSpec:
+    # Any of the alternatives (conda's `|`), each a conjunction; () accepts every version.
+    alternatives: tuple[tuple[Constraint, ...], ...] = ()
+    build: str | None = None
+    reference: bool = False  # pip `name @ url`: the URL fixes what is installed
+
+    @property
+    def constrained(self) -> bool:
+        return self.reference or bool(self.alternatives)
+
+    @property
+    def capped(self) -> bool:
+        """Every alternative has an upper limit (an exact pin, `<`, `~=`, a `1.2.*` prefix)."""
+        if self.reference:
+            return True
+        return bool(self.alternatives) and all(
+            any(op in _CAPPING_OPERATORS for op, _ in alternative)
+            for alternative in self.alternatives
+        )
+
+    def text(self) -> str:
+        return "|".join(",".join(op + version for op, version in alt) for alt in self.alternatives)
+
+
+def parse_spec(dependency: CondaDependency) -> ParsedSpec:
+    """The version constraints of an entry; raises InvalidSpec with the reason."""
+    if dependency.section == "pip":
+        result = _cached_spec("pip", dependency.raw)
+    elif not dependency.name:
+        raise InvalidSpec(f"`{dependency.raw.strip()}` is not a conda package spec")
+    else:
+        result = _cached_spec("conda", dependency.spec)
+    if isinstance(result, str):
+        raise InvalidSpec(result)
+    return result
+
+
+@lru_cache(maxsize=4096)
+def _cached_spec(section: Section, text: str) -> ParsedSpec | str:
+    # The language server re-reads the whole file per keystroke; entries rarely change between
+    # two of them, and a PEP 508 parse costs tens of microseconds.
+    try:
+        return _parse_pip_spec(text) if section == "pip" else _parse_conda_spec(text)
+    except InvalidSpec as error:
+        return str(error)
+
+
+def is_pip_reference(raw: str) -> bool:
+    """pip options, URLs and paths in a `pip:` list: they name no distribution to check."""
+    stripped = raw.strip()
+    return stripped.startswith(("-", ".", "/", "~")) or "://" in stripped
+
+
+def _parse_pip_spec(raw: str) -> ParsedSpec:
+    text = _PIP_OPTION_TAIL.sub("", raw.strip())  # `pkg==1 --hash=...` as in requirements files
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as error:
+        raise InvalidSpec(str(error).splitlines()[0]) from None
+    constraints = tuple((spec.operator, spec.version) for spec in requirement.specifier)
+    return ParsedSpec((constraints,) if constraints else (), reference=requirement.url is not None)
+
+
+def _parse_conda_spec(spec: str) -> ParsedSpec:
+    text = spec.strip()
+    if not text:
+        return ParsedSpec()
+    if text.startswith("["):
+        return _parse_conda_brackets(text)
+    if text.startswith("=") and not text.startswith("=="):
+        # `name=1.2` and `name=1.2=build`: a version prefix and an optional build string.
+        if any(char.isspace() for char in text):
+            raise InvalidSpec(f"`{text}` has spaces after `=`; write `=VERSION` or `=VERSION=BUILD`")
+        version, _, build = text[1:].partition("=")
+        if not _CONDA_VERSION.match(version):
+            raise InvalidSpec(f"`{version or text}` is not a conda version")
+        _check_build(build)
+        return ParsedSpec(_version_expression("=" + version), build or None)
+    normalized = _SPACE_AROUND_OPERATOR.sub(r"\1", text)
+    tokens = normalized.split()
+    if len(tokens) > 2:
+        raise InvalidSpec(
+            f"`{text}` has more than a version and a build string; "
+            "write `name 1.2.*`, `name>=1,<2` or `name=1.2=build`"
+        )
+    expression, build = tokens[0], tokens[1] if len(tokens) == 2 else ""
+    exact = _EXACT_WITH_BUILD.match(expression) if not build else None
+    if exact:
+        expression, build = "==" + exact[1], exact[2]
+    _check_build(build)
+    return ParsedSpec(_version_expression(expression), build or None)
+
+
+def _parse_conda_brackets(text: str) -> ParsedSpec:
+    if not text.endswith("]") or text.count("[") != 1 or text.count("]") != 1:
+        raise InvalidSpec(f"`{text}` is not a `[key=value, ...]` match spec")
+    body, position = text[1:-1], 0
+    alternatives: tuple[tuple[Constraint, ...], ...] = ()
+    build = ""
+    while position < len(body):
+        match = _BRACKET_ITEM.match(body, position)
+        if not match or match.end() == position:
+            raise InvalidSpec(f"`{text}` is not a `[key=value, ...]` match spec")
+        value = match["value"].strip("'\"")
+        if match["key"] == "version":
+            alternatives = _version_expression(_SPACE_AROUND_OPERATOR.sub(r"\1", value))
+        elif match["key"] == "build":
+            build = value
+        position = match.end()
+    _check_build(build)
+    return ParsedSpec(alternatives, build or None)
+
+
+def _check_build(build: str) -> None:
+    if build and not _CONDA_BUILD.match(build):
+        raise InvalidSpec(f"`{build}` is not a conda build string")
+
+
+def _version_expression(expression: str) -> tuple[tuple[Constraint, ...], ...]:
+    alternatives = []
+    for alternative in expression.split("|"):
+        terms: list[Constraint] = []
+        for term in alternative.split(","):
+            match = _CONDA_TERM.match(term)
+            operator, version = (match[1] or "==", match[2]) if match else ("", term)
+            if not _CONDA_VERSION.match(version):
+                raise InvalidSpec(f"`{term or expression}` is not a conda version constraint")
+            if operator == "=":  # conda's `=1.2` is the prefix match `1.2.*`
+                operator, version = "==", version if version.endswith("*") else version + ".*"
+            if version.strip(".*"):
+                terms.append((operator, version))
+        alternatives.append(tuple(terms))
+    if all(not terms for terms in alternatives):
+        return ()
+    return tuple(alternatives)
+
+
+@dataclass(frozen=True)
+class VersionBounds:
+    """The lowest and highest versions a spec accepts, where its constraints say."""
+
+    lower: Version | None = None
+    lower_inclusive: bool = True
+    upper: Version | None = None
+    upper_inclusive: bool = False
+
+    def all_below(self, version: Version) -> bool:
+        if self.upper is None:
+            return False
+        return self.upper < version or (self.upper == version and not self.upper_inclusive)
+
+    def all_at_least(self, version: Version) -> bool:
+        return self.lower is not None and self.lower >= version
+
+
+def version_bounds(dependency: CondaDependency) -> VersionBounds:
+    """Bounds of an entry's versions; unknown sides (invalid spec, `|`, odd versions) stay None."""
+    try:
+        parsed = parse_spec(dependency)
+    except InvalidSpec:
+        return VersionBounds()
+    if len(parsed.alternatives) != 1:
+        return VersionBounds()
+    bounds = VersionBounds()
+    for operator, text in parsed.alternatives[0]:
+        bounds = _narrow(bounds, operator, text)
+    return bounds
+
+
+def _narrow(bounds: VersionBounds, operator: str, text: str) -> VersionBounds:
+    prefix = operator in ("==", "===") and text.endswith("*")
+    try:
+        version = Version(text.rstrip("*").rstrip(".") if prefix else text)
+    except InvalidVersion:
+        return bounds
+    lower: tuple[Version, bool] | None = None
+    upper: tuple[Version, bool] | None = None
+    if prefix:
+        lower, upper = (version, True), (_bump(version.release, len(version.release)), False)
+    elif operator in ("==", "==="):
+        lower = upper = (version, True)
+    elif operator in (">=", ">"):
+        lower = (version, operator == ">=")
+    elif operator in ("<=", "<"):
+        upper = (version, operator == "<=")
+    elif operator == "~=" and len(version.release) >= 2:
+        lower, upper = (version, True), (_bump(version.release, len(version.release) - 1), False)
+    new = bounds
+    if lower and (new.lower is None or (lower[0], not lower[1]) > (new.lower, not new.lower_inclusive)):
+        new = VersionBounds(lower[0], lower[1], new.upper, new.upper_inclusive)
+    if upper and (new.upper is None or (upper[0], upper[1]) < (new.upper, new.upper_inclusive)):
+        new = VersionBounds(new.lower, new.lower_inclusive, upper[0], upper[1])
+    return new
+
+
+def _bump(release: tuple[int, ...], length: int) -> Version:
+    """The first release after every `release[:length]` prefix match: 3.7 -> 3.8, ~=1.2 -> 2."""
+    head = list(release[:length]) or [0]
+    head[-1] += 1
+    return Version(".".join(map(str, head)))
