@@ -1,0 +1,680 @@
+"""The `.vscode/launch.json` attach entry: generate it and merge it into a file people edit by hand.
+
+launch.json is JSON with comments (JSONC): `//` and `/* */` comments and trailing commas. The
+merge is text surgery over a small scanner of our own rather than load-and-dump, so every comment,
+every other configuration and the file's formatting survive; only our entry is added or changed.
+
+Public API (used by the CLI, the language server and the Docker helpers):
+  docker_debug_configuration(debug_port, host) / process_debug_configuration(debug_port, host)
+  debug_configuration(runtime, debug_port, host)
+  merge_launch_config(existing_text, configuration) -> LaunchConfigEdit   (pure)
+  parse_jsonc(text) -> value, strip_jsonc(text) -> plain JSON text           (pure)
+  write_launch_config(folder, configuration) -> LaunchConfigResult          (the file adapter)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from amldebug.errors import AmlDebugError
+from amldebug.project import CONTAINER_APP_ROOT
+
+DOCKER_CONFIGURATION_NAME = "Azure ML: Docker Debug"
+PROCESS_CONFIGURATION_NAME = "Azure ML: Local Process Debug"
+LAUNCH_JSON_VERSION = "0.2.0"
+LAUNCH_JSON_RELATIVE_PATH = Path(".vscode") / "launch.json"
+_DEFAULT_INDENT = "    "  # what VS Code writes into a new launch.json
+_MAX_DEPTH = 256
+
+
+def docker_debug_configuration(debug_port: int = 5678, host: str = "localhost") -> dict[str, Any]:
+    """The attach entry for a debug container: local folder mapped onto the app root inside it."""
+    return {
+        "name": DOCKER_CONFIGURATION_NAME,
+        "type": "debugpy",
+        "request": "attach",
+        "connect": {"host": host, "port": debug_port},
+        "pathMappings": [{"localRoot": "${workspaceFolder}", "remoteRoot": CONTAINER_APP_ROOT}],
+        "justMyCode": True,
+    }
+
+
+def process_debug_configuration(debug_port: int = 5678, host: str = "localhost") -> dict[str, Any]:
+    """The attach entry for the local-process runtime: the server runs the local files themselves,
+    so no path mapping is needed."""
+    return {
+        "name": PROCESS_CONFIGURATION_NAME,
+        "type": "debugpy",
+        "request": "attach",
+        "connect": {"host": host, "port": debug_port},
+        "justMyCode": True,
+    }
+
+
+def debug_configuration(
+    runtime: str = "docker", debug_port: int = 5678, host: str = "localhost"
+) -> dict[str, Any]:
+    """`runtime` is "docker" or "process"."""
+    if runtime == "process":
+        return process_debug_configuration(debug_port, host)
+    if runtime == "docker":
+        return docker_debug_configuration(debug_port, host)
+    raise ValueError(f"unknown runtime {runtime!r}: expected 'docker' or 'process'")
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class JsoncError:
+    """Where a JSONC text is broken. `line` and `column` are 1-based, as editors show them."""
+
+    message: str
+    line: int
+    column: int
+    offset: int
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column}: {self.message}"
+
+
+@dataclass(frozen=True)
+class LaunchConfigEdit:
+    """The outcome of merging our configuration into a launch.json text.
+
+    `text` is the new file text (the unchanged input when nothing had to change, None on error).
+    `created`: there was no file (or it was empty) and `text` is a new one. `updated`: our entry
+    existed and was changed in place. `changed`: `text` differs from the input.
+    """
+
+    text: str | None
+    created: bool = False
+    updated: bool = False
+    changed: bool = False
+    error: JsoncError | None = None
+
+
+@dataclass(frozen=True)
+class LaunchConfigResult:
+    path: Path
+    created: bool
+    updated: bool
+    changed: bool
+    text: str
+
+
+class JsoncParseError(ValueError):
+    def __init__(self, error: JsoncError):
+        super().__init__(str(error))
+        self.error = error
+
+
+# --------------------------------------------------------------------------------------------
+# Scanner and parser
+
+
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_LITERALS = {"true": True, "false": False, "null": None}
+_STRING_BODY = re.compile(r'(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*')
+
+
+@dataclass
+class _Token:
+    kind: str  # one of { } [ ] : , string number literal
+    start: int
+    end: int
+
+
+@dataclass
+class _Comment:
+    start: int
+    end: int
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def _error(text: str, offset: int, message: str) -> JsoncParseError:
+    line, column = _position(text, offset)
+    return JsoncParseError(JsoncError(message, line, column, offset))
+
+
+def _scan(text: str) -> tuple[list[_Token], list[_Comment]]:
+    tokens: list[_Token] = []
+    comments: list[_Comment] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c in " \t\r\n\ufeff":
+            i += 1
+        elif c in "{}[]:,":
+            tokens.append(_Token(c, i, i + 1))
+            i += 1
+        elif c == '"':
+            body = _STRING_BODY.match(text, i + 1)
+            end = body.end() if body else i + 1
+            if end >= n or text[end] != '"':
+                if end < n and text[end] == "\\":
+                    raise _error(text, end, "invalid escape in a string")
+                if end < n and text[end] not in "\r\n":
+                    raise _error(text, end, "control character in a string")
+                raise _error(text, i, "unterminated string")
+            tokens.append(_Token("string", i, end + 1))
+            i = end + 1
+        elif c == "/" and text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            if end > i and text[end - 1] == "\r":
+                end -= 1
+            comments.append(_Comment(i, end))
+            i = end
+        elif c == "/" and text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                raise _error(text, i, "unterminated /* comment")
+            comments.append(_Comment(i, end + 2))
+            i = end + 2
+        elif c == "-" or c.isdigit():
+            number = _NUMBER.match(text, i)
+            if not number or number.end() == i:
+                raise _error(text, i, "invalid number")
+            tokens.append(_Token("number", i, number.end()))
+            i = number.end()
+        elif c.isalpha():
+            word = re.match(r"[A-Za-z_][A-Za-z0-9_]*", text[i:])
+            assert word is not None
+            if word.group() not in _LITERALS:
+                raise _error(
+                    text, i, f"unexpected word '{word.group()}' (strings need double quotes)"
+                )
+            tokens.append(_Token("literal", i, i + len(word.group())))
+            i += len(word.group())
+        else:
+            raise _error(text, i, f"unexpected character {c!r}")
+    return tokens, comments
+
+
+@dataclass
+class _Node:
+    kind: str  # "object", "array", "scalar"
+    start: int
+    end: int
+    first_token: int
+    last_token: int
+    value: Any = None
+    members: list[_Member] = field(default_factory=list)
+    elements: list[_Node] = field(default_factory=list)
+
+
+@dataclass
+class _Member:
+    key: str
+    key_token: int
+    value: _Node
+
+
+class _Parser:
+    def __init__(self, text: str, tokens: list[_Token]):
+        self.text = text
+        self.tokens = tokens
+        self.index = 0
+
+    def fail(self, message: str) -> JsoncParseError:
+        if self.index < len(self.tokens):
+            return _error(self.text, self.tokens[self.index].start, message)
+        return _error(self.text, len(self.text), message + " (the file ends too early)")
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def parse_document(self) -> _Node | None:
+        if not self.tokens:
+            return None
+        node = self.parse_value(0)
+        if self.peek() is not None:
+            raise self.fail("unexpected text after the end of the document")
+        return node
+
+    def parse_value(self, depth: int) -> _Node:
+        if depth > _MAX_DEPTH:
+            raise self.fail("nested too deeply")
+        token = self.peek()
+        if token is None:
+            raise self.fail("expected a value")
+        if token.kind == "{":
+            return self.parse_object(depth)
+        if token.kind == "[":
+            return self.parse_array(depth)
+        if token.kind in ("string", "number", "literal"):
+            index = self.index
+            self.index += 1
+            raw = self.text[token.start : token.end]
+            value = _LITERALS[raw] if token.kind == "literal" else json.loads(raw)
+            return _Node("scalar", token.start, token.end, index, index, value)
+        raise self.fail(f"expected a value, found '{self.text[token.start : token.end]}'")
+
+    def parse_object(self, depth: int) -> _Node:
+        open_index = self.index
+        self.index += 1
+        node = _Node("object", self.tokens[open_index].start, 0, open_index, 0, {})
+        while True:
+            token = self.peek()
+            if token is None:
+                raise self.fail("expected '}' to close the object")
+            if token.kind == "}":
+                break
+            if token.kind != "string":
+                raise self.fail("expected a property name in double quotes or '}'")
+            key_index = self.index
+            key = json.loads(self.text[token.start : token.end])
+            self.index += 1
+            colon = self.peek()
+            if colon is None or colon.kind != ":":
+                raise self.fail("expected ':' after the property name")
+            self.index += 1
+            value = self.parse_value(depth + 1)
+            node.members.append(_Member(key, key_index, value))
+            node.value[key] = value.value
+            separator = self.peek()
+            if separator is not None and separator.kind == ",":
+                self.index += 1
+                continue
+            if separator is not None and separator.kind == "}":
+                break
+            raise self.fail("expected ',' or '}' after a property (a missing comma?)")
+        close = self.tokens[self.index]
+        node.end, node.last_token = close.end, self.index
+        self.index += 1
+        return node
+
+    def parse_array(self, depth: int) -> _Node:
+        open_index = self.index
+        self.index += 1
+        node = _Node("array", self.tokens[open_index].start, 0, open_index, 0, [])
+        while True:
+            token = self.peek()
+            if token is None:
+                raise self.fail("expected ']' to close the list")
+            if token.kind == "]":
+                break
+            element = self.parse_value(depth + 1)
+            node.elements.append(element)
+            node.value.append(element.value)
+            separator = self.peek()
+            if separator is not None and separator.kind == ",":
+                self.index += 1
+                continue
+            if separator is not None and separator.kind == "]":
+                break
+            raise self.fail("expected ',' or ']' after a list item (a missing comma?)")
+        close = self.tokens[self.index]
+        node.end, node.last_token = close.end, self.index
+        self.index += 1
+        return node
+
+
+def _parse(text: str) -> tuple[_Node | None, list[_Token], list[_Comment]]:
+    tokens, comments = _scan(text)
+    return _Parser(text, tokens).parse_document(), tokens, comments
+
+
+def parse_jsonc(text: str) -> Any:
+    """The value of a JSONC text (comments and trailing commas allowed). Raises JsoncParseError."""
+    root, _, _ = _parse(text)
+    if root is None:
+        raise _error(text, len(text), "the file holds no JSON value")
+    return root.value
+
+
+def strip_jsonc(text: str) -> str:
+    """`text` as plain JSON: comments blanked and trailing commas removed, offsets preserved."""
+    tokens, comments = _scan(text)
+    chars = list(text)
+    for comment in comments:
+        for i in range(comment.start, comment.end):
+            if chars[i] not in "\r\n":
+                chars[i] = " "
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if token.kind == "," and following is not None and following.kind in "]}":
+            chars[token.start] = " "
+    return "".join(chars)
+
+
+# --------------------------------------------------------------------------------------------
+# Merging
+
+
+@dataclass
+class _Layout:
+    unit: str  # one level of indentation
+    eol: str
+
+
+def _detect_layout(text: str, root: _Node, tokens: list[_Token]) -> _Layout:
+    eol = "\r\n" if "\r\n" in text else "\n"
+    unit = _DEFAULT_INDENT
+    if root.kind == "object" and root.members:
+        indent = _line_indent_if_first(text, tokens[root.members[0].key_token].start)
+        if indent:
+            unit = indent
+    elif "\n\t" in text:
+        unit = "\t"
+    return _Layout(unit, eol)
+
+
+def _line_start(text: str, offset: int) -> int:
+    return text.rfind("\n", 0, offset) + 1
+
+
+def _line_indent(text: str, offset: int) -> str:
+    start = _line_start(text, offset)
+    end = start
+    while end < len(text) and text[end] in " \t":
+        end += 1
+    return text[start:end]
+
+
+def _line_indent_if_first(text: str, offset: int) -> str | None:
+    """The indentation before `offset` when only whitespace precedes it on its line."""
+    start = _line_start(text, offset)
+    before = text[start:offset]
+    return before if before.strip(" \t") == "" else None
+
+
+class _Merger:
+    def __init__(self, text: str, root: _Node, tokens: list[_Token], layout: _Layout):
+        self.text = text
+        self.root = root
+        self.tokens = tokens
+        self.layout = layout
+        self.edits: list[tuple[int, int, str]] = []
+
+    def render(self, value: Any, indent: str) -> str:
+        """`value` as JSON laid out like the file, its first line placed at column `indent`."""
+        rendered = json.dumps(value, indent=self.layout.unit, ensure_ascii=False)
+        lines = rendered.split("\n")
+        return self.layout.eol.join([lines[0]] + [indent + line for line in lines[1:]])
+
+    def child_indent(self, container: _Node, children_starts: list[int]) -> str:
+        for start in children_starts:
+            indent = _line_indent_if_first(self.text, start)
+            if indent is not None:
+                return indent
+        return _line_indent(self.text, container.start) + self.layout.unit
+
+    def append(self, container: _Node, children: list[tuple[int, int]], item_text_for: Any) -> None:
+        """Add an item at the end of an object or array, with the comma JSON needs before it.
+
+        `children` are (start offset, last token index) of the existing items; `item_text_for`
+        renders the new item for a given indentation.
+        """
+        text = self.text
+        eol = self.layout.eol
+        indent = self.child_indent(container, [start for start, _ in children])
+        close = self.tokens[container.last_token]
+        if children:
+            last_token = children[-1][1]
+            following = self.tokens[last_token + 1]
+            if following.kind != ",":
+                # The comma the guide warns about: right after the last item, before any comment.
+                self.edits.append((self.tokens[last_token].end, self.tokens[last_token].end, ","))
+        close_indent = _line_indent_if_first(text, close.start)
+        item = item_text_for(indent)
+        if close_indent is not None:
+            # The closing bracket starts its own line: put the item on the line before it.
+            at = _line_start(text, close.start)
+            self.edits.append((at, at, indent + item + eol))
+        else:
+            outer = _line_indent(text, container.start)
+            self.edits.append((close.start, close.start, eol + indent + item + eol + outer))
+
+    def member_start(self, member: _Member) -> int:
+        return self.tokens[member.key_token].start
+
+    def replace_value(self, node: _Node, value: Any) -> None:
+        indent = _line_indent(self.text, node.start)
+        self.edits.append((node.start, node.end, self.render(value, indent)))
+
+    def remove_element(self, array: _Node, position: int) -> None:
+        """Drop one array element (a duplicate of ours), keeping comments around it."""
+        element = array.elements[position]
+        text = self.text
+        start, end = element.start, element.end
+        following = self.tokens[element.last_token + 1]
+        if following.kind == ",":
+            end = following.end
+        elif position > 0:
+            before = self.tokens[element.first_token - 1]
+            if before.kind == "," and text[before.end : start].strip() == "":
+                start = before.start
+        if _line_indent_if_first(text, start) is not None:
+            line_end = end
+            while line_end < len(text) and text[line_end] in " \t":
+                line_end += 1
+            if text.startswith("\r\n", line_end) or text.startswith("\n", line_end):
+                start = _line_start(text, start)
+                end = line_end + (2 if text.startswith("\r\n", line_end) else 1)
+        self.edits.append((start, end, ""))
+
+    def apply(self) -> str:
+        result = self.text
+        # Last edit first so earlier offsets stay valid; at one offset, the edit made first must
+        # end up first in the text (the comma before the item), so it is applied last.
+        ordered = sorted(
+            enumerate(self.edits), key=lambda e: (e[1][0], e[1][1], e[0]), reverse=True
+        )
+        for _, (start, end, new) in ordered:
+            result = result[:start] + new + result[end:]
+        return result
+
+
+def _is_ours(node: _Node, name: str) -> bool:
+    return node.kind == "object" and isinstance(node.value, dict) and node.value.get("name") == name
+
+
+def _last_member(node: _Node, key: str) -> _Member | None:
+    found = None
+    for member in node.members:
+        if member.key == key:
+            found = member
+    return found
+
+
+def new_launch_json_text(configuration: dict[str, Any], eol: str = "\n") -> str:
+    """A fresh launch.json holding only `configuration`, laid out as VS Code writes one."""
+    document = {"version": LAUNCH_JSON_VERSION, "configurations": [configuration]}
+    return json.dumps(document, indent=_DEFAULT_INDENT, ensure_ascii=False).replace("\n", eol) + eol
+
+
+def merge_launch_config(
+    existing_text: str | None, configuration: dict[str, Any]
+) -> LaunchConfigEdit:
+    """Merge `configuration` (matched by its "name") into launch.json text.
+
+    No text, or only whitespace: a new file. An entry with the same name: its properties are set
+    to ours in place (properties the user added, and comments between them, stay); duplicates
+    of it are removed. Otherwise ours is appended to `configurations` (created when missing).
+    Text that cannot be parsed is never changed: the edit carries the error's line and column.
+    """
+    name = configuration.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValueError("the configuration needs a non-empty 'name'")
+    if existing_text is None or existing_text.strip(" \t\r\n\ufeff") == "":
+        eol = "\r\n" if existing_text and "\r\n" in existing_text else "\n"
+        bom = "\ufeff" if existing_text and existing_text.startswith("\ufeff") else ""
+        return LaunchConfigEdit(
+            bom + new_launch_json_text(configuration, eol), created=True, changed=True
+        )
+    try:
+        root, tokens, _comments = _parse(existing_text)
+    except JsoncParseError as error:
+        return LaunchConfigEdit(None, error=error.error)
+    if root is None:
+        # Only comments: keep them and add a document after them.
+        eol = "\r\n" if "\r\n" in existing_text else "\n"
+        separator = "" if existing_text.endswith(("\n",)) else eol
+        text = existing_text + separator + new_launch_json_text(configuration, eol)
+        return LaunchConfigEdit(text, created=True, changed=True)
+    if root.kind != "object":
+        line, column = _position(existing_text, root.start)
+        return LaunchConfigEdit(
+            None,
+            error=JsoncError(
+                "launch.json must hold an object ({...}) at the top level",
+                line,
+                column,
+                root.start,
+            ),
+        )
+    layout = _detect_layout(existing_text, root, tokens)
+    merger = _Merger(existing_text, root, tokens, layout)
+    updated = False
+
+    configurations = _last_member(root, "configurations")
+    if configurations is None:
+        merger.append(
+            root,
+            [(merger.member_start(m), m.value.last_token) for m in root.members],
+            lambda indent: '"configurations": ' + merger.render([configuration], indent),
+        )
+    elif configurations.value.kind != "array":
+        node = configurations.value
+        line, column = _position(existing_text, node.start)
+        return LaunchConfigEdit(
+            None,
+            error=JsoncError(
+                '"configurations" must be a list ([...]) of configurations',
+                line,
+                column,
+                node.start,
+            ),
+        )
+    else:
+        array = configurations.value
+        ours = [i for i, element in enumerate(array.elements) if _is_ours(element, name)]
+        if not ours:
+            merger.append(
+                array,
+                [(e.start, e.last_token) for e in array.elements],
+                lambda indent: merger.render(configuration, indent),
+            )
+        else:
+            entry = array.elements[ours[0]]
+            missing: list[tuple[str, Any]] = []
+            for key, value in configuration.items():
+                member = _last_member(entry, key)
+                if member is None:
+                    missing.append((key, value))
+                elif member.value.value != value or type(member.value.value) is not type(value):
+                    merger.replace_value(member.value, value)
+                    updated = True
+            if missing:
+                updated = True
+
+                def render_members(indent: str, items: list[tuple[str, Any]] = missing) -> str:
+                    parts = [json.dumps(k) + ": " + merger.render(v, indent) for k, v in items]
+                    return ("," + layout.eol + indent).join(parts)
+
+                merger.append(
+                    entry,
+                    [(merger.member_start(m), m.value.last_token) for m in entry.members],
+                    render_members,
+                )
+            for duplicate in ours[1:]:
+                merger.remove_element(array, duplicate)
+                updated = True
+
+    text = merger.apply()
+    return LaunchConfigEdit(text, updated=updated, changed=text != existing_text)
+
+
+# --------------------------------------------------------------------------------------------
+# The file adapter
+
+
+def launch_json_path(folder: Path | str) -> Path:
+    return Path(folder) / LAUNCH_JSON_RELATIVE_PATH
+
+
+def write_launch_config(folder: Path | str, configuration: dict[str, Any]) -> LaunchConfigResult:
+    """Merge `configuration` into `<folder>/.vscode/launch.json` and write it atomically.
+
+    Raises AmlDebugError, leaving the file as it was, when it cannot be parsed (the message names
+    line and column) or when someone else changed it while we were merging.
+    """
+    path = launch_json_path(folder)
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        original_bytes: bytes | None = target.read_bytes()
+    except FileNotFoundError:
+        original_bytes = None
+    except OSError as error:
+        raise AmlDebugError(f"Cannot read {path}: {error.strerror or error}") from error
+    original_text: str | None = None
+    if original_bytes is not None:
+        try:
+            original_text = original_bytes.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise AmlDebugError(
+                f"{path} is not UTF-8 text (byte {error.start}); nothing was changed.",
+                hint="Save it as UTF-8 in the editor and run again.",
+            ) from error
+    edit = merge_launch_config(original_text, configuration)
+    if edit.error is not None:
+        raise AmlDebugError(
+            f"{path}:{edit.error.line}:{edit.error.column}: cannot parse launch.json: "
+            f"{edit.error.message}. Nothing was changed.",
+            hint="Fix the file there (or move it away to get a new one), then run again.",
+        )
+    assert edit.text is not None
+    if not edit.changed:
+        return LaunchConfigResult(path, False, False, False, edit.text)
+    _write_if_unchanged(target, original_bytes, edit.text)
+    return LaunchConfigResult(path, edit.created, edit.updated, True, edit.text)
+
+
+def _write_if_unchanged(path: Path, expected: bytes | None, text: str) -> None:
+    """Write `text` through a temporary file and a rename, unless `path` no longer holds
+    `expected` (None: did not exist), so an editor's concurrent save is never overwritten."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise AmlDebugError(f"Cannot create {path.parent}: {error.strerror or error}") from error
+    mode = None
+    with contextlib.suppress(OSError):
+        mode = path.stat().st_mode & 0o777
+    descriptor, temporary = tempfile.mkstemp(prefix=".launch.json.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        try:
+            current: bytes | None = path.read_bytes()
+        except FileNotFoundError:
+            current = None
+        if current != expected:
+            raise AmlDebugError(
+                f"{path} changed while amldebug was editing it; nothing was written.",
+                hint="Save or close it in the editor and run again.",
+            )
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
