@@ -1,9 +1,595 @@
-"""Stub: verbs of this group are added by their own work item."""
+"""CLI verbs of the debug loop: build, run, up, update, reload, logs, shell, commit, sync, stop,
+model-path, pull, ps. Thin: options in, engine calls (amldebug.containers), text out.
+
+Progress and streamed logs go to stderr; results go to stdout (`--json` where a script wants them).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from amldebug.containers.build import BuildFailed, build_debug_image, build_options_from_environment
+from amldebug.containers.debug_loop import RUNTIMES, UpResult, choose_runtime, run_in_process, up
+from amldebug.containers.docker_engine import connect
+from amldebug.containers.dockerfile import DEFAULT_BASE_IMAGE, DEFAULT_TAG, BuildOptions
+from amldebug.containers.run import (
+    DEFAULT_NAME,
+    ContainerCrashed,
+    RunOptions,
+    commit_container,
+    container_logs,
+    follow_logs,
+    list_debug_containers,
+    model_path,
+    pull_image,
+    reload_container,
+    run_debug_container,
+    stop_container,
+    sync_container,
+)
+from amldebug.errors import AmlDebugError, UsageError
+from amldebug.progress import CancelToken
+from amldebug.project import CONTAINER_APP_ROOT, Project, discover_project
+
+
+class TerminalReporter:
+    """Phases as `==> message` and streamed log lines, on stderr."""
+
+    def __init__(self, *, show_log: bool = True) -> None:
+        self.show_log = show_log
+
+    def step(self, message: str, percentage: int | None = None) -> None:
+        if message.startswith("Step "):
+            return  # the build log shows the step line itself
+        print(f"==> {message}", file=sys.stderr, flush=True)
+
+    def log(self, line: str) -> None:
+        if self.show_log:
+            print(line, file=sys.stderr, flush=True)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    return None
+    build = subparsers.add_parser("build", help="build the debug image for a project")
+    _add_project_options(build)
+    _add_build_options(build)
+    build.set_defaults(func=build_command)
+
+    run = subparsers.add_parser("run", help="run the debug container and wait until it answers")
+    _add_project_options(run)
+    _add_run_options(run, image=True)
+    run.set_defaults(func=run_command)
+
+    up_parser = subparsers.add_parser(
+        "up", help="build, run, wait until ready and write the launch.json attach entry"
+    )
+    _add_project_options(up_parser)
+    _add_build_options(up_parser)
+    _add_run_options(up_parser, image=False)
+    up_parser.add_argument(
+        "--no-launch-config", action="store_true", help="do not write .vscode/launch.json"
+    )
+    up_parser.set_defaults(func=up_command)
+
+    update = subparsers.add_parser(
+        "update", help="rebuild after a model or environment change and restart the container"
+    )
+    _add_project_options(update)
+    _add_build_options(update)
+    _add_run_options(update, image=False)
+    update.set_defaults(func=update_command, no_launch_config=True)
+
+    reload = subparsers.add_parser("reload", help="serve the edited entry script without a rebuild")
+    reload.add_argument("folder", nargs="?", default=".", help="the project (for mapping errors)")
+    _add_name(reload)
+    reload.add_argument("--timeout", type=float, default=60.0)
+    reload.set_defaults(func=reload_command)
+
+    logs = subparsers.add_parser("logs", help="print the container's log")
+    _add_name(logs)
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+    logs.add_argument("--tail", type=int, default=None, help="only the last N lines")
+    logs.set_defaults(func=logs_command)
+
+    shell = subparsers.add_parser(
+        "shell", help="open a shell in the container (in /var/azureml-app)"
+    )
+    _add_name(shell)
+    shell.set_defaults(func=shell_command)
+
+    commit = subparsers.add_parser("commit", help="save the container as a new image tag")
+    _add_name(commit)
+    commit.add_argument("--tag", help="image tag (default: the next free debug:N)")
+    commit.set_defaults(func=commit_command)
+
+    sync = subparsers.add_parser(
+        "sync", help="compare the container's /var/azureml-app with the local folder"
+    )
+    sync.add_argument("folder", nargs="?", default=".")
+    _add_name(sync)
+    sync.add_argument("--apply", action="store_true", help="bring container-side changes in")
+    sync.add_argument(
+        "--force", action="store_true", help="overwrite local files changed since the start"
+    )
+    sync.add_argument("--json", action="store_true", help="print the result as JSON")
+    sync.set_defaults(func=sync_command)
+
+    stop = subparsers.add_parser("stop", help="stop and remove the debug container")
+    _add_name(stop)
+    stop.add_argument("--image", action="store_true", help="also remove the container's image")
+    stop.set_defaults(func=stop_command)
+
+    model = subparsers.add_parser(
+        "model-path", help="where the entry script finds the model inside the container"
+    )
+    _add_name(model)
+    model.add_argument("--json", action="store_true")
+    model.set_defaults(func=model_path_command)
+
+    pull = subparsers.add_parser("pull", help="log in to a registry, pull an image and tag it")
+    pull.add_argument("image", help="e.g. myregistry.azurecr.io/azureml/azureml_0123:1")
+    pull.add_argument("--tag", default=DEFAULT_TAG, help=f"local tag (default {DEFAULT_TAG})")
+    pull.add_argument("--username", "-u")
+    pull.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    pull.set_defaults(func=pull_command)
+
+    ps = subparsers.add_parser("ps", help="list the debug containers amldebug started")
+    ps.add_argument("--json", action="store_true")
+    ps.set_defaults(func=ps_command)
+
+
+def _add_name(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--name", default=DEFAULT_NAME, help=f"container name (default {DEFAULT_NAME})"
+    )
+
+
+def _add_project_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", nargs="?", default=".", help="the project folder (default .)")
+    parser.add_argument("--entry-script", help="the entry script (default: discovered)")
+    parser.add_argument("--conda-file", help="the conda environment file (default: discovered)")
+    parser.add_argument("--steps", dest="steps_file", help="a Dockerfile.steps to append")
+    parser.add_argument(
+        "--model", dest="models", action="append", default=[], help="a model file or folder"
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--quiet", "-q", action="store_true", help="do not stream the build log")
+
+
+def _add_build_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-image",
+        help=f"image to build FROM (default: the deployment's, else {DEFAULT_BASE_IMAGE})",
+    )
+    parser.add_argument(
+        "--tag", default=DEFAULT_TAG, help=f"debug image tag (default {DEFAULT_TAG})"
+    )
+    parser.add_argument(
+        "--ca-bundle",
+        help="CA bundle for pip/conda behind a TLS-intercepting proxy, used during the build only: "
+        "FILE, 'auto' (this machine's bundle) or 'none' (default: $PIP_CERT when set)",
+    )
+
+
+def _add_run_options(parser: argparse.ArgumentParser, *, image: bool) -> None:
+    if image:
+        parser.add_argument(
+            "--image", default=DEFAULT_TAG, help=f"image to run (default {DEFAULT_TAG})"
+        )
+    _add_name(parser)
+    parser.add_argument("--port", type=int, default=8000, help="host port for 5001 (default 8000)")
+    parser.add_argument(
+        "--debug-port", type=int, default=5678, help="host port for debugpy (default 5678)"
+    )
+    parser.add_argument(
+        "--bind",
+        default="127.0.0.1",
+        help="host address to publish on (default 127.0.0.1: debugpy runs any code sent to it)",
+    )
+    parser.add_argument(
+        "--no-mount", action="store_true", help="run the code baked into the image, not the folder"
+    )
+    parser.add_argument(
+        "--wait-for-debugger", action="store_true", help="block init() until a debugger attaches"
+    )
+    parser.add_argument("--env", action="append", default=[], metavar="K=V")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for ready")
+    parser.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default="auto",
+        help="docker, process (no Docker: the server as a local process) or auto",
+    )
+
+
+def _project(args: argparse.Namespace) -> Project:
+    folder = Path(args.folder)
+    if not folder.exists():
+        raise UsageError(f"{folder} does not exist.")
+    return discover_project(
+        folder,
+        entry_script=getattr(args, "entry_script", None),
+        conda_file=getattr(args, "conda_file", None),
+        steps_file=getattr(args, "steps_file", None),
+        model_paths=getattr(args, "models", []) or [],
+        base_image=getattr(args, "base_image", None),
+    )
+
+
+def _build_options(args: argparse.Namespace, project: Project) -> BuildOptions:
+    return build_options_from_environment(
+        base_image=args.base_image or project.base_image or DEFAULT_BASE_IMAGE,
+        tag=args.tag,
+        ca_bundle=args.ca_bundle,
+    )
+
+
+def _run_options(args: argparse.Namespace, image: str) -> RunOptions:
+    env: dict[str, str] = {}
+    for item in args.env:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--env wants K=V, not {item!r}.")
+        env[key] = value
+    return RunOptions(
+        image=image,
+        name=args.name,
+        port=args.port,
+        debug_port=args.debug_port,
+        bind=args.bind,
+        mount=not args.no_mount,
+        wait_for_debugger=args.wait_for_debugger,
+        env=env,
+        timeout=args.timeout,
+    )
+
+
+def _emit(args: argparse.Namespace, data: dict[str, Any]) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, indent=2, default=str))
+
+
+def _report_build_failure(error: BuildFailed) -> None:
+    # The log was streamed; with --quiet show its tail so the message has context.
+    for line in error.log_tail[-15:]:
+        print(line, file=sys.stderr)
+
+
+def build_command(args: argparse.Namespace) -> int:
+    project = _project(args)
+    options = _build_options(args, project)
+    engine = connect()
+    try:
+        result = build_debug_image(
+            project, options, engine, reporter=TerminalReporter(show_log=not args.quiet)
+        )
+    except BuildFailed as error:
+        if args.quiet:
+            _report_build_failure(error)
+        raise
+    for note in result.plan.notes:
+        if note.startswith("not installed"):
+            print(f"amldebug: {note}", file=sys.stderr)
+    cached = (
+        "package layers reused from cache" if result.package_steps_cached else "packages installed"
+    )
+    if args.json:
+        _emit(
+            args,
+            {
+                "image": result.image,
+                "imageId": result.image_id,
+                "seconds": round(result.seconds, 2),
+                "packageLayersCached": result.package_steps_cached,
+                "rebuiltSteps": list(result.rebuilt_steps),
+                "notes": list(result.notes),
+            },
+        )
+    else:
+        print(f"Built {result.image} in {result.seconds:.1f} s ({cached}).")
+    return 0
+
+
+def _print_ready(
+    result: UpResult | None, run: Any, project: Project, runtime: str, why: str
+) -> None:
+    url = getattr(run, "url", "")
+    name = getattr(run, "name", None)
+    debug_port = getattr(run, "debug_port", None)
+    port = getattr(run, "port", None)
+    where = (
+        f"container {name}, image {getattr(run, 'image', '?')}"
+        if runtime == "docker"
+        else "local process"
+    )
+    print(f"Ready: {url} ({where}; runtime {runtime}: {why})")
+    if getattr(run, "ready", True) is False:
+        print(f"The server waits for a debugger on 127.0.0.1:{debug_port} before init().")
+    print(f"Debugger: debugpy listens on {url.split('://')[-1].split(':')[0]}:{debug_port}")
+    if result is not None and result.launch_config is not None:
+        state = "written" if result.launch_config_changed else "already up to date"
+        print(f"launch.json: {project.relative(result.launch_config)} {state}")
+    configuration = (
+        "Azure ML: Docker Debug" if runtime == "docker" else "Azure ML: Local Process Debug"
+    )
+    name_option = f" --name {name}" if name and name != DEFAULT_NAME else ""
+    sample = (
+        " --file sample-request.json" if (project.root / "sample-request.json").is_file() else ""
+    )
+    print("Next:")
+    print(f'  attach:  VS Code > Run and Debug > "{configuration}" (F5)')
+    print(f"  request: amldebug invoke --port {port}{sample}")
+    if runtime == "docker":
+        print(f"  edit score.py, then: amldebug reload{name_option}")
+        print(f"  logs: amldebug logs{name_option}    stop: amldebug stop{name_option}")
+
+
+def _run_result_json(run: Any, runtime: str, why: str) -> dict[str, Any]:
+    return {
+        "runtime": runtime,
+        "reason": why,
+        "name": getattr(run, "name", None),
+        "image": getattr(run, "image", None),
+        "url": getattr(run, "url", None),
+        "port": getattr(run, "port", None),
+        "debugPort": getattr(run, "debug_port", None),
+        "ready": getattr(run, "ready", True),
+        "seconds": round(float(getattr(run, "seconds", 0.0) or 0.0), 2),
+    }
+
+
+def _crash_exit(error: ContainerCrashed) -> int:
+    print(f"amldebug: {error.message}", file=sys.stderr)
+    if error.hint:
+        print(error.hint, file=sys.stderr)
+    return 3
+
+
+def run_command(args: argparse.Namespace) -> int:
+    project = _project(args)
+    options = _run_options(args, args.image)
+    choice = choose_runtime(args.runtime)
+    reporter = TerminalReporter(show_log=not args.quiet)
+    reporter.step(f"Runtime: {choice.runtime} ({choice.reason})")
+    try:
+        if choice.runtime == "docker":
+            assert choice.engine is not None
+            result: Any = run_debug_container(project, options, choice.engine, reporter=reporter)
+        else:
+            result = run_in_process(project, options, reporter=reporter, cancel=CancelToken())
+    except ContainerCrashed as error:
+        return _crash_exit(error)
+    if args.json:
+        _emit(args, _run_result_json(result, choice.runtime, choice.reason))
+    else:
+        _print_ready(None, result, project, choice.runtime, choice.reason)
+    return 0
+
+
+def up_command(args: argparse.Namespace) -> int:
+    project = _project(args)
+    for problem in project.problems:
+        print(f"amldebug: {problem}", file=sys.stderr)
+    build_options = _build_options(args, project)
+    run_options = _run_options(args, build_options.tag)
+    reporter = TerminalReporter(show_log=not args.quiet)
+    try:
+        result = up(
+            project,
+            build_options,
+            run_options,
+            runtime=args.runtime,
+            write_launch_json=not args.no_launch_config,
+            reporter=reporter,
+        )
+    except BuildFailed as error:
+        if args.quiet:
+            _report_build_failure(error)
+        raise
+    except ContainerCrashed as error:
+        return _crash_exit(error)
+    run = result.run if result.run is not None else result.process
+    if args.json:
+        data = _run_result_json(run, result.runtime, result.reason)
+        if result.build is not None:
+            data["build"] = {
+                "image": result.build.image,
+                "seconds": round(result.build.seconds, 2),
+                "packageLayersCached": result.build.package_steps_cached,
+            }
+        data["launchConfig"] = str(result.launch_config) if result.launch_config else None
+        _emit(args, data)
+    else:
+        if result.build is not None:
+            cached = (
+                "package layers from cache"
+                if result.build.package_steps_cached
+                else "packages installed"
+            )
+            print(f"Built {result.build.image} in {result.build.seconds:.1f} s ({cached}).")
+        _print_ready(result, run, project, result.runtime, result.reason)
+    return 0
+
+
+def update_command(args: argparse.Namespace) -> int:
+    """`up` that keeps the running container's ports unless new ones are given."""
+    engine = connect()
+    existing = engine.find_container(args.name)
+    if existing is None:
+        print(
+            f"amldebug: no container '{args.name}' runs yet; starting a new one.", file=sys.stderr
+        )
+    args.runtime = "docker"
+    return up_command(args)
+
+
+def reload_command(args: argparse.Namespace) -> int:
+    engine = connect()
+    project = discover_project(args.folder) if Path(args.folder).exists() else None
+    try:
+        result = reload_container(engine, args.name, project=project, timeout=args.timeout)
+    except ContainerCrashed as error:
+        return _crash_exit(error)
+    print(
+        f"Reloaded {args.name} in {result.seconds:.2f} s (new worker; attach the debugger again)."
+    )
+    return 0
+
+
+def logs_command(args: argparse.Namespace) -> int:
+    engine = connect()
+    if args.follow:
+        token = CancelToken()
+        try:
+            follow_logs(engine, args.name, _StdoutLines(), token, tail=args.tail)
+        except KeyboardInterrupt:
+            token.cancel()
+        return 0
+    sys.stdout.write(container_logs(engine, args.name, tail=args.tail))
+    return 0
+
+
+class _StdoutLines:
+    def step(self, message: str, percentage: int | None = None) -> None:
+        pass
+
+    def log(self, line: str) -> None:
+        print(line, flush=True)
+
+
+def shell_command(args: argparse.Namespace) -> int:
+    engine = connect()
+    engine.container(args.name)  # a clear message when it does not exist
+    docker = shutil.which("docker")
+    if docker is None:
+        raise AmlDebugError(
+            "An interactive shell needs the docker command-line client, which is not on PATH.",
+            hint=f"Install it, or run: amldebug logs --name {args.name}",
+        )
+    argv = [docker, "exec", "-it", "-w", CONTAINER_APP_ROOT, args.name, "/bin/sh", "-c"]
+    argv.append("if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi")
+    if not sys.stdin.isatty():
+        argv.remove("-it")
+        argv.insert(2, "-i")
+    os.execv(docker, argv)
+    return 0  # not reached
+
+
+def commit_command(args: argparse.Namespace) -> int:
+    engine = connect()
+    image = commit_container(engine, args.name, args.tag)
+    print(f"Committed {args.name} as {image}. Run it with: amldebug run --image {image} --no-mount")
+    return 0
+
+
+def sync_command(args: argparse.Namespace) -> int:
+    engine = connect()
+    project = discover_project(args.folder)
+    result = sync_container(engine, args.name, project, apply=args.apply, force=args.force)
+    if args.json:
+        _emit(
+            args,
+            {
+                "changed": [{"path": c.path, "status": c.status} for c in result.changed],
+                "applied": list(result.applied),
+                "skipped": list(result.skipped),
+            },
+        )
+        return 0
+    if not result.changed:
+        print(f"{CONTAINER_APP_ROOT} in {args.name} matches {project.root}.")
+        return 0
+    for change in result.changed:
+        print(f"{change.status:15} {change.path}")
+    for path in result.applied:
+        print(f"applied         {path}")
+    for path in result.skipped:
+        print(f"skipped         {path} (changed locally since the container started; --force)")
+    if not args.apply and any(c.status != "local-only" for c in result.changed):
+        print("Bring the container's changes in with: amldebug sync --apply")
+    return 0
+
+
+def stop_command(args: argparse.Namespace) -> int:
+    engine = connect()
+    stopped, image = stop_container(engine, args.name, remove_image=args.image)
+    if stopped:
+        print(f"Stopped and removed {args.name}.")
+    if image:
+        print(f"Removed the image {image}.")
+    return 0
+
+
+def model_path_command(args: argparse.Namespace) -> int:
+    engine = connect()
+    result = model_path(engine, args.name)
+    if args.json:
+        _emit(
+            args,
+            {
+                "modelDir": result.model_dir,
+                "exists": result.exists,
+                "tree": [p for p, _ in result.tree],
+            },
+        )
+        return 0
+    if not result.model_dir:
+        print(
+            "AZUREML_MODEL_DIR is not set in the container: "
+            "Model.get_model_path() has nothing to find."
+        )
+        return 1
+    print(f"AZUREML_MODEL_DIR={result.model_dir}")
+    if not result.exists:
+        print("  (that folder does not exist in the container)")
+        return 1
+    for path, size in result.tree:
+        print(f"  {path}  ({size} bytes)")
+    if not result.tree:
+        print("  (empty)")
+    print("In score.py: os.path.join(os.getenv('AZUREML_MODEL_DIR'), '<file above>')")
+    return 0
+
+
+def pull_command(args: argparse.Namespace) -> int:
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif args.username:
+        raise UsageError("--username needs --password-stdin (the password is read from stdin).")
+    engine = connect()
+    local = pull_image(
+        engine,
+        args.image,
+        tag=args.tag,
+        username=args.username,
+        password=password,
+        reporter=TerminalReporter(),
+    )
+    print(f"Pulled {args.image} as {local}. Run it with: amldebug run --image {local}")
+    return 0
+
+
+def ps_command(args: argparse.Namespace) -> int:
+    engine = connect()
+    rows = list_debug_containers(engine)
+    if args.json:
+        print(json.dumps([row.__dict__ for row in rows], indent=2))
+        return 0
+    if not rows:
+        print("No amldebug containers. Start one with `amldebug up`.")
+        return 0
+    print(f"{'NAME':16} {'STATE':9} {'PORT':6} {'DEBUG':6} {'IMAGE':24} PROJECT")
+    for row in rows:
+        print(
+            f"{row.name:16} {row.state:9} {row.port or '-'!s:6} {row.debug_port or '-'!s:6} "
+            f"{(row.image or '-')[:24]:24} {row.project or '-'}"
+        )
+    return 0

@@ -6,6 +6,7 @@ these talk to; the CLI and the language server are thin adapters over them.
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import re
@@ -20,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from amldebug.containers import scoring_client
 from amldebug.containers.docker_engine import DockerEngine, split_reference
 from amldebug.containers.dockerfile import (
     DEBUG_PORT,
@@ -106,7 +108,7 @@ def url_host(bind: str) -> str:
 def check_ports_free(bind: str, ports: list[tuple[str, int]]) -> None:
     """Refuse to start when a port is taken, naming who holds it and the next free one."""
     try:
-        from amldebug.containers import ports as port_tools  # type: ignore[attr-defined,unused-ignore]
+        port_tools: Any = importlib.import_module("amldebug.containers.ports")
     except ImportError:
         port_tools = None
     for label, port in ports:
@@ -192,6 +194,8 @@ def run_debug_container(
         "AMLDEBUG_DEBUG_PORT": str(DEBUG_PORT),
         "WORKER_COUNT": "1",
         "WORKER_TIMEOUT": DEBUG_WORKER_TIMEOUT,
+        # debugpy's warning about frozen modules is noise in every log.
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         **project.environment_variables,
         **options.env,
     }
@@ -334,9 +338,12 @@ def prepare_injection() -> Path:
     return cache
 
 
+_no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def _http_ok(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with _no_proxy.open(url, timeout=2) as response:
             return 200 <= response.status < 500
     except urllib.error.HTTPError as error:
         return error.code < 500
@@ -353,24 +360,27 @@ def wait_until_ready(
     project: Project | None,
 ) -> None:
     """Poll `GET /` while watching that the container lives; a dead one is ContainerCrashed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        cancel.raise_if_cancelled()
-        if _http_ok(url + "/"):
-            return
+
+    def alive() -> bool:
         container = engine.find_container(name)
         if container is None:
-            raise AmlDebugError(f"The container '{name}' disappeared while starting.")
+            return False
         container.reload()
-        if container.status in ("exited", "dead"):
-            raise crashed_error(engine, name, project)
-        if time.monotonic() > deadline:
-            tail = _log_text(engine, name, 40)
-            raise AmlDebugError(
-                f"The server in '{name}' did not answer {url}/ within {timeout:.0f} s.\n{tail}",
-                hint="Read the log above; raise --timeout if init() is slow.",
-            )
-        cancel.wait(0.1)
+        return container.status not in ("exited", "dead")
+
+    readiness = scoring_client.wait_until_ready(url, timeout, cancel, alive)
+    if readiness.ready:
+        return
+    if readiness.state == "exited":
+        if engine.find_container(name) is None:
+            raise AmlDebugError(f"The container '{name}' disappeared while starting.")
+        raise crashed_error(engine, name, project)
+    tail = _log_text(engine, name, 40)
+    raise AmlDebugError(
+        f"The server in '{name}' did not answer {url}/ within {timeout:.0f} s "
+        f"({readiness.last_error}).\n{tail}",
+        hint="Read the log above; raise --timeout if init() is slow.",
+    )
 
 
 def _wait_for_log(
@@ -586,7 +596,7 @@ def stop_container(
     container = engine.find_container(name)
     image = None
     if container is not None:
-        image = (container.image.tags or [None])[0] if container.image is not None else None
+        image = _image_name(container)
     stopped = engine.remove_container(name)
     if not stopped and not remove_image:
         raise AmlDebugError(
@@ -649,15 +659,19 @@ def container_status(engine: DockerEngine, name: str) -> ContainerStatus:
     return _status_of(container)
 
 
+def _image_name(container: Any) -> str | None:
+    """The image as the container was started with (one image id can carry several tags)."""
+    configured = container.attrs.get("Config", {}).get("Image")
+    if configured:
+        return str(configured)
+    return (container.image.tags or [None])[0] if container.image is not None else None
+
+
 def _status_of(container: Any) -> ContainerStatus:
     labels = container.labels or {}
     port = _published_port(container, INFERENCE_PORT)
     debug_port = _published_port(container, DEBUG_PORT)
-    image = (
-        (container.image.tags or [str(container.image.id)[:19]])[0]
-        if container.image is not None
-        else None
-    )
+    image = _image_name(container)
     state = container.status
     exit_code = container.attrs.get("State", {}).get("ExitCode")
     if state == "running":
@@ -700,7 +714,7 @@ def next_free_tag(existing: list[str], repository: str = "debug") -> str:
 def commit_container(engine: DockerEngine, name: str, tag: str | None = None) -> str:
     container = engine.container(name)
     if tag is None:
-        current = (container.image.tags or [""])[0] if container.image is not None else ""
+        current = _image_name(container) or ""
         repository = "debug"
         if current and current.rsplit(":", 1)[-1].isdigit():
             repository = current.rsplit(":", 1)[0]

@@ -1,0 +1,159 @@
+"""The one-command path (`up`) and the choice of runtime, shared by the CLI and the language server.
+
+`up` = build the debug image, run it, wait until ready, write the launch.json attach entry. Without
+a Docker engine (`--runtime auto`) or when asked (`--runtime process`), the real inference server
+runs as a local process under debugpy instead (containers/process_runtime.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from amldebug.containers.build import BuildResult, build_debug_image
+from amldebug.containers.docker_engine import DockerEngine, EngineUnavailable, connect
+from amldebug.containers.dockerfile import BuildOptions
+from amldebug.containers.run import RunOptions, RunResult, run_debug_container
+from amldebug.errors import AmlDebugError, UsageError
+from amldebug.progress import CancelToken, NullReporter, ProgressReporter
+from amldebug.project import Project
+
+RUNTIMES = ("docker", "process", "auto")
+
+
+@dataclass(frozen=True)
+class RuntimeChoice:
+    runtime: str  # "docker" or "process"
+    reason: str
+    engine: DockerEngine | None
+
+
+def choose_runtime(requested: str) -> RuntimeChoice:
+    """Docker when asked or when an engine answers (auto); the local process otherwise."""
+    if requested not in RUNTIMES:
+        raise UsageError(f"--runtime must be one of {', '.join(RUNTIMES)}, not {requested!r}.")
+    if requested == "process":
+        return RuntimeChoice("process", "--runtime process was asked for", None)
+    if requested == "docker":
+        return RuntimeChoice("docker", "--runtime docker was asked for", connect())
+    try:
+        engine = connect(timeout=5)
+    except EngineUnavailable as error:
+        return RuntimeChoice(
+            "process", f"no Docker engine answers ({error.message}); running a local process", None
+        )
+    return RuntimeChoice("docker", "a Docker engine answers", engine)
+
+
+@dataclass(frozen=True)
+class UpResult:
+    runtime: str
+    reason: str
+    build: BuildResult | None
+    run: RunResult | None
+    process: Any | None  # the process runtime's result
+    launch_config: Path | None
+    launch_config_changed: bool
+
+    @property
+    def url(self) -> str:
+        if self.run is not None:
+            return self.run.url
+        return str(getattr(self.process, "url", ""))
+
+    @property
+    def debug_port(self) -> int | None:
+        if self.run is not None:
+            return self.run.debug_port
+        return getattr(self.process, "debug_port", None)
+
+
+def write_attach_configuration(
+    project: Project, runtime: str, debug_port: int
+) -> tuple[Path, bool]:
+    """Merge the attach entry into <project>/.vscode/launch.json (comments and entries kept)."""
+    from amldebug.containers.launch_config import debug_configuration, write_launch_config
+
+    result = write_launch_config(project.root, debug_configuration(runtime, debug_port))
+    return result.path, result.changed
+
+
+def process_runtime_module() -> Any:
+    try:
+        return importlib.import_module("amldebug.containers.process_runtime")
+    except ImportError:
+        raise AmlDebugError(
+            "The local-process runtime is not available in this installation.",
+            hint="Start a Docker engine and use --runtime docker.",
+        ) from None
+
+
+def run_in_process(
+    project: Project,
+    options: RunOptions,
+    *,
+    reporter: ProgressReporter,
+    cancel: CancelToken,
+) -> Any:
+    """Start the inference server as a local process under debugpy (process_runtime.py)."""
+    module = process_runtime_module()
+    start = getattr(module, "start_process_server", None) or getattr(module, "run_process", None)
+    if start is None:
+        raise AmlDebugError("The local-process runtime has no start function in this installation.")
+    return start(
+        project,
+        port=options.port,
+        debug_port=options.debug_port,
+        bind=options.bind,
+        wait_for_debugger=options.wait_for_debugger,
+        env=options.env,
+        timeout=options.timeout,
+        reporter=reporter,
+        cancel=cancel,
+    )
+
+
+def up(
+    project: Project,
+    build_options: BuildOptions,
+    run_options: RunOptions,
+    *,
+    runtime: str = "auto",
+    write_launch_json: bool = True,
+    reporter: ProgressReporter | None = None,
+    cancel: CancelToken | None = None,
+    conda_text: str | None = None,
+    steps_text: str | None = None,
+) -> UpResult:
+    """Build, run, wait until ready and write the attach entry; says which runtime and why."""
+    reporter = reporter or NullReporter()
+    cancel = cancel or CancelToken()
+    choice = choose_runtime(runtime)
+    reporter.step(f"Runtime: {choice.runtime} ({choice.reason})", 0)
+    built = None
+    ran = None
+    process = None
+    if choice.runtime == "docker":
+        assert choice.engine is not None
+        built = build_debug_image(
+            project,
+            build_options,
+            choice.engine,
+            reporter=reporter,
+            cancel=cancel,
+            conda_text=conda_text,
+            steps_text=steps_text,
+        )
+        options = RunOptions(**{**run_options.__dict__, "image": built.image})
+        ran = run_debug_container(project, options, choice.engine, reporter=reporter, cancel=cancel)
+        debug_port = ran.debug_port
+    else:
+        process = run_in_process(project, run_options, reporter=reporter, cancel=cancel)
+        debug_port = getattr(process, "debug_port", run_options.debug_port)
+    path = None
+    changed = False
+    if write_launch_json:
+        path, changed = write_attach_configuration(project, choice.runtime, debug_port)
+    return UpResult(choice.runtime, choice.reason, built, ran, process, path, changed)
