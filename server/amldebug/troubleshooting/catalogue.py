@@ -184,7 +184,7 @@ def _findings_for(entry: KnownFailure, view: LogView, line_offset: int) -> list[
             explanation = f"{details.explanation.strip()}\n\n{explanation}"
         fix = entry.fix.strip()
         if details.fix:
-            fix = f"{details.fix.strip()}\n{fix}"
+            fix = f"1. {details.fix.strip()}\n{_renumbered(fix, 1)}"
         local_path: str | None = None
         local_line: int | None = None
         exception: str | None = None
@@ -214,6 +214,10 @@ def _findings_for(entry: KnownFailure, view: LogView, line_offset: int) -> list[
             )
         )
     return findings
+
+
+def _renumbered(steps: str, shift: int) -> str:
+    return re.sub(r"^(\d+)\. ", lambda m: f"{int(m.group(1)) + shift}. ", steps, flags=re.M)
 
 
 # --- specifics of one occurrence ---------------------------------------------------------------
@@ -248,7 +252,7 @@ def _describe_init_failed(match: re.Match[str], line: int, view: LogView) -> Det
     stage = "Importing the entry script (its module-level code) raised" if during_import else "init() raised"
     cause = traceback.exception or traceback.final_exception or "an exception"
     text = f"{stage} {cause}" + (f" at {where}." if where else ".")
-    fix = f"0. Open {where.split(':')[0]} and fix the line the traceback ends at." if where else ""
+    fix = f"Open {where.split(':')[0]}: the traceback ends there." if where else ""
     return Details(text, fix)
 
 
@@ -280,7 +284,7 @@ def _describe_model_missing(match: re.Match[str], line: int, view: LogView) -> D
     suggestion = _closest_model_file(looked, contents)
     if suggestion:
         fix = (
-            f"0. The model file that is there is `{suggestion}`: "
+            f"The model file that is there is `{suggestion}`: "
             f"`model_path = os.path.join(os.getenv(\"AZUREML_MODEL_DIR\"), \"{suggestion}\")`"
         )
     return Details(" ".join(parts), fix)
@@ -380,7 +384,7 @@ def _describe_module_missing(match: re.Match[str], line: int, view: LogView) -> 
     text = f"The environment has no module `{module}`" + (f" (imported at {where})" if where else "") + "."
     text += f" It comes from the `{distribution}` distribution."
     fix = (
-        f"0. Add `{distribution}` to {conda}, under `dependencies:` → `- pip:`:\n"
+        f"Add `{distribution}` to {conda}, under `dependencies:` → `- pip:`:\n"
         f"   ```yaml\n   dependencies:\n     - pip:\n       - {distribution}\n   ```"
     )
     return Details(text, fix)
@@ -439,7 +443,7 @@ def _describe_port(match: re.Match[str], line: int, view: LogView) -> Details:
         return Details()
     return Details(
         f"Port {port} on the host is taken.",
-        f"0. See what holds it: `docker ps --filter publish={port}` (a container) or "
+        f"See what holds it: `docker ps --filter publish={port}` (a container) or "
         f"`ss -ltnp 'sport = :{port}'` (a process).",
     )
 
