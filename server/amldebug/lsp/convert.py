@@ -58,10 +58,11 @@ def line_at(lines: Sequence[str], line: int) -> str | None:
 def to_lsp_position(
     position: engine.Position, lines: Sequence[str], codec: ColumnCodec
 ) -> types.Position:
-    line = max(position.line, 0)
-    return types.Position(
-        line=line, character=max(codec.to_client(line_at(lines, line), position.character), 0)
-    )
+    line, character = max(position.line, 0), max(position.character, 0)
+    if lines and line >= len(lines):
+        # Past the end (a YAML parser's end-of-stream mark): the end of the last line.
+        line, character = len(lines) - 1, len(lines[-1])
+    return types.Position(line=line, character=codec.to_client(line_at(lines, line), character))
 
 
 def to_lsp_range(range_: engine.Range, lines: Sequence[str], codec: ColumnCodec) -> types.Range:
