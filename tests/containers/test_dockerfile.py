@@ -1,0 +1,212 @@
+"""The debug image plan, without an engine: layer order, conda-to-pip, CA handling, failure mapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from amldebug.containers.build import (
+    build_context,
+    locate_build_failure,
+    resolve_ca_bundle,
+)
+from amldebug.containers.dockerfile import (
+    BuildOptions,
+    plan_debug_image,
+    translate_conda_to_pip,
+)
+from amldebug.containers.run import next_free_tag, registry_of
+from amldebug.project import discover_project
+
+WORKING = Path(__file__).resolve().parents[2] / "examples" / "working-project"
+
+
+def _instructions(dockerfile: str) -> list[str]:
+    return [line for line in dockerfile.splitlines() if line and not line.startswith(("#", " "))]
+
+
+def test_conda_entries_become_pip_requirements_with_their_lines() -> None:
+    text = (
+        "name: env\n"
+        "dependencies:\n"
+        "  - python=3.9\n"
+        "  - numpy=1.24\n"
+        "  - scikit-learn==1.2.2\n"
+        "  - pytorch>=2.0\n"
+        "  - cudatoolkit=11.8\n"
+        "  - pandas\n"
+        "  - pip:\n"
+        "      - requests==2.31.0\n"
+        "      - -r requirements.txt\n"
+    )
+    translation = translate_conda_to_pip(text, Path("conda.yml"))
+    requirements = {r.requirement: r.line for r in translation.requirements}
+    assert requirements == {
+        "numpy==1.24.*": 3,
+        "scikit-learn==1.2.2": 4,
+        "torch>=2.0": 5,
+        "pandas": 7,
+        "requests==2.31.0": 9,
+    }
+    untranslated = {u.entry: u.reason for u in translation.untranslated}
+    assert set(untranslated) == {"python=3.9", "cudatoolkit=11.8", "-r requirements.txt"}
+    assert "base image's Python" in untranslated["python=3.9"]
+
+
+def test_packages_come_before_the_code_so_editing_score_py_keeps_them_cached() -> None:
+    project = discover_project(WORKING)
+    plan = plan_debug_image(project, BuildOptions(base_image="base:1"))
+    steps = _instructions(plan.dockerfile)
+    install = next(i for i, s in enumerate(steps) if s.startswith("RUN "))
+    code = steps.index("COPY code/ /var/azureml-app/")
+    model = next(i for i, s in enumerate(steps) if s.startswith("COPY models/"))
+    wrapper = next(
+        i for i, s in enumerate(steps) if "amldebug_entry.py" in s and s.startswith("COPY")
+    )
+    assert install < model < wrapper < code
+    # Only env files are copied before the install: the code cannot invalidate it.
+    before = [s for s in steps[:install] if s.startswith("COPY")]
+    assert all(".amldebug/" in s for s in before)
+    assert steps[0] == "FROM base:1 AS packages"
+
+
+def test_model_dir_points_at_the_folder_holding_the_model_files_outside_the_mount() -> None:
+    project = discover_project(WORKING)
+    plan = plan_debug_image(project, BuildOptions(base_image="base:1"))
+    assert plan.model_dir == "/var/azureml-models/model/1"
+    assert "AZUREML_MODEL_DIR=/var/azureml-models/model/1" in plan.dockerfile
+    assert "COPY models/model/ /var/azureml-models/model/1/" in plan.dockerfile
+    assert "models/model/model.json" in dict(_context_names(plan))
+
+
+def _context_names(plan):  # type: ignore[no-untyped-def]
+    from amldebug.containers.dockerfile import context_files
+
+    return [(name, source) for name, source in context_files(plan)]
+
+
+def test_declared_inference_server_is_not_added_twice_and_debugpy_is_added() -> None:
+    project = discover_project(WORKING)
+    plan = plan_debug_image(project, BuildOptions(base_image="base:1"))
+    requirements = [r.requirement for r in plan.requirements]
+    assert requirements.count("azureml-inference-server-http==1.5.1") == 1
+    assert "azureml-inference-server-http" not in requirements
+    assert "debugpy" in requirements
+    assert any("python=3.11" in note for note in plan.notes)
+
+
+def test_ca_bundle_is_used_in_the_package_stage_and_removed_in_the_same_run(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    project = discover_project(WORKING)
+    plan = plan_debug_image(project, BuildOptions(base_image="base:1", ca_bundle=bundle))
+    stages = plan.dockerfile.split("\nFROM base:1\n")
+    assert len(stages) == 2, "a package stage and a final stage"
+    package_stage, final_stage = stages
+    assert "COPY .amldebug/ca-bundle.pem /tmp/amldebug-ca.pem" in package_stage
+    run_line = next(line for line in package_stage.splitlines() if line.startswith("RUN "))
+    assert "PIP_CERT=/tmp/amldebug-ca.pem" in run_line
+    assert "rm -rf /tmp/amldebug-env /tmp/amldebug-ca.pem" in run_line
+    assert "ca-bundle" not in final_stage and "amldebug-ca" not in final_stage
+    assert "COPY --from=packages /opt/amldebug/env /opt/amldebug/env" in final_stage
+
+
+def test_pip_index_settings_reach_the_install_without_entering_the_image() -> None:
+    project = discover_project(WORKING)
+    options = BuildOptions(
+        base_image="base:1",
+        pip_index_url="https://mirror.example/simple",
+        pip_trusted_host="mirror.example",
+    )
+    plan = plan_debug_image(project, options)
+    run_line = next(line for line in plan.dockerfile.splitlines() if line.startswith("RUN "))
+    assert "PIP_INDEX_URL='https://mirror.example/simple'" in run_line
+    assert "ENV PIP_INDEX_URL" not in plan.dockerfile
+
+
+def test_steps_file_comes_last(tmp_path: Path) -> None:
+    (tmp_path / "score.py").write_text("def init():\n    pass\n\ndef run(data):\n    return data\n")
+    (tmp_path / "Dockerfile.steps").write_text(
+        "RUN apt-get update && \\\n    apt-get install -y vim\n"
+    )
+    plan = plan_debug_image(discover_project(tmp_path), BuildOptions(base_image="base:1"))
+    lines = plan.dockerfile.splitlines()
+    assert plan.steps_first_line is not None
+    assert lines[plan.steps_first_line - 1] == "RUN apt-get update && \\"
+    assert lines.index("COPY code/ /var/azureml-app/") < plan.steps_first_line - 1
+
+
+def test_code_layer_skips_vcs_and_caches(tmp_path: Path) -> None:
+    (tmp_path / "score.py").write_text("def init():\n    pass\n\ndef run(data):\n    return data\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "score.cpython-311.pyc").write_bytes(b"\0")
+    plan = plan_debug_image(discover_project(tmp_path), BuildOptions(base_image="base:1"))
+    names = [name for name, _ in _context_names(plan)]
+    assert "code/score.py" in names
+    assert not any(".git" in n or "__pycache__" in n for n in names)
+
+
+def test_build_context_is_byte_identical_for_identical_inputs(tmp_path: Path) -> None:
+    project = discover_project(WORKING)
+    plan = plan_debug_image(project, BuildOptions(base_image="base:1"))
+    assert build_context(plan) == build_context(plan)
+
+
+def test_no_matching_distribution_points_at_the_conda_line(tmp_path: Path) -> None:
+    (tmp_path / "score.py").write_text("def init():\n    pass\n\ndef run(data):\n    return data\n")
+    conda = tmp_path / "conda.yml"
+    conda.write_text(
+        "dependencies:\n  - python=3.11\n  - pip:\n      - numpy\n      - not-a-real-package==9.9\n"
+    )
+    project = discover_project(tmp_path)
+    plan = plan_debug_image(project, BuildOptions(base_image="base:1"))
+    log = [
+        "ERROR: Could not find a version that satisfies the requirement not-a-real-package==9.9",
+        "ERROR: No matching distribution found for not-a-real-package==9.9",
+    ]
+    locations = locate_build_failure(project, plan, log, "RUN ...")
+    assert [(loc.file.name, loc.line + 1) for loc in locations] == [("conda.yml", 5)]
+    assert locations[0].render(project).startswith("conda.yml:5: ")
+
+
+def test_failing_steps_instruction_points_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "score.py").write_text("def init():\n    pass\n\ndef run(data):\n    return data\n")
+    steps = tmp_path / "Dockerfile.steps"
+    steps.write_text(
+        "ENV A=1\n# install tools\nRUN apt-get update && \\\n    apt-get install -y nosuchtool\n"
+    )
+    project = discover_project(tmp_path)
+    plan = plan_debug_image(project, BuildOptions(base_image="base:1"))
+    log = [
+        "Step 19/21 : RUN apt-get update &&     apt-get install -y nosuchtool",
+        "E: Unable to locate package nosuchtool",
+    ]
+    locations = locate_build_failure(
+        project, plan, log, "RUN apt-get update &&     apt-get install -y nosuchtool"
+    )
+    assert [(loc.file.name, loc.line + 1) for loc in locations] == [("Dockerfile.steps", 3)]
+    assert "Unable to locate package nosuchtool" in locations[0].message
+
+
+def test_ca_bundle_auto_finds_this_machines_bundle_and_a_missing_file_is_a_usage_error(
+    tmp_path: Path,
+) -> None:
+    found = resolve_ca_bundle("auto")
+    assert found is not None and found.is_file()
+    assert resolve_ca_bundle("none") is None
+    try:
+        resolve_ca_bundle(tmp_path / "missing.pem")
+    except Exception as error:
+        assert "does not exist" in str(error)
+        assert getattr(error, "exit_code", None) == 2
+    else:
+        raise AssertionError("a missing CA bundle must be refused")
+
+
+def test_next_free_debug_tag_and_registry_names() -> None:
+    assert next_free_tag([]) == "debug:1"
+    assert next_free_tag(["debug:1", "debug:3", "other:9", "debug:latest"]) == "debug:4"
+    assert registry_of("myacr.azurecr.io/azureml/img:1") == "myacr.azurecr.io"
+    assert registry_of("127.0.0.1:5000/base:1") == "127.0.0.1:5000"
+    assert registry_of("ubuntu:22.04") is None
