@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import sys
 import threading
 import urllib.request
 import uuid
@@ -23,7 +24,6 @@ from amldebug.cli.main import main
 from amldebug.containers.build import BuildFailed, build_debug_image, build_options_from_environment
 from amldebug.containers.docker_engine import DockerEngine, connect
 from amldebug.containers.run import (
-    ContainerCrashed,
     RunOptions,
     commit_container,
     container_status,
@@ -35,6 +35,9 @@ from amldebug.containers.run import (
 )
 from amldebug.errors import AmlDebugError
 from amldebug.project import Project, discover_project
+
+if str(Path(__file__).resolve().parents[2]) not in sys.path:  # `pytest` run from anywhere
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.support.dap_client import DapClient
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -138,9 +141,7 @@ def test_second_build_after_editing_only_score_py_reuses_every_package_layer(
     engine: DockerEngine, image: str, tmp_path: Path
 ) -> None:
     project_dir = copy_project(tmp_path)
-    (project_dir / "score.py").write_text(
-        (project_dir / "score.py").read_text() + "\n# edited\n"
-    )
+    (project_dir / "score.py").write_text((project_dir / "score.py").read_text() + "\n# edited\n")
     project = discover_project(project_dir)
     options = build_options_from_environment(base_image=BASE_IMAGE, tag=image, ca_bundle="auto")
     result = build_debug_image(project, options, engine)
@@ -154,7 +155,16 @@ def test_up_scores_the_sample_then_stop_removes_it(
 ) -> None:
     project_dir = copy_project(tmp_path)
     name, port, debug_port = container_name("up"), free_port(), free_port()
-    argv = ["up", str(project_dir), "--base-image", BASE_IMAGE, "--tag", image, "--ca-bundle", "auto"]
+    argv = [
+        "up",
+        str(project_dir),
+        "--base-image",
+        BASE_IMAGE,
+        "--tag",
+        image,
+        "--ca-bundle",
+        "auto",
+    ]
     argv += ["--name", name, "--port", str(port), "--debug-port", str(debug_port), "-q"]
     try:
         assert main(argv) == 0
@@ -210,7 +220,11 @@ def test_breakpoint_in_local_score_py_is_hit_through_the_generated_launch_entry(
 
 
 def test_reload_serves_the_edited_score_py_without_a_rebuild(
-    engine: DockerEngine, image: str, tmp_path: Path, cleanup: list[str], capsys: pytest.CaptureFixture[str]
+    engine: DockerEngine,
+    image: str,
+    tmp_path: Path,
+    cleanup: list[str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     project_dir = copy_project(tmp_path)
     cleanup.append(container_name("reload"))
@@ -219,7 +233,8 @@ def test_reload_serves_the_edited_score_py_without_a_rebuild(
     score_py = project_dir / "score.py"
     score_py.write_text(
         score_py.read_text().replace(
-            'return {"predictions": predictions}', 'return {"predictions": predictions, "edited": True}'
+            'return {"predictions": predictions}',
+            'return {"predictions": predictions, "edited": True}',
         )
     )
     assert main(["reload", str(project_dir), "--name", result.name]) == 0
@@ -239,7 +254,8 @@ def test_init_failure_is_reported_at_the_local_line_and_the_container_is_removed
     score_py = project_dir / "score.py"
     score_py.write_text(
         score_py.read_text().replace(
-            "    global model\n", "    global model\n    raise RuntimeError('model store offline')\n"
+            "    global model\n",
+            "    global model\n    raise RuntimeError('model store offline')\n",
         )
     )
     failing_line = line_of(score_py, "model store offline")
@@ -266,7 +282,9 @@ def test_taken_port_names_its_holder_and_the_next_free_port(
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         taken = holder.getsockname()[1]
-        options = RunOptions(image=image, name=container_name("port"), port=taken, debug_port=free_port())
+        options = RunOptions(
+            image=image, name=container_name("port"), port=taken, debug_port=free_port()
+        )
         with pytest.raises(AmlDebugError) as caught:
             run_debug_container(project, options, engine)
     text = str(caught.value)
@@ -364,7 +382,9 @@ def test_missing_base_image_says_pull_it_or_pass_base_image(
 ) -> None:
     project = discover_project(copy_project(tmp_path))
     options = build_options_from_environment(
-        base_image=f"127.0.0.1:{free_port()}/missing/base:1", tag="amldebug-test-never:1", ca_bundle="none"
+        base_image=f"127.0.0.1:{free_port()}/missing/base:1",
+        tag="amldebug-test-never:1",
+        ca_bundle="none",
     )
     with pytest.raises(AmlDebugError) as caught:
         build_debug_image(project, options, engine)

@@ -1,4 +1,4 @@
-"""The debug image plan, without an engine: layer order, conda-to-pip, CA handling, failure mapping."""
+"""The debug image plan without an engine: layer order, conda to pip, CA bundle, failure mapping."""
 
 from __future__ import annotations
 
