@@ -15,6 +15,7 @@ from amldebug.analysis import analyze_document
 from amldebug.analysis.conda_file import RULES
 from amldebug.diagnostics import Diagnostic, Severity, apply_edits
 from amldebug.project import FileKind, discover_project
+from amldebug.rules import Rule
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "working-project" / "conda.yml"
@@ -77,7 +78,7 @@ def test_a_fully_pinned_file_gets_no_diagnostic_at_all() -> None:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.code)
-def test_every_rule_is_documented_with_a_bad_and_good_example(rule) -> None:  # type: ignore[no-untyped-def]
+def test_every_rule_is_documented_with_a_bad_and_good_example(rule: Rule) -> None:
     assert rule.name == rule.name.lower() and " " not in rule.name
     assert rule.why.strip() and rule.fix.strip() and rule.summary
     assert rule.example.count("```") >= 4  # a fenced mistake and a fenced fix
@@ -201,9 +202,7 @@ def test_aml204_fix_appends_to_the_existing_pip_list() -> None:
         """)
     fixed = _fixed_by_aml204(text)
     assert _pip_list(fixed) == ["numpy==1.26.4", "azureml-inference-server-http"]
-    assert fixed == text.replace(
-        "comment\n", "comment\n      - azureml-inference-server-http\n", 1
-    )
+    assert fixed == text.replace("comment\n", "comment\n      - azureml-inference-server-http\n", 1)
 
 
 @pytest.mark.parametrize("indent", [2, 4])
@@ -509,3 +508,13 @@ def test_aml204_and_aml203_fixes_give_yaml_that_keeps_everything(text: str) -> N
     remaining = iter(fixed.splitlines())
     assert all(any(line == other for other in remaining) for line in text.splitlines())
     assert not [d for d in diagnose(fixed) if d.code in ("AML201", "AML202", "AML203", "AML204")]
+
+
+def test_aml201_at_the_end_of_an_unfinished_file_stays_on_its_last_line() -> None:
+    assert at(one("dependencies: [python", "AML201")) == (0, 21)
+
+
+def test_positions_count_only_line_feeds_as_line_breaks() -> None:
+    # A lone CR or a Unicode line separator is a line break to YAML but not to the editor.
+    text = "name: a\u2028b\ndependencies:\n  - scipy\n"
+    assert at(one(text, "AML206")) == (2, 4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import Version
 
 from amldebug.analysis.conda_model import (
@@ -103,7 +104,9 @@ def test_hostile_yaml_gives_a_problem_or_a_model_never_a_crash(text: str) -> Non
         ("pip", "numpy~=1.2", ((("~=", "1.2"),),), True),
     ],
 )
-def test_valid_specs(section: str, raw: str, alternatives: tuple, capped: bool) -> None:  # type: ignore[type-arg]
+def test_valid_specs(
+    section: str, raw: str, alternatives: tuple[object, ...], capped: bool
+) -> None:
     text = f"dependencies:\n  - {raw}\n"
     if section == "pip":
         text = f"dependencies:\n  - pip:\n    - {raw}\n"
@@ -113,7 +116,9 @@ def test_valid_specs(section: str, raw: str, alternatives: tuple, capped: bool) 
     assert spec.capped is capped
 
 
-@pytest.mark.parametrize("raw", ["numpy==>1", "numpy=abc def ghi", "numpy>", "numpy 1 2 3", "x=1=b d"])
+@pytest.mark.parametrize(
+    "raw", ["numpy==>1", "numpy=abc def ghi", "numpy>", "numpy 1 2 3", "x=1=b d"]
+)
 def test_invalid_conda_specs(raw: str) -> None:
     dependency = parse_conda_environment(f"dependencies:\n  - {raw}\n").dependencies[0]
     with pytest.raises(InvalidSpec):
@@ -140,3 +145,37 @@ def test_lower_bound_only_has_no_upper_limit() -> None:
     dependency = parse_conda_environment("dependencies:\n  - python>=3.7\n").dependencies[0]
     bounds = version_bounds(dependency)
     assert not bounds.all_below(Version("100")) and bounds.all_at_least(Version("3.7"))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "numpy",
+        "numpy==1.2",
+        "numpy >= 1.2 , < 2",
+        "numpy[a,b]>=1",
+        "numpy>=1,",
+        "numpy=1",
+        "a-",
+        "a_b.c==1.0.0",
+        "numpy~=1",
+        "numpy==1.2.*",
+        "numpy==01.2",
+        "x>1<2",
+        "numpy== 1.2",
+    ],
+)
+def test_pip_specs_agree_with_packaging(raw: str) -> None:
+    """The fast path for plain requirements accepts and reads exactly what PEP 508 does."""
+    text = f"dependencies:\n  - pip:\n    - '{raw}'\n"
+    dependency = parse_conda_environment(text).dependencies[0]
+    try:
+        expected: object = {(s.operator, s.version) for s in Requirement(raw).specifier}
+    except InvalidRequirement:
+        expected = "invalid"
+    try:
+        spec = parse_spec(dependency)
+        found: object = {c for alternative in spec.alternatives for c in alternative}
+    except InvalidSpec:
+        found = "invalid"
+    assert found == expected

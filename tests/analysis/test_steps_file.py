@@ -10,6 +10,7 @@ from amldebug.analysis import analyze_document
 from amldebug.analysis.steps_file import INSTRUCTIONS, RULES
 from amldebug.diagnostics import Diagnostic, Severity, apply_edits
 from amldebug.project import FileKind, discover_project
+from amldebug.rules import Rule
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = discover_project(ROOT / "examples" / "working-project")
@@ -68,7 +69,7 @@ def test_a_clean_steps_file_has_no_diagnostics() -> None:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.code)
-def test_every_rule_is_documented(rule) -> None:  # type: ignore[no-untyped-def]
+def test_every_rule_is_documented(rule: Rule) -> None:
     assert rule.why.strip() and rule.fix.strip() and rule.example.count("```") >= 4
 
 

@@ -429,12 +429,10 @@ def _problem_diagnostic(problem: CondaProblem) -> Diagnostic:
 def _pip_not_declared(
     environment: CondaEnvironment, lines: list[str], newline: str
 ) -> list[Diagnostic]:
-    if environment.pip_key is None or any(
-        d.name == "pip" for d in environment.conda_entries()
-    ):
+    if environment.pip_key is None or any(d.name == "pip" for d in environment.conda_entries()):
         return []
     point = environment.pip_item or environment.conda_insert
-    fixes = ()
+    fixes: tuple[Fix, ...] = ()
     if point is not None:
         fixes = (
             Fix(
@@ -555,9 +553,7 @@ def _entry_diagnostics(environment: CondaEnvironment) -> list[Diagnostic]:
                 f"`{dependency.name}` is not pinned: each image build installs the newest release, "
                 "which may not be the one you trained and tested with."
             )
-        diagnostics.append(
-            Diagnostic(UNPINNED.code, UNPINNED.severity, message, dependency.range)
-        )
+        diagnostics.append(Diagnostic(UNPINNED.code, UNPINNED.severity, message, dependency.range))
     return diagnostics
 
 
@@ -713,7 +709,9 @@ def _remove_entry_line(lines: list[str], dependency: CondaDependency, title: str
     if start.line + 1 < len(lines):
         removed = Range.of(start.line, 0, start.line + 1, 0)
     elif start.line > 0:
-        removed = Range.of(start.line - 1, len(lines[start.line - 1]), start.line, len(lines[start.line]))
+        removed = Range.of(
+            start.line - 1, len(lines[start.line - 1]), start.line, len(lines[start.line])
+        )
     else:
         removed = Range.of(0, 0, 0, len(lines[0]))
     return Fix(title, (TextEdit(removed, ""),), preferred=True)

@@ -128,7 +128,9 @@ _SHELL_TOKEN = re.compile(
 _ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _YES_SHORT_OPTIONS = re.compile(r"^-[A-Za-z]*y[A-Za-z]*$")
 # apt options that take the next word as their value.
-_APT_OPTIONS_WITH_VALUE = frozenset({"-o", "-c", "-t", "--option", "--config-file", "--target-release"})
+_APT_OPTIONS_WITH_VALUE = frozenset(
+    {"-o", "-c", "-t", "--option", "--config-file", "--target-release"}
+)
 _APT_PROGRAMS = frozenset({"apt-get", "apt"})
 
 
@@ -203,8 +205,10 @@ def _instructions(lines: list[str]) -> list[_Instruction]:
             instruction.last_line = line
             line, column = line + 1, 0
             # Docker drops comment lines and blank lines inside a continuation.
-            while continued and line < len(lines) and (
-                not lines[line].strip() or lines[line].lstrip().startswith("#")
+            while (
+                continued
+                and line < len(lines)
+                and (not lines[line].strip() or lines[line].lstrip().startswith("#"))
             ):
                 line += 1
             if not continued or line >= len(lines):
@@ -269,6 +273,8 @@ def _not_instruction_diagnostic(instruction: _Instruction, lines: list[str]) -> 
 
 
 def _apt_without_yes(instruction: _Instruction) -> list[Diagnostic]:
+    if "apt" not in instruction.text:
+        return []
     if instruction.text.lstrip().startswith("["):
         return _apt_without_yes_exec_form(instruction)
     diagnostics = []
@@ -280,8 +286,9 @@ def _apt_without_yes(instruction: _Instruction) -> list[Diagnostic]:
             if token["word"].strip("\\\n\t "):
                 command.append(token)
             continue
-        program, diagnostic = _check_apt_command(command, instruction, previous_program,
-                                                 previous_operator)
+        program, diagnostic = _check_apt_command(
+            command, instruction, previous_program, previous_operator
+        )
         if diagnostic is not None:
             diagnostics.append(diagnostic)
         previous_program = program
