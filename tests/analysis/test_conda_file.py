@@ -3,6 +3,7 @@ and each quick fix, applied, leaves valid YAML with the user's comments and with
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -518,3 +519,14 @@ def test_positions_count_only_line_feeds_as_line_breaks() -> None:
     # A lone CR or a Unicode line separator is a line break to YAML but not to the editor.
     text = "name: a\u2028b\ndependencies:\n  - scipy\n"
     assert at(one(text, "AML206")) == (2, 4)
+
+
+def test_the_json_schema_accepts_the_example_and_rejects_a_broken_pip_section() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema_path = ROOT / "server" / "amldebug" / "data" / "conda-environment.schema.json"
+    schema = json.loads(schema_path.read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    validator = jsonschema.Draft7Validator(schema)
+    assert list(validator.iter_errors(yaml.safe_load(EXAMPLE.read_text()))) == []
+    broken = yaml.safe_load("dependencies:\n  - pip:\n      numpy\n  - [x]\n")
+    assert len(list(validator.iter_errors(broken))) == 2
