@@ -121,6 +121,11 @@ def test_aml302_does_not_fire_on_instructions_in_any_case(keyword: str) -> None:
         assert [d for d in diagnose(f"{spelling} something\n") if d.code == "AML302"] == []
 
 
+def test_a_quoted_heredoc_marker_does_not_hide_the_lines_after_it() -> None:
+    text = 'RUN echo "<<EOF"\napt-get install -y vim\nEOF\n'
+    assert [at(d) for d in diagnose(text) if d.code == "AML302"] == [(1, 0), (2, 0)]
+
+
 def test_aml302_follows_the_escape_directive() -> None:
     text = "# escape=`\nRUN echo one `\n    two\n"
     assert diagnose(text) == []

@@ -223,6 +223,9 @@ def _instructions(lines: list[str]) -> list[_Instruction]:
 def _read_heredocs(lines: list[str], line: int, instruction: _Instruction) -> int:
     """Add each heredoc body to the instruction's text; return the line after the last one."""
     for marker in _HEREDOC.finditer(instruction.text):
+        before = instruction.text[: marker.start()]
+        if before.count('"') % 2 or before.count("'") % 2:
+            continue  # `echo "<<EOF"` quotes the marker: not a heredoc
         strip_tabs, delimiter = marker[1] == "-", marker[3]
         while line < len(lines):
             body = lines[line].lstrip("\t") if strip_tabs else lines[line]
