@@ -1,9 +1,588 @@
-"""Stub: `workspace/executeCommand` handlers added by their own work item."""
+"""`workspace/executeCommand` handlers for the debug loop (docs/lsp-protocol.md).
+
+Each command takes one options object (camelCase keys; pygls 2 hands it over unpacked) and returns
+a JSON object with `ok`. Docker and process work blocks, so every handler runs in a worker thread;
+`$/progress` and `amldebug/log` come from `LspProgressReporter`, `amldebug/containerState` from
+`send_container_state`. `AmlDebugError` / `Cancelled` raised here become `{"ok": false, ...}` in
+the server's command wrapper. Nothing runs unless the workspace is trusted.
+
+The `*_command(ls, options)` functions hold the logic, so tests can call them without a server.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+from amldebug.containers import scoring_client
+from amldebug.containers.build import BuildFailed, build_debug_image, build_options_from_environment
+from amldebug.containers.debug_loop import choose_runtime, run_in_process, up
+from amldebug.containers.docker_engine import DockerEngine, connect
+from amldebug.containers.dockerfile import DEFAULT_BASE_IMAGE, DEFAULT_TAG, BuildOptions
+from amldebug.containers.run import (
+    DEFAULT_NAME,
+    ContainerCrashed,
+    RunOptions,
+    commit_container,
+    container_logs,
+    container_status,
+    model_path,
+    pull_image,
+    reload_container,
+    run_debug_container,
+    stop_container,
+    sync_container,
+)
+from amldebug.diagnostics import Diagnostic, Range, Severity
+from amldebug.errors import AmlDebugError
+from amldebug.progress import CancelToken, NullReporter
+from amldebug.project import Project, discover_project
+
+BUILD_DIAGNOSTICS_SOURCE = "amldebug-build"
+BUILD_FAILURE_CODE = "BUILD"
+_LOG_TAIL = 40
+
+Handler = Callable[[Any, dict[str, Any]], dict[str, Any]]
+
+
+# Adapters to the language server's helpers; absent helpers (tests without a server) do nothing.
+
+
+class _Session:
+    """Progress, logs and container-state notifications for one command."""
+
+    def __init__(self, ls: Any, title: str, channel: str | None) -> None:
+        self.ls = ls
+        self.reporter: Any = NullReporter()
+        self.cancel = CancelToken()
+        self._context: Any = None
+        if ls is not None and hasattr(ls, "work_done_progress"):
+            try:
+                from amldebug.lsp.progress import LspProgressReporter
+
+                self._context = LspProgressReporter(ls, title, log_channel=channel)
+                self.reporter = self._context
+                self.cancel = self._context.cancel_token
+            except Exception:  # a server without the helpers still answers, without progress
+                self._context = None
+
+    def __enter__(self) -> _Session:
+        if self._context is not None:
+            self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._context is not None:
+            self._context.__exit__(*exc)
+
+    def state(self, name: str, state: str, **fields: Any) -> None:
+        if self.ls is None or not hasattr(self.ls, "protocol"):
+            return
+        try:
+            from amldebug.lsp.notifications import send_container_state
+
+            send_container_state(self.ls, name=name, state=state, **fields)
+        except Exception:
+            return
+
+
+def _trusted(ls: Any, options: dict[str, Any]) -> bool:
+    return bool(getattr(ls, "workspace_trusted", False)) or options.get("trusted") is True
+
+
+def _refusal() -> dict[str, Any]:
+    return {
+        "ok": False,
+        "error": "The workspace is not trusted: amldebug does not run Docker or processes in it.",
+        "hint": "Trust the workspace (Manage Workspace Trust), then run the command again.",
+    }
+
+
+def _options(options: Any) -> dict[str, Any]:
+    if options is None:
+        return {}
+    if isinstance(options, list):  # a client that sent [options]
+        return dict(options[0]) if options and isinstance(options[0], dict) else {}
+    return dict(options) if isinstance(options, dict) else {}
+
+
+def _folder(ls: Any, options: dict[str, Any], *, required: bool = True) -> Path | None:
+    folder = options.get("folder")
+    if isinstance(folder, str) and folder:
+        path = Path(folder)
+        if not path.exists():
+            raise AmlDebugError(f"The folder {folder} does not exist.")
+        return path
+    roots = ls.workspace_roots() if ls is not None and hasattr(ls, "workspace_roots") else []
+    if roots:
+        return Path(roots[0])
+    if required:
+        raise AmlDebugError("No project folder: pass `folder` or open a workspace folder.")
+    return None
+
+
+def _project(ls: Any, options: dict[str, Any], *, required: bool = True) -> Project | None:
+    folder = _folder(ls, options, required=required)
+    if folder is None:
+        return None
+    models = options.get("models") or []
+    return discover_project(
+        folder,
+        conda_file=options.get("condaFile") or None,
+        steps_file=options.get("stepsFile") or None,
+        entry_script=options.get("entryScript") or None,
+        model_paths=[str(m) for m in models] if isinstance(models, list) else [],
+        base_image=options.get("baseImage") or None,
+    )
+
+
+def _build_options(options: dict[str, Any], project: Project) -> BuildOptions:
+    return build_options_from_environment(
+        base_image=str(options.get("baseImage") or project.base_image or DEFAULT_BASE_IMAGE),
+        tag=str(options.get("tag") or DEFAULT_TAG),
+        ca_bundle=options.get("caBundle") or None,
+    )
+
+
+def _run_options(options: dict[str, Any], image: str) -> RunOptions:
+    env = options.get("env") or {}
+    return RunOptions(
+        image=image,
+        name=str(options.get("name") or DEFAULT_NAME),
+        port=int(options.get("port") or 8000),
+        debug_port=int(options.get("debugPort") or 5678),
+        bind=str(options.get("bind") or "127.0.0.1"),
+        mount=options.get("mount", True) is not False,
+        wait_for_debugger=options.get("waitForDebugger") is True,
+        env={str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {},
+        timeout=float(options.get("timeout") or 120),
+    )
+
+
+def _engine() -> DockerEngine:
+    return connect()
+
+
+def _publish_build_failure(ls: Any, project: Project, error: BuildFailed) -> list[dict[str, Any]]:
+    """The failure as diagnostics on the conda/steps file lines, published and returned."""
+    results: list[dict[str, Any]] = []
+    by_file: dict[Path, list[Diagnostic]] = {}
+    for location in error.locations:
+        diagnostic = Diagnostic(
+            code=BUILD_FAILURE_CODE,
+            severity=Severity.ERROR,
+            message=f"The image build failed here: {location.message}",
+            range=Range.of(location.line, 0, location.line, 10_000),
+            path=location.file,
+        )
+        by_file.setdefault(location.file, []).append(diagnostic)
+        results.append(
+            {"file": str(location.file), "line": location.line, "message": diagnostic.message}
+        )
+    if ls is not None and hasattr(ls, "publish_external_diagnostics"):
+        for path, diagnostics in by_file.items():
+            ls.publish_external_diagnostics(BUILD_DIAGNOSTICS_SOURCE, path, diagnostics)
+    return results
+
+
+def _clear_build_diagnostics(ls: Any) -> None:
+    if ls is not None and hasattr(ls, "clear_external_diagnostics"):
+        ls.clear_external_diagnostics(BUILD_DIAGNOSTICS_SOURCE)
+
+
+def _crash_result(error: ContainerCrashed, name: str) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "error": error.message,
+        "hint": error.hint,
+        "name": name,
+        "traceback": error.traceback,
+        "file": str(error.file) if error.file else None,
+        "line": error.line,
+    }
+
+
+def _run_json(result: Any, runtime: str, reason: str) -> dict[str, Any]:
+    return {
+        "name": getattr(result, "name", None),
+        "port": getattr(result, "port", None),
+        "debugPort": getattr(result, "debug_port", None),
+        "runtime": runtime,
+        "reason": reason,
+        "url": getattr(result, "url", None),
+        "image": getattr(result, "image", None),
+        "ready": getattr(result, "ready", True),
+    }
+
+
+# Commands -----------------------------------------------------------------------------------
+
+
+def build_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+    options = _options(raw)
+    if not _trusted(ls, options):
+        return _refusal()
+    project = _project(ls, options)
+    assert project is not None
+    build_options = _build_options(options, project)
+    with _Session(ls, "Building the debug image", "build") as session:
+        session.state(str(options.get("name") or DEFAULT_NAME), "building")
+        try:
+            result = build_debug_image(
+                project, build_options, _engine(), reporter=session.reporter, cancel=session.cancel
+            )
+        except BuildFailed as error:
+            return {
+                "ok": False,
+                "error": error.message,
+                "hint": error.hint,
+                "log": "\n".join(error.log_tail[-_LOG_TAIL:]),
+                "buildDiagnostics": _publish_build_failure(ls, project, error),
+            }
+    _clear_build_diagnostics(ls)
+    return {
+        "ok": True,
+        "image": result.image,
+        "log": "\n".join(result.log_tail[-_LOG_TAIL:]),
+        "seconds": round(result.seconds, 2),
+        "packageLayersCached": result.package_steps_cached,
+        "notes": list(result.notes),
+        "buildDiagnostics": [],
+    }
+
+
+def run_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+    options = _options(raw)
+    if not _trusted(ls, options):
+        return _refusal()
+    project = _project(ls, options)
+    assert project is not None
+    run_options = _run_options(options, str(options.get("image") or DEFAULT_TAG))
+    choice = choose_runtime(str(options.get("runtime") or "auto"))
+    with _Session(ls, "Starting the debug server", "container") as session:
+        session.state(run_options.name, "starting", runtime=choice.runtime, message=choice.reason)
+        try:
+            if choice.runtime == "docker":
+                assert choice.engine is not None
+                result: Any = run_debug_container(
+                    project,
+                    run_options,
+                    choice.engine,
+                    reporter=session.reporter,
+                    cancel=session.cancel,
+                )
+            else:
+                result = run_in_process(
+                    project, run_options, reporter=session.reporter, cancel=session.cancel
+                )
+        except ContainerCrashed as error:
+            session.state(
+                run_options.name, "crashed", runtime=choice.runtime, message=error.message
+            )
+            return _crash_result(error, run_options.name)
+        session.state(
+            run_options.name,
+            "ready" if getattr(result, "ready", True) else "starting",
+            port=run_options.port,
+            debug_port=run_options.debug_port,
+            runtime=choice.runtime,
+            message=f"Ready on {getattr(result, 'url', '')}",
+        )
+    return {"ok": True, **_run_json(result, choice.runtime, choice.reason)}
+
+
+def up_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+    options = _options(raw)
+    if not _trusted(ls, options):
+        return _refusal()
+    project = _project(ls, options)
+    assert project is not None
+    build_options = _build_options(options, project)
+    run_options = _run_options(options, build_options.tag)
+    with _Session(ls, "Starting the debug loop", "build") as session:
+        session.state(run_options.name, "building")
+        try:
+            result = up(
+                project,
+                build_options,
+                run_options,
+                runtime=str(options.get("runtime") or "auto"),
+                reporter=session.reporter,
+                cancel=session.cancel,
+            )
+        except BuildFailed as error:
+            return {
+                "ok": False,
+                "error": error.message,
+                "hint": error.hint,
+                "log": "\n".join(error.log_tail[-_LOG_TAIL:]),
+                "buildDiagnostics": _publish_build_failure(ls, project, error),
+            }
+        except ContainerCrashed as error:
+            session.state(run_options.name, "crashed", message=error.message)
+            return _crash_result(error, run_options.name)
+        run = result.run if result.run is not None else result.process
+        session.state(
+            run_options.name,
+            "ready",
+            port=getattr(run, "port", None),
+            debug_port=getattr(run, "debug_port", None),
+            runtime=result.runtime,
+            message=f"Ready on {result.url}",
+        )
+    _clear_build_diagnostics(ls)
+    data: dict[str, Any] = {"ok": True, **_run_json(run, result.runtime, result.reason)}
+    if result.build is not None:
+        data.update(
+            {
+                "image": result.build.image,
+                "seconds": round(result.build.seconds, 2),
+                "log": "\n".join(result.build.log_tail[-_LOG_TAIL:]),
+                "packageLayersCached": result.build.package_steps_cached,
+                "buildDiagnostics": [],
+            }
+        )
+    data["launchConfig"] = str(result.launch_config) if result.launch_config else None
+    return data
+
+
+def launch_config_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+    """The merged launch.json text for the editor to apply (written only with `write: true`)."""
+    from amldebug.containers.launch_config import (
+        debug_configuration,
+        launch_json_path,
+        merge_launch_config,
+        write_launch_config,
+    )
+
+    options = _options(raw)
+    folder = _folder(ls, options)
+    assert folder is not None
+    runtime = str(options.get("runtime") or "docker")
+    if runtime == "auto":
+        runtime = choose_runtime("auto").runtime
+    configuration = debug_configuration(runtime, int(options.get("debugPort") or 5678))
+    path = launch_json_path(folder)
+    if options.get("write") is True:
+        written = write_launch_config(folder, configuration)
+        return {
+            "ok": True,
+            "path": str(written.path),
+            "created": written.created,
+            "updated": written.updated,
+            "text": written.text,
+        }
+    try:
+        existing = path.read_text(encoding="utf-8") if path.exists() else None
+    except (OSError, UnicodeDecodeError) as error:
+        raise AmlDebugError(f"Cannot read {path}: {error}") from None
+    edit = merge_launch_config(existing, configuration)
+    if edit.error is not None:
+        return {
+            "ok": False,
+            "error": f"{path}:{edit.error.line}:{edit.error.column}: cannot parse launch.json: "
+            f"{edit.error.message}. Nothing was changed.",
+            "hint": "Fix the file there (or move it away to get a new one), then run again.",
+            "path": str(path),
+        }
+    return {
+        "ok": True,
+        "path": str(path),
+        "created": edit.created,
+        "updated": edit.updated,
+        "text": edit.text,
+    }
+
+
+def invoke_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+    options = _options(raw)
+    folder = _folder(ls, options, required=False)
+    data = options.get("data")
+    if data is None:
+        file = options.get("file")
+        candidate = Path(file) if isinstance(file, str) and file else None
+        if candidate is not None and not candidate.is_absolute() and folder is not None:
+            candidate = folder / candidate
+        if candidate is None and folder is not None and (folder / "sample-request.json").is_file():
+            candidate = folder / "sample-request.json"
+        if candidate is None:
+            raise AmlDebugError(
+                "Nothing to send: pass `data` (JSON text) or `file`.",
+                hint="Or add a sample-request.json to the project.",
+            )
+        try:
+            data = candidate.read_text(encoding="utf-8")
+        except OSError as error:
+            raise AmlDebugError(f"Cannot read {candidate}: {error.strerror or error}") from None
+    port = int(options.get("port") or 8000)
+    response = scoring_client.score(
+        scoring_client.server_url("127.0.0.1", port, "/score"),
+        str(data),
+        timeout=float(options.get("timeout") or 300),
+    )
+    return {
+        "ok": response.ok,
+        "status": response.status,
+        "elapsedMs": round(response.elapsed_ms, 1),
+        "serverMs": response.server_ms,
+        "headers": response.headers,
+        "body": response.body,
+        "json": response.json(),
+        **(
+            {}
+            if response.ok
+            else {"error": f"The server answered {response.status} {response.reason}."}
+        ),
+    }
+
+
+def reload_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+    options = _options(raw)
+    if not _trusted(ls, options):
+        return _refusal()
+    name = str(options.get("name") or DEFAULT_NAME)
+    project = _project(ls, options, required=False)
+    with _Session(ls, f"Reloading {name}", "container") as session:
+        session.state(name, "starting", message="Reloading the entry script")
+        try:
+            result = reload_container(_engine(), name, project=project, cancel=session.cancel)
+        except ContainerCrashed as error:
+            session.state(name, "crashed", message=error.message)
+            return _crash_result(error, name)
+        session.state(name, "ready", message=f"Reloaded in {result.seconds:.2f} s")
+    return {"ok": True, "seconds": round(result.seconds, 2)}
+
+
+def logs_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+    options = _options(raw)
+    if not _trusted(ls, options):
+        return _refusal()
+    tail = options.get("tail")
+    text = container_logs(
+        _engine(), str(options.get("name") or DEFAULT_NAME), tail=int(tail) if tail else None
+    )
+    return {"ok": True, "text": text}
+
+
+def commit_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+    options = _options(raw)
+    if not _trusted(ls, options):
+        return _refusal()
+    image = commit_container(
+        _engine(), str(options.get("name") or DEFAULT_NAME), options.get("tag") or None
+    )
+    return {"ok": True, "image": image}
+
+
+def sync_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+    options = _options(raw)
+    if not _trusted(ls, options):
+        return _refusal()
+    project = _project(ls, options)
+    assert project is not None
+    result = sync_container(
+        _engine(),
+        str(options.get("name") or DEFAULT_NAME),
+        project,
+        apply=options.get("apply") is True,
+        force=options.get("force") is True,
+    )
+    return {
+        "ok": True,
+        "changed": [{"path": c.path, "status": c.status} for c in result.changed],
+        "applied": list(result.applied),
+        "skipped": list(result.skipped),
+    }
+
+
+def stop_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+    options = _options(raw)
+    if not _trusted(ls, options):
+        return _refusal()
+    name = str(options.get("name") or DEFAULT_NAME)
+    stopped, image = stop_container(
+        _engine(), name, remove_image=options.get("removeImage") is True
+    )
+    with _Session(ls, "Stopping", None) as session:
+        session.state(name, "stopped", message=f"Stopped {name}")
+    return {"ok": True, "stopped": stopped, "removedImage": image}
+
+
+def status_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+    options = _options(raw)
+    if not _trusted(ls, options):
+        return _refusal()
+    status = container_status(_engine(), str(options.get("name") or DEFAULT_NAME))
+    return {
+        "ok": True,
+        "state": status.state,
+        "port": status.port,
+        "debugPort": status.debug_port,
+        "image": status.image,
+        "runtime": "docker",
+    }
+
+
+def pull_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+    options = _options(raw)
+    if not _trusted(ls, options):
+        return _refusal()
+    image = options.get("image")
+    if not isinstance(image, str) or not image:
+        raise AmlDebugError("amldebug.pull needs `image` (e.g. myacr.azurecr.io/azureml/img:1).")
+    with _Session(ls, f"Pulling {image}", "build") as session:
+        local = pull_image(
+            _engine(),
+            image,
+            tag=str(options.get("tag") or DEFAULT_TAG),
+            username=options.get("username") or None,
+            password=options.get("password") or None,
+            reporter=session.reporter,
+            cancel=session.cancel,
+        )
+    return {"ok": True, "image": local}
+
+
+def model_path_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+    options = _options(raw)
+    if not _trusted(ls, options):
+        return _refusal()
+    result = model_path(_engine(), str(options.get("name") or DEFAULT_NAME))
+    return {
+        "ok": True,
+        "modelDir": result.model_dir,
+        "exists": result.exists,
+        "tree": [path for path, _ in result.tree],
+    }
+
+
+COMMANDS: dict[str, Handler] = {
+    "amldebug.build": build_command,
+    "amldebug.run": run_command,
+    "amldebug.up": up_command,
+    "amldebug.launchConfig": launch_config_command,
+    "amldebug.invoke": invoke_command,
+    "amldebug.reload": reload_command,
+    "amldebug.logs": logs_command,
+    "amldebug.commit": commit_command,
+    "amldebug.sync": sync_command,
+    "amldebug.stop": stop_command,
+    "amldebug.status": status_command,
+    "amldebug.pull": pull_command,
+    "amldebug.modelPath": model_path_command,
+}
 
 
 def register(server: Any) -> None:
-    return None
+    for command_id, handler in COMMANDS.items():
+        _register_one(server, command_id, handler)
+
+
+def _register_one(server: Any, command_id: str, handler: Handler) -> None:
+    def command(ls: Any, options: Any = None) -> dict[str, Any]:
+        return handler(ls, options)
+
+    command.__name__ = handler.__name__
+    # Blocking Docker calls run in a worker thread, off the event loop.
+    server.command(command_id)(server.thread()(command))

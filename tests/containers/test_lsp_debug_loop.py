@@ -1,0 +1,194 @@
+"""The debug-loop commands over LSP: the real `amldebug lsp` over stdio, driving a real engine.
+
+Refusal in an untrusted workspace needs no engine; the rest needs `.ci/setup-docker.sh`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp.client import make_test_lsp_client
+
+from amldebug.containers.docker_engine import connect
+from amldebug.errors import AmlDebugError
+
+pytestmark = pytest.mark.filterwarnings("ignore:Unknown progress token")
+
+REPO = Path(__file__).resolve().parents[2]
+WORKING = REPO / "examples" / "working-project"
+BASE_IMAGE = "amldebug-test/python-base:bookworm"
+
+
+def make_client() -> LanguageClient:
+    client = make_test_lsp_client()
+    client.custom = []  # type: ignore[attr-defined]
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(params: types.RegistrationParams) -> None:
+        return None
+
+    @client.feature("amldebug/log")
+    def log(params: Any) -> None:
+        client.custom.append(("log", params))  # type: ignore[attr-defined]
+
+    @client.feature("amldebug/containerState")
+    def container_state(params: Any) -> None:
+        client.custom.append(("state", params))  # type: ignore[attr-defined]
+
+    return client
+
+
+CONFIG = ClientServerConfig(
+    server_command=[sys.executable, "-m", "amldebug", "lsp"], client_factory=make_client
+)
+
+
+async def start(client: LanguageClient, root: Path, trusted: bool) -> None:
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            initialization_options={"trusted": trusted},
+        )
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    target = tmp_path / "project"
+    shutil.copytree(WORKING, target)
+    return target
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def untrusted(lsp_client: LanguageClient, project: Path):
+    await start(lsp_client, project, trusted=False)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def trusted(lsp_client: LanguageClient, project: Path):
+    await start(lsp_client, project, trusted=True)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def execute(
+    client: LanguageClient, command: str, options: dict[str, Any], token: str | None = None
+) -> Any:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=command, arguments=[options], work_done_token=token)
+    )
+
+
+async def test_untrusted_workspace_refuses_to_run_docker(
+    untrusted: LanguageClient, project: Path
+) -> None:
+    for command in (
+        "amldebug.up",
+        "amldebug.build",
+        "amldebug.run",
+        "amldebug.stop",
+        "amldebug.reload",
+    ):
+        result = await execute(untrusted, command, {"folder": str(project)})
+        assert result["ok"] is False
+        assert "not trusted" in result["error"]
+    assert untrusted.custom == []  # type: ignore[attr-defined]
+
+
+async def test_launch_config_returns_the_merged_text_without_writing(
+    untrusted: LanguageClient, project: Path
+) -> None:
+    result = await execute(
+        untrusted, "amldebug.launchConfig", {"folder": str(project), "debugPort": 5690}
+    )
+    assert result["ok"] is True and result["created"] is True
+    assert '"port": 5690' in result["text"]
+    assert not (project / ".vscode" / "launch.json").exists()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+async def test_up_invoke_reload_stop_over_lsp_with_progress_and_state(
+    trusted: LanguageClient, project: Path
+) -> None:
+    try:
+        engine = connect(timeout=5)
+    except AmlDebugError as error:
+        pytest.skip(f"no Docker engine ({error.message}); run .ci/setup-docker.sh")
+    if not engine.image_exists(BASE_IMAGE):
+        pytest.skip(f"the base image {BASE_IMAGE} is missing; run .ci/setup-docker.sh")
+    name = f"amldebug-test-lsp-{uuid.uuid4().hex[:8]}"
+    tag = f"amldebug-test-lsp:{uuid.uuid4().hex[:8]}"
+    port, debug_port = free_port(), free_port()
+    try:
+        up = await execute(
+            trusted,
+            "amldebug.up",
+            {
+                "folder": str(project),
+                "baseImage": BASE_IMAGE,
+                "tag": tag,
+                "caBundle": "auto",
+                "name": name,
+                "port": port,
+                "debugPort": debug_port,
+                "runtime": "docker",
+            },
+            token="up-1",
+        )
+        assert up["ok"] is True, up
+        assert up["runtime"] == "docker" and up["port"] == port and up["debugPort"] == debug_port
+        assert up["launchConfig"] == str(project / ".vscode" / "launch.json")
+        await asyncio.sleep(0.2)
+        kinds = [r.kind for r in trusted.progress_reports["up-1"]]  # type: ignore[attr-defined]
+        assert kinds[0] == "begin" and kinds[-1] == "end"
+        states = [p.state for kind, p in trusted.custom if kind == "state"]  # type: ignore[attr-defined]
+        assert states[0] == "building" and states[-1] == "ready"
+        logs = [p for kind, p in trusted.custom if kind == "log"]  # type: ignore[attr-defined]
+        assert any("Step" in p.line for p in logs)
+
+        invoked = await execute(trusted, "amldebug.invoke", {"folder": str(project), "port": port})
+        assert invoked["status"] == 200 and invoked["json"] == {"predictions": [14.0, 17.75]}
+
+        status = await execute(trusted, "amldebug.status", {"name": name})
+        assert status["state"] == "ready" and status["debugPort"] == debug_port
+
+        reloaded = await execute(trusted, "amldebug.reload", {"name": name, "folder": str(project)})
+        assert reloaded["ok"] is True and reloaded["seconds"] > 0
+
+        model = await execute(trusted, "amldebug.modelPath", {"name": name})
+        assert model["modelDir"] == "/var/azureml-models/model/1" and model["tree"] == [
+            "model.json"
+        ]
+
+        logs_result = await execute(trusted, "amldebug.logs", {"name": name, "tail": 50})
+        assert "ready for serving traffic" in logs_result["text"]
+
+        stopped = await execute(trusted, "amldebug.stop", {"name": name})
+        assert stopped == {"ok": True, "stopped": True, "removedImage": None}
+        missing = await execute(trusted, "amldebug.stop", {"name": name})
+        assert missing["ok"] is False and f"no container named '{name}'" in missing["error"]
+    finally:
+        engine.remove_container(name)
+        engine.remove_image(tag)
+        engine.close()
