@@ -16,7 +16,7 @@ LOGS = FIXTURES / "logs"
 K8S = FIXTURES / "k8s"
 
 # The score.py whose failures the recorded init-raises log shows (see record_azmlinfsrv.py).
-INIT_RAISES_SCORE = '''\
+INIT_RAISES_SCORE = """\
 import json
 
 
@@ -31,7 +31,7 @@ def load_model():
 
 def run(raw_data):
     return json.loads(raw_data)
-'''
+"""
 
 
 def read_log(name: str) -> str:
@@ -42,5 +42,8 @@ def read_log(name: str) -> str:
 def project(tmp_path: Path) -> Path:
     """A local project holding the score.py of the recorded logs and a conda file."""
     (tmp_path / "score.py").write_text(INIT_RAISES_SCORE)
-    (tmp_path / "conda.yml").write_text("name: scoring\ndependencies:\n  - python=3.11\n  - pip:\n    - azureml-inference-server-http\n")
+    (tmp_path / "conda.yml").write_text(
+        "name: scoring\ndependencies:\n  - python=3.11\n  - pip:\n    - "
+        "azureml-inference-server-http\n"
+    )
     return tmp_path

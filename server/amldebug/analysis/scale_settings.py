@@ -1,4 +1,4 @@
-"""AKS and online-endpoint scale settings: values out of range (AML401) and what they absorb (AML402).
+"""AKS and online-endpoint scale settings: out of range (AML401), what they absorb (AML402).
 
 Checked where they are written: `AksWebservice.deploy_configuration(...)` keyword arguments in any
 Python file (only literal values; a variable could hold anything), and `scale_settings` /
@@ -30,7 +30,8 @@ SCALE_OUT_OF_RANGE = Rule(
         "maximum, and a replica must accept at least one concurrent request."
     ),
     fix=(
-        "- `autoscale_target_utilization` / `target_utilization_percentage`: 1-100 (default 70; lower "
+        "- `autoscale_target_utilization` / `target_utilization_percentage`: 1-100 (default 70; "
+        "lower "
         "it, e.g. to 30, to scale earlier when you get HTTP 503).\n"
         "- `autoscale_min_replicas` / `min_instances` ≥ 1 and ≤ the maximum.\n"
         "- `replica_max_concurrent_requests` / `max_concurrent_requests_per_instance` ≥ 1.\n"
@@ -40,10 +41,12 @@ SCALE_OUT_OF_RANGE = Rule(
     example=(
         "```python\n"
         "# wrong: 0.7 is read as 0.7 %, and min is above max\n"
-        "AksWebservice.deploy_configuration(autoscale_enabled=True, autoscale_target_utilization=0.7,\n"
+        "AksWebservice.deploy_configuration(autoscale_enabled=True, "
+        "autoscale_target_utilization=0.7,\n"
         "                                   autoscale_min_replicas=5, autoscale_max_replicas=2)\n"
         "# right\n"
-        "AksWebservice.deploy_configuration(autoscale_enabled=True, autoscale_target_utilization=70,\n"
+        "AksWebservice.deploy_configuration(autoscale_enabled=True, "
+        "autoscale_target_utilization=70,\n"
         "                                   autoscale_min_replicas=2, autoscale_max_replicas=5)\n"
         "```\n\n"
         "```yaml\n"
@@ -185,7 +188,9 @@ def _python_settings(text: str) -> list[ScaleSettings]:
         enabled = bool(autoscale) if isinstance(autoscale, bool) else "num_replicas" not in values
         attr_line = node.func.end_lineno - 1 if node.func.end_lineno else node.lineno - 1
         attr_end = node.func.end_col_offset or 0
-        anchor = Range.of(attr_line, max(attr_end - len("deploy_configuration"), 0), attr_line, attr_end)
+        anchor = Range.of(
+            attr_line, max(attr_end - len("deploy_configuration"), 0), attr_line, attr_end
+        )
         found.append(
             ScaleSettings(
                 min_replicas=_int_or_none(values.get(names["min"])),
@@ -259,7 +264,11 @@ def _yaml_settings(text: str) -> ScaleSettings | None:
         for name, (_, value_node) in _mapping(block[1]).items():
             if not isinstance(value_node, yaml.ScalarNode):
                 continue
-            parsed = yaml.safe_load(value_node.value) if value_node.tag != "tag:yaml.org,2002:str" else value_node.value
+            parsed = (
+                yaml.safe_load(value_node.value)
+                if value_node.tag != "tag:yaml.org,2002:str"
+                else value_node.value
+            )
             if name == "type":
                 scale_type = str(parsed)
                 continue
@@ -281,14 +290,20 @@ def _yaml_settings(text: str) -> ScaleSettings | None:
     last_nodes = [b[1] for b in (scale, request) if b is not None]
     extent_start = min(b[0].start_mark.line for b in (scale, request) if b is not None)
     extent_end = max(node.end_mark.line for node in last_nodes)
-    anchor = Range.of(anchor_key.start_mark.line, anchor_key.start_mark.column, anchor_key.end_mark.line, anchor_key.end_mark.column)
+    anchor = Range.of(
+        anchor_key.start_mark.line,
+        anchor_key.start_mark.column,
+        anchor_key.end_mark.line,
+        anchor_key.end_mark.column,
+    )
     return ScaleSettings(
         min_replicas=_int_or_none(values.get(names["min"])),
         max_replicas=_int_or_none(values.get(names["max"])),
         utilization_percent=_number_or_none(values.get(names["utilization"])),
         max_concurrent=_int_or_none(values.get(names["concurrent"])),
         timeout_ms=_int_or_none(values.get(names["timeout"])),
-        autoscale=scale_type == "target_utilization" or (scale is not None and scale_type is None and "min_instances" in values),
+        autoscale=scale_type == "target_utilization"
+        or (scale is not None and scale_type is None and "min_instances" in values),
         defaults=_V2_DEFAULTS,
         names=names,
         ranges={role: ranges[name] for role, name in names.items() if name in ranges},
@@ -298,7 +313,9 @@ def _yaml_settings(text: str) -> ScaleSettings | None:
 
 
 def _mapping(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    return {key.value: (key, value) for key, value in node.value if isinstance(key, yaml.ScalarNode)}
+    return {
+        key.value: (key, value) for key, value in node.value if isinstance(key, yaml.ScalarNode)
+    }
 
 
 # --- the checks, shared by both spellings ------------------------------------------------------
@@ -309,12 +326,28 @@ def _check(settings: ScaleSettings) -> list[Diagnostic]:
     names = settings.names
 
     def error(role: str, message: str) -> None:
-        diagnostics.append(Diagnostic(SCALE_OUT_OF_RANGE.code, SCALE_OUT_OF_RANGE.severity, message, settings.ranges.get(role, settings.anchor)))
+        diagnostics.append(
+            Diagnostic(
+                SCALE_OUT_OF_RANGE.code,
+                SCALE_OUT_OF_RANGE.severity,
+                message,
+                settings.ranges.get(role, settings.anchor),
+            )
+        )
 
     utilization = settings.utilization_percent
     if utilization is not None and not 1 <= utilization <= 100:
-        hint = f" ({_plain(utilization)} looks like a fraction: write {_plain(utilization * 100)} for {_plain(utilization * 100)} %)" if 0 < utilization < 1 else ""
-        error("utilization", f"{names['utilization']} is {_plain(utilization)}: it must be a percentage from 1 to 100{hint}.")
+        hint = (
+            f" ({_plain(utilization)} looks like a fraction: write {_plain(utilization * 100)} "
+            f"for {_plain(utilization * 100)} %)"
+            if 0 < utilization < 1
+            else ""
+        )
+        error(
+            "utilization",
+            f"{names['utilization']} is {_plain(utilization)}: it must be a percentage from 1 to "
+            f"100{hint}.",
+        )
     if settings.min_replicas is not None and settings.min_replicas < 1:
         error("min", f"{names['min']} is {settings.min_replicas}: at least 1 replica must run.")
     if settings.max_replicas is not None and settings.max_replicas < 1:
@@ -322,14 +355,23 @@ def _check(settings: ScaleSettings) -> list[Diagnostic]:
     low, high = settings.value("min"), settings.value("max")
     if isinstance(low, int) and isinstance(high, int) and low > high >= 1 and low >= 1:
         role = "min" if "min" in settings.ranges else "max"
-        written = "" if "max" in settings.ranges else f" (the default for {names['max']})"
+        written = "" if "max" in settings.ranges else ", the default"
         error(role, f"{names['min']} ({low}) is above {names['max']} ({high}{written}).")
     if settings.max_concurrent is not None and settings.max_concurrent < 1:
-        error("concurrent", f"{names['concurrent']} is {settings.max_concurrent}: a replica must accept at least 1 request.")
+        error(
+            "concurrent",
+            f"{names['concurrent']} is {settings.max_concurrent}: a replica must accept at least "
+            "1 request.",
+        )
     if diagnostics or not settings.autoscale:
         return diagnostics
     diagnostics.append(
-        Diagnostic(SCALE_CAPACITY.code, SCALE_CAPACITY.severity, _capacity_message(settings), settings.anchor)
+        Diagnostic(
+            SCALE_CAPACITY.code,
+            SCALE_CAPACITY.severity,
+            _capacity_message(settings),
+            settings.anchor,
+        )
     )
     return diagnostics
 
@@ -340,16 +382,19 @@ def _capacity_message(settings: ScaleSettings) -> str:
     concurrent = settings.value("concurrent")
     per_replica = Fraction(concurrent) * percent / 100
     return (
-        f"Autoscaling keeps {_plain(per_replica)} request(s) in flight per replica before adding one "
-        f"({concurrent} concurrent × {_plain(percent)} %). For 1-second requests that is "
+        f"Autoscaling keeps {_plain(per_replica)} request(s) in flight per replica before adding "
+        "one "
+        f"({concurrent} concurrent x {_plain(percent)} %). For 1-second requests that is "
         f"{_plain(per_replica * low)} requests/s at the minimum of {low} replica(s) and "
         f"{_plain(per_replica * high)} requests/s at the maximum of {high}; "
         f"{_plain(100 - percent)} % of each replica is spike headroom. "
-        f"Replicas for a load: ceil(rps × seconds / {_plain(percent / 100)} / {concurrent})."
+        f"Replicas for a load: ceil(rps x seconds / {_plain(percent / 100)} / {concurrent})."
     )
 
 
-def scale_settings_hover(text: str, line: int, character: int, context: AnalysisContext) -> str | None:
+def scale_settings_hover(
+    text: str, line: int, character: int, context: AnalysisContext
+) -> str | None:
     """Markdown for a hover on a scale setting at (line, character), 0-based; None elsewhere."""
     suffix = context.path.suffix.lower()
     candidates: list[ScaleSettings] = []
@@ -363,7 +408,9 @@ def scale_settings_hover(text: str, line: int, character: int, context: Analysis
         if first <= line <= last:
             problems = [d.message for d in _check(settings) if d.code == SCALE_OUT_OF_RANGE.code]
             if problems:
-                return "**Scale settings out of range (AML401)**\n\n" + "\n".join(f"- {p}" for p in problems)
+                return "**Scale settings out of range (AML401)**\n\n" + "\n".join(
+                    f"- {p}" for p in problems
+                )
             return _hover_markdown(settings)
     return None
 
@@ -395,24 +442,30 @@ def _hover_markdown(settings: ScaleSettings) -> str:
         f"| `{settings.names['concurrent']}` | {shown('concurrent')} |",
         f"| `{settings.names['timeout']}` | {shown('timeout')} ms |",
         "",
-        f"- Per replica, autoscaling adds capacity once {concurrent} × {_plain(percent)} % = "
+        f"- Per replica, autoscaling adds capacity once {concurrent} x {_plain(percent)} % = "
         f"**{_plain(per_replica)}** requests are in flight.",
-        f"- Requests/s absorbed = replicas × {concurrent} × {_plain(percent / 100)} / request seconds:",
+        f"- Requests/s absorbed = replicas x {concurrent} x {_plain(percent / 100)} / request "
+        "seconds:",
     ]
     for seconds in (Fraction(1, 10), Fraction(1)):
         rows.append(
-            f"  - {_plain(seconds)} s requests: {_plain(per_replica * low / seconds)} requests/s at min "
+            f"  - {_plain(seconds)} s requests: {_plain(per_replica * low / seconds)} requests/s "
+            "at min "
             f"({low}), {_plain(per_replica * high / seconds)} at max ({high})"
         )
     rows += [
-        f"- Spike headroom: 100 % - {_plain(percent)} % = **{_plain(100 - percent)} %** of each replica.",
+        f"- Spike headroom: 100 % - {_plain(percent)} % = **{_plain(100 - percent)} %** of each "
+        "replica.",
         f"- Requests longer than {timeout} ms are cut off (HTTP 504).",
         "",
-        f"Replicas for a target load: `ceil(rps × seconds / {_plain(percent / 100)} / {concurrent})` "
+        f"Replicas for a target load: `ceil(rps x seconds / {_plain(percent / 100)} / "
+        f"{concurrent})` "
         "(`amldebug replicas`).",
     ]
     if not settings.autoscale:
-        rows.insert(2, "_Autoscaling is off for these settings; the numbers apply when it is on._\n")
+        rows.insert(
+            2, "_Autoscaling is off for these settings; the numbers apply when it is on._\n"
+        )
     return "\n".join(rows)
 
 

@@ -31,17 +31,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "explain",
         help="recognise known failures in a build log, container log, traceback or kubectl output",
         description=(
-            "Read a log (a file, or - / nothing for standard input) and explain every known Azure ML "
-            "deployment failure in it: what it means and how to fix it. Exit status 0 whether or not "
+            "Read a log (a file, or - / nothing for standard input) and explain every known "
+            "Azure ML "
+            "deployment failure in it: what it means and how to fix it. Exit status 0 whether or "
+            "not "
             "something is recognised; 1 when the file cannot be read."
         ),
     )
-    explain.add_argument("file", nargs="?", default="-", metavar="FILE", help="the log file, or - for standard input")
-    explain.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    explain.add_argument(
+        "file", nargs="?", default="-", metavar="FILE", help="the log file, or - for standard input"
+    )
+    explain.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
     explain.add_argument(
         "--project",
         metavar="DIR",
-        help="the local project, to map /var/azureml-app paths in tracebacks to its files (default: the current folder)",
+        help=(
+            "the local project, to map /var/azureml-app paths in tracebacks to its files "
+            "(default: the current folder)"
+        ),
     )
     explain.set_defaults(func=run_explain)
 
@@ -49,14 +58,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "replicas",
         help="AKS replicas for a target load, or the load N replicas absorb (HTTP 503 sizing)",
         description=(
-            "replicas = ceil(target_rps × request_seconds / target_utilization / max_concurrent). "
-            "With --replicas N: the requests per second N replicas absorb before autoscaling must add more."
+            "replicas = ceil(target_rps x request_seconds / target_utilization / max_concurrent). "
+            "With --replicas N: the requests per second N replicas absorb before autoscaling "
+            "must add more."
         ),
     )
     replicas.add_argument("--target-rps", metavar="R", help="requests per second to serve")
     replicas.add_argument("--request-time", metavar="S", help="seconds one request takes")
     replicas.add_argument(
-        "--max-concurrent", metavar="C", default="1", help="concurrent requests per replica (default: 1)"
+        "--max-concurrent",
+        metavar="C",
+        default="1",
+        help="concurrent requests per replica (default: 1)",
     )
     replicas.add_argument(
         "--target-utilization",
@@ -64,8 +77,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=DEFAULT_UTILIZATION,
         help="autoscale target utilization: 70, 70%% or 0.7 all mean 70 %% (default: 70)",
     )
-    replicas.add_argument("--replicas", metavar="N", help="the inverse: requests per second N replicas absorb")
-    replicas.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    replicas.add_argument(
+        "--replicas", metavar="N", help="the inverse: requests per second N replicas absorb"
+    )
+    replicas.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
     replicas.set_defaults(func=run_replicas)
 
     k8s = subparsers.add_parser("k8s", help="Kubernetes (AKS) helpers")
@@ -74,19 +91,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "status",
         help="pods of a deployment, why they crash (previous log explained) and the autoscaler",
         description=(
-            "Show the pods behind an Azure ML deployment: phase, restarts, CrashLoopBackOff, the last "
-            "exit code (3: init() failed), the crashed container's log explained, and the autoscaler's "
+            "Show the pods behind an Azure ML deployment: phase, restarts, CrashLoopBackOff, the "
+            "last "
+            "exit code (3: init() failed), the crashed container's log explained, and the "
+            "autoscaler's "
             "current/desired/min/max replicas. Uses the kubeconfig (or in-cluster configuration)."
         ),
     )
-    status.add_argument("--namespace", "-n", metavar="NS", help="namespace (default: the context's, else default)")
-    status.add_argument("--deployment", metavar="NAME", help="the Azure ML service / deployment name")
-    status.add_argument("--selector", "-l", metavar="LABELS", help="a label selector instead of --deployment")
+    status.add_argument(
+        "--namespace", "-n", metavar="NS", help="namespace (default: the context's, else default)"
+    )
+    status.add_argument(
+        "--deployment", metavar="NAME", help="the Azure ML service / deployment name"
+    )
+    status.add_argument(
+        "--selector", "-l", metavar="LABELS", help="a label selector instead of --deployment"
+    )
     status.add_argument("--context", metavar="CTX", help="kubeconfig context")
-    status.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
-    status.add_argument("--project", metavar="DIR", help="the local project, to map tracebacks to its files")
-    status.add_argument("--tail", type=int, default=400, metavar="LINES", help="log lines to fetch (default: 400)")
-    status.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    status.add_argument(
+        "--kubeconfig",
+        metavar="FILE",
+        help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)",
+    )
+    status.add_argument(
+        "--project", metavar="DIR", help="the local project, to map tracebacks to its files"
+    )
+    status.add_argument(
+        "--tail", type=int, default=400, metavar="LINES", help="log lines to fetch (default: 400)"
+    )
+    status.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
     status.set_defaults(func=run_k8s_status)
     k8s.set_defaults(func=lambda args: _k8s_help(k8s))
 
@@ -107,7 +142,11 @@ def run_explain(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps([f.to_json() for f in findings], indent=2, ensure_ascii=False))
         return 0
-    print(render_findings(findings, name, text.count("\n") + (0 if text.endswith("\n") or not text else 1)))
+    print(
+        render_findings(
+            findings, name, text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+        )
+    )
     return 0
 
 
@@ -116,14 +155,22 @@ def render_findings(findings: list[Finding], source: str, line_count: int) -> st
     if not findings:
         return (
             f"No known failure recognised in {source} ({line_count} lines).\n"
-            "`amldebug explain` knows build, container, kubectl and SDK failures of Azure ML deployments; "
+            "`amldebug explain` knows build, container, kubectl and SDK failures of Azure ML "
+            "deployments; "
             "if this log shows one it misses, please report it."
         )
     blocks = []
     for finding in findings:
         location = f"{source}:{finding.line}"
-        repeated = f" (seen {finding.count} times, last at line {finding.last_line})" if finding.count > 1 else ""
-        lines = [f"{location}: [{finding.id}] {finding.title}{repeated}", f"  matched: {finding.matched}"]
+        repeated = (
+            f" (seen {finding.count} times, last at line {finding.last_line})"
+            if finding.count > 1
+            else ""
+        )
+        lines = [
+            f"{location}: [{finding.id}] {finding.title}{repeated}",
+            f"  matched: {finding.matched}",
+        ]
         if finding.local_path:
             lines.append(f"  in your code: {finding.local_path}:{finding.local_line}")
         lines.append("")
@@ -142,7 +189,9 @@ def _read_input(file: str) -> str:
     else:
         path = Path(file)
         if not path.exists():
-            raise AmlDebugError(f"{file} does not exist.", hint="Pass a log file, or - to read standard input.")
+            raise AmlDebugError(
+                f"{file} does not exist.", hint="Pass a log file, or - to read standard input."
+            )
         if path.is_dir():
             raise AmlDebugError(f"{file} is a folder, not a log file.")
         try:
@@ -186,23 +235,25 @@ def replicas_result(
     target_utilization: str | float | None = DEFAULT_UTILIZATION,
     replicas: str | int | None = None,
 ) -> dict[str, object]:
-    """`{"json": ..., "text": ...}` for the CLI and the language server; `UsageError` on bad input."""
-    utilization = parse_utilization(DEFAULT_UTILIZATION if target_utilization in (None, "") else target_utilization)
+    """`{"json": ..., "text": ...}` for the CLI and the server; bad input: `UsageError`."""
+    utilization = parse_utilization(
+        DEFAULT_UTILIZATION if target_utilization in (None, "") else target_utilization
+    )
     concurrent = "1" if max_concurrent in (None, "") else max_concurrent
     if request_time in (None, ""):
         raise UsageError("--request-time is required: the seconds one request takes (e.g. 0.2).")
     if replicas not in (None, ""):
-        throughput = requests_absorbed(replicas, request_time, concurrent, utilization)  # type: ignore[arg-type]
+        throughput = requests_absorbed(replicas, request_time, concurrent, utilization)
         data = throughput.to_json()
         text = describe_throughput(throughput)
         if target_rps not in (None, ""):
-            estimate = estimate_replicas(target_rps, request_time, concurrent, utilization)  # type: ignore[arg-type]
+            estimate = estimate_replicas(target_rps, request_time, concurrent, utilization)
             data["forTargetRps"] = estimate.to_json()
             text += "\n\n" + describe_estimate(estimate)
         return {"json": data, "text": text}
     if target_rps in (None, ""):
         raise UsageError("--target-rps is required (or --replicas N for the inverse).")
-    estimate = estimate_replicas(target_rps, request_time, concurrent, utilization)  # type: ignore[arg-type]
+    estimate = estimate_replicas(target_rps, request_time, concurrent, utilization)
     return {"json": estimate.to_json(), "text": describe_estimate(estimate)}
 
 
@@ -211,7 +262,11 @@ def replicas_result(
 
 def run_k8s_status(args: argparse.Namespace) -> int:
     from amldebug.analysis.scale_settings import yaml_scale_settings
-    from amldebug.troubleshooting.kubernetes_status import KubernetesApi, collect_status, describe_status
+    from amldebug.troubleshooting.kubernetes_status import (
+        KubernetesApi,
+        collect_status,
+        describe_status,
+    )
 
     if args.tail < 1:
         raise UsageError("--tail must be at least 1.")
@@ -245,7 +300,8 @@ def run_k8s_status(args: argparse.Namespace) -> int:
                 f"Settings in {settings_json['file']}: min {settings_json['minInstances']}, "
                 f"max {settings_json['maxInstances']}, target utilization "
                 f"{settings_json['targetUtilizationPercentage']} %, "
-                f"{settings_json['maxConcurrentRequestsPerInstance']} concurrent request(s) per instance"
+                f"{settings_json['maxConcurrentRequestsPerInstance']} concurrent request(s) per "
+                "instance"
             )
     if args.format == "json":
         data = status.to_json()

@@ -17,12 +17,18 @@ from amldebug.troubleshooting.catalogue import explain_log
 MAX_EXPLAIN_CHARS = 8_000_000
 
 
-def explain_command(options: dict[str, Any] | None, workspace_roots: list[Path] | None = None) -> dict[str, Any]:
+def explain_command(
+    options: dict[str, Any] | None, workspace_roots: list[Path] | None = None
+) -> dict[str, Any]:
     """`{"text": ..., "folder"?: ...}` -> `{"ok": true, "findings": [...]}`."""
     options = options or {}
     text = options.get("text")
     if not isinstance(text, str):
-        return {"ok": False, "error": "amldebug.explain needs the log as `text` (a string).", "hint": None}
+        return {
+            "ok": False,
+            "error": "amldebug.explain needs the log as `text` (a string).",
+            "hint": None,
+        }
     folder = options.get("folder")
     project = None
     if isinstance(folder, str) and folder and Path(folder).is_dir():

@@ -18,8 +18,8 @@ from fractions import Fraction
 
 from amldebug.errors import UsageError
 
-FORMULA = "replicas = ceil(target_rps × request_seconds / target_utilization / max_concurrent)"
-INVERSE_FORMULA = "rps = replicas × max_concurrent × target_utilization / request_seconds"
+FORMULA = "replicas = ceil(target_rps x request_seconds / target_utilization / max_concurrent)"
+INVERSE_FORMULA = "rps = replicas x max_concurrent x target_utilization / request_seconds"
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,9 @@ class ReplicaEstimate:
         return 100 - self.utilization.percent
 
     def arithmetic(self) -> str:
-        """The formula with the numbers filled in, e.g. `ceil(20 × 10 / 0.7 / 1) = ceil(285.71) = 286`."""
+        """The formula with numbers: `ceil(20 x 10 / 0.7 / 1) = ceil(285.71) = 286`."""
         return (
-            f"ceil({_number(self.target_rps)} × {_number(self.request_seconds)} / "
+            f"ceil({_number(self.target_rps)} x {_number(self.request_seconds)} / "
             f"{_number(self.utilization.fraction)} / {self.max_concurrent}) = "
             f"ceil({_number(self.exact_replicas)}) = {self.replicas}"
         )
@@ -114,7 +114,7 @@ class ThroughputEstimate:
 
     def arithmetic(self) -> str:
         return (
-            f"{self.replicas} × {self.max_concurrent} × {_number(self.utilization.fraction)} / "
+            f"{self.replicas} x {self.max_concurrent} x {_number(self.utilization.fraction)} / "
             f"{_number(self.request_seconds)} = {_number(self.rps)} requests/s"
         )
 
@@ -145,7 +145,9 @@ def estimate_replicas(
     seconds = _positive(request_seconds, "request time (seconds)")
     concurrent = _count(max_concurrent, "max concurrent requests per replica")
     utilization = (
-        target_utilization if isinstance(target_utilization, Utilization) else parse_utilization(target_utilization)
+        target_utilization
+        if isinstance(target_utilization, Utilization)
+        else parse_utilization(target_utilization)
     )
     in_flight = rps * seconds
     exact = in_flight / utilization.fraction / concurrent
@@ -172,7 +174,9 @@ def requests_absorbed(
     seconds = _positive(request_seconds, "request time (seconds)")
     concurrent = _count(max_concurrent, "max concurrent requests per replica")
     utilization = (
-        target_utilization if isinstance(target_utilization, Utilization) else parse_utilization(target_utilization)
+        target_utilization
+        if isinstance(target_utilization, Utilization)
+        else parse_utilization(target_utilization)
     )
     return ThroughputEstimate(
         replicas=count,
@@ -194,14 +198,18 @@ def describe_estimate(estimate: ReplicaEstimate) -> str:
             f"  {FORMULA}",
             f"  {estimate.arithmetic()}",
             "",
-            f"  {_number(estimate.target_rps)} requests/s × {_number(estimate.request_seconds)} s = "
+            f"  {_number(estimate.target_rps)} requests/s x {_number(estimate.request_seconds)} s "
+            "= "
             f"{_number(estimate.concurrent_requests)} requests in flight at once",
             f"  target utilization {u.reading}",
-            f"  each replica absorbs {_number(estimate.rps_per_replica)} requests/s before the autoscaler adds another",
-            f"  spike headroom: {_number(Fraction(100) - u.fraction * 100)} % (100 % - {_number(u.fraction * 100)} %) "
+            f"  each replica absorbs {_number(estimate.rps_per_replica)} requests/s before the "
+            "autoscaler adds another",
+            f"  spike headroom: {_number(Fraction(100) - u.fraction * 100)} % (100 % - "
+            f"{_number(u.fraction * 100)} %) "
             "of every replica is kept free for bursts while new replicas start",
             "",
-            f"Set autoscale_min_replicas to at least {estimate.replicas} if this load arrives suddenly, "
+            f"Set autoscale_min_replicas to at least {estimate.replicas} if this load arrives "
+            "suddenly, "
             f"and autoscale_max_replicas to at least {estimate.replicas}.",
         ]
     )
@@ -211,14 +219,17 @@ def describe_throughput(estimate: ThroughputEstimate) -> str:
     u = estimate.utilization
     return "\n".join(
         [
-            f"{estimate.replicas} replicas absorb {_number(estimate.rps)} requests/s before autoscaling must add more",
+            f"{estimate.replicas} replicas absorb {_number(estimate.rps)} requests/s before "
+            "autoscaling must add more",
             "",
             f"  {INVERSE_FORMULA}",
             f"  {estimate.arithmetic()}",
             "",
             f"  target utilization {u.reading}",
-            f"  spike headroom: {_number(Fraction(100) - u.fraction * 100)} % (100 % - {_number(u.fraction * 100)} %): "
-            f"up to {_number(estimate.rps_at_full)} requests/s with every slot busy, while new replicas start",
+            f"  spike headroom: {_number(Fraction(100) - u.fraction * 100)} % (100 % - "
+            f"{_number(u.fraction * 100)} %): "
+            f"up to {_number(estimate.rps_at_full)} requests/s with every slot busy, while new "
+            "replicas start",
         ]
     )
 

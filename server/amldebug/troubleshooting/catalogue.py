@@ -118,10 +118,19 @@ def explain_log(text: str, project: Project | Path | str | None = None) -> list[
     and names the project's conda file in fixes. The same failure repeated (a crash loop prints it
     on every restart) is one finding with `count`. Returns [] when nothing is recognised.
     """
-    resolved = project if isinstance(project, Project) or project is None else discover_project(Path(project))
+    resolved = (
+        project
+        if isinstance(project, Project) or project is None
+        else discover_project(Path(project))
+    )
     text, line_offset = _bounded(text)
     lines = [_ANSI.sub("", line).rstrip("\r") for line in text.split("\n")]
-    view = LogView(text="\n".join(lines), lines=lines, tracebacks=find_tracebacks("\n".join(lines), resolved), project=resolved)
+    view = LogView(
+        text="\n".join(lines),
+        lines=lines,
+        tracebacks=find_tracebacks("\n".join(lines), resolved),
+        project=resolved,
+    )
 
     findings: list[Finding] = []
     for entry in CATALOGUE:
@@ -189,11 +198,11 @@ def _findings_for(entry: KnownFailure, view: LogView, line_offset: int) -> list[
         local_line: int | None = None
         exception: str | None = None
         if entry.maps_traceback:
-            traceback = traceback_for_line(view.tracebacks, first + 1)
-            if traceback is not None:
-                exception = traceback.exception or traceback.final_exception
-                if traceback.last_entry_script_frame is not None:
-                    path, local_line = traceback.last_entry_script_frame
+            mapped = traceback_for_line(view.tracebacks, first + 1)
+            if mapped is not None:
+                exception = mapped.exception or mapped.final_exception
+                if mapped.last_entry_script_frame is not None:
+                    path, local_line = mapped.last_entry_script_frame
                     local_path = str(path) if isinstance(path, Path) else None
                     if local_path is None:
                         local_line = None
@@ -236,8 +245,14 @@ def _where(view: LogView, line: int) -> str:
         return ""
     path, number = traceback.last_entry_script_frame
     frame = traceback.last_app_frame
-    shown = view.project.relative(path) if isinstance(path, Path) and view.project else Path(str(path)).name
-    code = f": `{frame.source}`" if frame is not None and frame.source and frame.line == number else ""
+    shown = (
+        view.project.relative(path)
+        if isinstance(path, Path) and view.project
+        else Path(str(path)).name
+    )
+    code = (
+        f": `{frame.source}`" if frame is not None and frame.source and frame.line == number else ""
+    )
     return f"{shown} line {number}{code}"
 
 
@@ -247,9 +262,14 @@ def _describe_init_failed(match: re.Match[str], line: int, view: LogView) -> Det
         return Details()
     where = _where(view, line)
     during_import = any(f.function == "load_script" for f in traceback.frames) or (
-        traceback.final_exception is not None and "UserScriptImportException" in traceback.final_exception
+        traceback.final_exception is not None
+        and "UserScriptImportException" in traceback.final_exception
     )
-    stage = "Importing the entry script (its module-level code) raised" if during_import else "init() raised"
+    stage = (
+        "Importing the entry script (its module-level code) raised"
+        if during_import
+        else "init() raised"
+    )
     cause = traceback.exception or traceback.final_exception or "an exception"
     text = f"{stage} {cause}" + (f" at {where}." if where else ".")
     fix = f"Open {where.split(':')[0]}: the traceback ends there." if where else ""
@@ -274,7 +294,10 @@ def _describe_model_missing(match: re.Match[str], line: int, view: LogView) -> D
     if model_dir:
         parts.append(f"AZUREML_MODEL_DIR was `{model_dir}`.")
     else:
-        parts.append("The log does not show AZUREML_MODEL_DIR (the inference server prints it as `Model Directory:`).")
+        parts.append(
+            "The log does not show AZUREML_MODEL_DIR (the inference server prints it as `Model "
+            "Directory:`)."
+        )
     if contents:
         parts.append("That folder holds: " + ", ".join(f"`{c}`" for c in contents[:12]) + ".")
     where = _where(view, line)
@@ -285,7 +308,7 @@ def _describe_model_missing(match: re.Match[str], line: int, view: LogView) -> D
     if suggestion:
         fix = (
             f"The model file that is there is `{suggestion}`: "
-            f"`model_path = os.path.join(os.getenv(\"AZUREML_MODEL_DIR\"), \"{suggestion}\")`"
+            f'`model_path = os.path.join(os.getenv("AZUREML_MODEL_DIR"), "{suggestion}")`'
         )
     return Details(" ".join(parts), fix)
 
@@ -381,7 +404,11 @@ def _describe_module_missing(match: re.Match[str], line: int, view: LogView) -> 
     if view.project is not None and view.project.conda_file is not None:
         conda = f"`{view.project.relative(view.project.conda_file)}`"
     where = _where(view, line)
-    text = f"The environment has no module `{module}`" + (f" (imported at {where})" if where else "") + "."
+    text = (
+        f"The environment has no module `{module}`"
+        + (f" (imported at {where})" if where else "")
+        + "."
+    )
     text += f" It comes from the `{distribution}` distribution."
     fix = (
         f"Add `{distribution}` to {conda}, under `dependencies:` → `- pip:`:\n"
@@ -392,19 +419,26 @@ def _describe_module_missing(match: re.Match[str], line: int, view: LogView) -> 
 
 def _describe_pip(match: re.Match[str], line: int, view: LogView) -> Details:
     requirement = match.group("req")
-    versions_line = next((ln for ln in view.lines if "Could not find a version that satisfies" in ln and requirement in ln), "")
+    versions_line = next(
+        (
+            ln
+            for ln in view.lines
+            if "Could not find a version that satisfies" in ln and requirement in ln
+        ),
+        "",
+    )
     if "(from versions: none)" in versions_line:
         return Details(
-            f"pip saw no release at all of `{requirement}`: the name is misspelled, the package index "
+            f"pip saw no release at all of `{requirement}`: the name is misspelled, the package "
+            "index "
             "is unreachable from the build, or no release fits this Python version and platform."
         )
     available = re.search(r"\(from versions: (?P<versions>[^)]*)\)", versions_line)
     if available:
         versions = [v.strip() for v in available.group("versions").split(",") if v.strip()]
         return Details(
-            f"`{requirement}` does not exist for this Python and platform; the newest available are "
-            + ", ".join(versions[-5:])
-            + "."
+            f"`{requirement}` does not exist for this Python and platform; the newest available "
+            "are " + ", ".join(versions[-5:]) + "."
         )
     return Details(f"pip could not find `{requirement}`.")
 
@@ -412,7 +446,9 @@ def _describe_pip(match: re.Match[str], line: int, view: LogView) -> Details:
 def _describe_worker_timeout(match: re.Match[str], line: int, view: LogView) -> Details:
     timeout = None
     for text_line in view.lines:
-        found = re.search(r"(?:Worker Timeout \(seconds\):|WORKER_TIMEOUT\s*=)\s*(?P<seconds>\d+)", text_line)
+        found = re.search(
+            r"(?:Worker Timeout \(seconds\):|WORKER_TIMEOUT\s*=)\s*(?P<seconds>\d+)", text_line
+        )
         if found:
             timeout = found.group("seconds")
             break
@@ -433,7 +469,9 @@ def _describe_debugpy(match: re.Match[str], line: int, view: LogView) -> Details
             workers = found.group("count")
             break
     where = _where(view, line)
-    text = (f"The server ran {workers} workers. " if workers else "") + (f"`listen` is called at {where}." if where else "")
+    text = (f"The server ran {workers} workers. " if workers else "") + (
+        f"`listen` is called at {where}." if where else ""
+    )
     return Details(text)
 
 
@@ -457,7 +495,10 @@ def _describe_status(match: re.Match[str], line: int, view: LogView) -> Details:
 
 def _raised_in_run(traceback: MappedTraceback) -> bool:
     """The inference server's traceback for an exception that escaped the user's run()."""
-    serving = any(f.function in ("invoke_run", "run_scoring", "invoke_user_with_timer") for f in traceback.frames)
+    serving = any(
+        f.function in ("invoke_run", "run_scoring", "invoke_user_with_timer")
+        for f in traceback.frames
+    )
     user_run = any(f.in_entry_script and f.function == "run" for f in traceback.frames)
     timed_out = "UserScriptTimeout" in (traceback.final_exception or "") or "SystemExit" in (
         traceback.exception or ""
@@ -468,7 +509,8 @@ def _raised_in_run(traceback: MappedTraceback) -> bool:
 # --- the catalogue -----------------------------------------------------------------------------
 
 _LOCAL_REPRO = (
-    "Reproduce it locally and step through it: `amldebug up` builds the image, runs it and attaches "
+    "Reproduce it locally and step through it: `amldebug up` builds the image, runs it and "
+    "attaches "
     "the debugger (or run the server directly: `azmlinfsrv --entry_script score.py`)."
 )
 
@@ -477,17 +519,24 @@ CATALOGUE: tuple[KnownFailure, ...] = (
         id="tls-proxy-certificate",
         title="TLS certificate verification failed (intercepting proxy)",
         explanation=(
-            "A download in the build was refused because the server's certificate did not chain to a "
-            "CA the build trusts. On corporate networks a TLS-intercepting proxy re-signs every HTTPS "
+            "A download in the build was refused because the server's certificate did not chain "
+            "to a "
+            "CA the build trusts. On corporate networks a TLS-intercepting proxy re-signs every "
+            "HTTPS "
             "connection with its own CA; the host trusts it, the image being built does not."
         ),
         fix=(
-            "1. Find the host's CA bundle: `python -c \"import ssl; print(ssl.get_default_verify_paths().cafile)\"`.\n"
-            "2. Give it to the build: `amldebug build --ca-bundle /etc/ssl/certs/ca-certificates.crt` "
-            "(it is copied into the image and `PIP_CERT`, `REQUESTS_CA_BUNDLE` and conda's `ssl_verify` point at it).\n"
+            "1. Find the host's CA bundle: "
+            '`python -c "import ssl; print(ssl.get_default_verify_paths().cafile)"`.\n'
+            "2. Give it to the build: `amldebug build --ca-bundle "
+            "/etc/ssl/certs/ca-certificates.crt` "
+            "(it is copied into the image and `PIP_CERT`, `REQUESTS_CA_BUNDLE` and conda's "
+            "`ssl_verify` point at it).\n"
             "3. In a hand-written Dockerfile: `COPY ca.crt /etc/ssl/certs/proxy-ca.crt` then "
-            "`ENV PIP_CERT=/etc/ssl/certs/proxy-ca.crt REQUESTS_CA_BUNDLE=/etc/ssl/certs/proxy-ca.crt`.\n"
-            "4. Never turn verification off (`--trusted-host`, `ssl_verify: false`) in an image you ship."
+            "`ENV PIP_CERT=/etc/ssl/certs/proxy-ca.crt "
+            "REQUESTS_CA_BUNDLE=/etc/ssl/certs/proxy-ca.crt`.\n"
+            "4. Never turn verification off (`--trusted-host`, `ssl_verify: false`) in an image "
+            "you ship."
         ),
         patterns=(
             r"CERTIFICATE_VERIFY_FAILED",
@@ -503,14 +552,18 @@ CATALOGUE: tuple[KnownFailure, ...] = (
         title="pip found no matching distribution",
         explanation=(
             "pip could not find a release matching a requirement of the environment, so the image "
-            "build stopped. Usually a misspelled name, a version pin that does not exist, a package "
+            "build stopped. Usually a misspelled name, a version pin that does not exist, a "
+            "package "
             "that has no wheel for the image's Python version, or an index the build cannot reach."
         ),
         fix=(
-            "1. Check the name and the pin: `pip index versions NAME` (or look it up on pypi.org).\n"
+            "1. Check the name and the pin: `pip index versions NAME` (or look it up on "
+            "pypi.org).\n"
             "2. Fix the line in the conda file's `pip:` section; `amldebug check` points at it.\n"
-            "3. If the package needs another Python, change `python=` in the conda file to one it supports.\n"
-            "4. If no version at all is listed, the build cannot reach the index: check the proxy / CA "
+            "3. If the package needs another Python, change `python=` in the conda file to one "
+            "it supports.\n"
+            "4. If no version at all is listed, the build cannot reach the index: check the "
+            "proxy / CA "
             "bundle (`amldebug build --ca-bundle FILE`)."
         ),
         patterns=(
@@ -525,16 +578,20 @@ CATALOGUE: tuple[KnownFailure, ...] = (
         id="docker-daemon-unreachable",
         title="The Docker engine is not reachable",
         explanation=(
-            "The docker client (or the Docker SDK) could not talk to the Docker engine: the engine is "
-            "not running, the client points at the wrong socket (`DOCKER_HOST`, `docker context`), or "
+            "The docker client (or the Docker SDK) could not talk to the Docker engine: the "
+            "engine is "
+            "not running, the client points at the wrong socket (`DOCKER_HOST`, `docker "
+            "context`), or "
             "the user may not use the socket."
         ),
         fix=(
-            "1. Start the engine: `sudo systemctl start docker` (Linux), start Docker Desktop (macOS, "
+            "1. Start the engine: `sudo systemctl start docker` (Linux), start Docker Desktop "
+            "(macOS, "
             "Windows), or `sudo dockerd &` where there is no init system.\n"
             "2. Check: `docker info` must print a Server section.\n"
             "3. On `permission denied`: `sudo usermod -aG docker $USER`, then log in again.\n"
-            "4. Without Docker, `amldebug run --runtime process` runs the inference server as a local "
+            "4. Without Docker, `amldebug run --runtime process` runs the inference server as a "
+            "local "
             "process under the debugger."
         ),
         patterns=(
@@ -569,18 +626,25 @@ CATALOGUE: tuple[KnownFailure, ...] = (
         id="keyvault-access-policy",
         title="Image creation failed with HTTP 500 (workspace Key Vault access policy)",
         explanation=(
-            "Image creation answered with an opaque HTTP 500 InternalServerError. The known cause: the "
+            "Image creation answered with an opaque HTTP 500 InternalServerError. The known "
+            "cause: the "
             "workspace was deployed from an ARM template and the template was applied again; that "
-            "replaced the Key Vault's access policies, so the workspace's identity can no longer read "
+            "replaced the Key Vault's access policies, so the workspace's identity can no longer "
+            "read "
             "the secrets (registry credentials) that image creation needs."
         ),
         fix=(
-            "1. Check the Key Vault's access policies in the portal (Key Vault > Access policies): the "
+            "1. Check the Key Vault's access policies in the portal (Key Vault > Access "
+            "policies): the "
             "workspace's managed identity must have Get/List/Set/Delete on secrets.\n"
-            "2. Add it back: `az keyvault set-policy --name VAULT --object-id WORKSPACE_IDENTITY_ID "
-            "--secret-permissions get list set delete`, then `az ml workspace sync-keys -w WS -g RG`.\n"
-            "3. Stop the template from wiping policies: remove the `accessPolicies` block from the Key "
-            "Vault resource in the template (or add the workspace's policy to it) before applying it again."
+            "2. Add it back: `az keyvault set-policy --name VAULT --object-id "
+            "WORKSPACE_IDENTITY_ID "
+            "--secret-permissions get list set delete`, then `az ml workspace sync-keys -w WS -g "
+            "RG`.\n"
+            "3. Stop the template from wiping policies: remove the `accessPolicies` block from "
+            "the Key "
+            "Vault resource in the template (or add the workspace's policy to it) before "
+            "applying it again."
         ),
         patterns=(
             r"Response Code: 500",
@@ -588,19 +652,23 @@ CATALOGUE: tuple[KnownFailure, ...] = (
             r"\"code\"\s*:\s*\"InternalServerError\"",
             r"HTTP (?:status code )?500",
         ),
-        requires=r"(?i)(image creation|creating image|image build|Image\.create|create_image|package_model|ImageCreation|Key ?Vault)",
+        requires=(
+            r"(?i)(image creation|creating image|image build|Image\.create|create_image"
+            r"|package_model|ImageCreation|Key ?Vault)"
+        ),
         describe=None,
     ),
     KnownFailure(
         id="module-not-found",
         title="A Python module is missing from the environment",
         explanation=(
-            "The entry script (or a module it imports) imports a package that the image's environment "
+            "The entry script (or a module it imports) imports a package that the image's "
+            "environment "
             "does not have, so the worker fails while loading score.py."
         ),
         fix=(
             "1. Rebuild the image: `amldebug up` (or redeploy) and check the import works: "
-            "`docker exec debug python -c \"import MODULE\"`.\n"
+            '`docker exec debug python -c "import MODULE"`.\n'
             "2. `amldebug check` flags imports the conda file does not provide, as you type."
         ),
         patterns=(
@@ -618,21 +686,25 @@ CATALOGUE: tuple[KnownFailure, ...] = (
             "init() opened a model path that does not exist in the container. Models are mounted "
             "under AZUREML_MODEL_DIR (`/var/azureml-app/azureml-models/<name>/<version>` for one "
             "model); a path relative to the working directory, a different file name, or the model "
-            "folder's own name in between (`<AZUREML_MODEL_DIR>/<folder>/model.pkl` when a folder was "
+            "folder's own name in between (`<AZUREML_MODEL_DIR>/<folder>/model.pkl` when a "
+            "folder was "
             "registered) all miss it. `Model.get_model_path()` fails the same way."
         ),
         fix=(
             "1. Build the path from the variable: "
-            "`os.path.join(os.getenv(\"AZUREML_MODEL_DIR\"), \"<file name as registered>\")`.\n"
+            '`os.path.join(os.getenv("AZUREML_MODEL_DIR"), "<file name as registered>")`.\n'
             "2. Look inside the running debug container: `amldebug model-path` or "
             "`docker exec debug sh -c 'find \"$AZUREML_MODEL_DIR\"'`.\n"
             "3. " + _LOCAL_REPRO
         ),
         patterns=(
-            r"(?:FileNotFoundError|IOError|OSError): \[Errno 2\] No such file or directory: '(?P<path>[^']*(?:azureml-models|AZUREML_MODEL_DIR|[Mm]odel|\.pkl|\.joblib|\.pt|\.pth|\.h5|\.onnx|\.sav|\.bin|\.keras|\.safetensors)[^']*)'",
+            r"(?:FileNotFoundError|IOError|OSError): \[Errno 2\] No such file or directory: "
+            r"'(?P<path>[^']*(?:azureml-models|AZUREML_MODEL_DIR|[Mm]odel|\.pkl|\.joblib|\.pt|\.pth"
+            r"|\.h5|\.onnx|\.sav|\.bin|\.keras|\.safetensors)[^']*)'",
             r"ModelNotFoundException.*",
             r"Model (?:\S+ )?not found in cache",
-            r"(?:FileNotFoundError|OSError): (?:Unable to open file|SavedModel file does not exist at:?) .*?(?P<path>/\S+)?$",
+            r"(?:FileNotFoundError|OSError): "
+            r"(?:Unable to open file|SavedModel file does not exist at:?) .*?(?P<path>/\S+)?$",
         ),
         key_group="path",
         describe=_describe_model_missing,
@@ -642,14 +714,17 @@ CATALOGUE: tuple[KnownFailure, ...] = (
         id="flask2-register-typeerror",
         title="Flask 2 with an old inference server (register() TypeError)",
         explanation=(
-            "Old `azureml-defaults` / inference server versions register their Flask blueprint in a "
-            "way Flask 2 removed, so the server dies at startup with `TypeError: register() takes 2 "
+            "Old `azureml-defaults` / inference server versions register their Flask blueprint "
+            "in a "
+            "way Flask 2 removed, so the server dies at startup with `TypeError: register() "
+            "takes 2 "
             "positional arguments but 3 were given` before score.py is even loaded."
         ),
         fix=(
             "1. Upgrade the server in the conda file: `azureml-defaults>=1.44` or "
             "`azureml-inference-server-http>=0.7` (recommended).\n"
-            "2. If you must keep the old server, pin Flask below 2: add `flask<2.0` (and `jinja2<3.1`, "
+            "2. If you must keep the old server, pin Flask below 2: add `flask<2.0` (and "
+            "`jinja2<3.1`, "
             "`itsdangerous<2.1`, `werkzeug<2.1`) under `pip:`."
         ),
         patterns=(r"TypeError: register\(\) takes \d positional arguments but \d were given",),
@@ -664,7 +739,8 @@ CATALOGUE: tuple[KnownFailure, ...] = (
         fix=(
             "1. Upgrade the inference server (`azureml-inference-server-http>=0.7` or "
             "`azureml-defaults>=1.44`), which uses Flask 2.\n"
-            "2. Or pin Jinja2 for the old server: add `jinja2<3.1` (and `itsdangerous<2.1`) under `pip:`."
+            "2. Or pin Jinja2 for the old server: add `jinja2<3.1` (and `itsdangerous<2.1`) "
+            "under `pip:`."
         ),
         patterns=(r"ImportError: cannot import name '(?:Markup|escape)' from 'jinja2'",),
     ),
@@ -672,15 +748,18 @@ CATALOGUE: tuple[KnownFailure, ...] = (
         id="debugpy-address-in-use",
         title="debugpy.listen() called by several workers",
         explanation=(
-            "Every gunicorn worker imports score.py and runs init(), so a `debugpy.listen(5678)` in "
-            "the entry script runs once per worker; the second worker finds the port taken and fails "
+            "Every gunicorn worker imports score.py and runs init(), so a `debugpy.listen(5678)` "
+            "in "
+            "the entry script runs once per worker; the second worker finds the port taken and "
+            "fails "
             "to boot (worker exit code 3)."
         ),
         fix=(
             "1. Debug with one worker: `WORKER_COUNT=1` (`amldebug run` does this).\n"
-            "2. Or listen only once: wrap it in `try: debugpy.listen((\"0.0.0.0\", 5678))` / "
+            '2. Or listen only once: wrap it in `try: debugpy.listen(("0.0.0.0", 5678))` / '
             "`except RuntimeError: pass`.\n"
-            "3. Or let amldebug inject the listener (`amldebug run --wait-for-debugger`) instead of "
+            "3. Or let amldebug inject the listener (`amldebug run --wait-for-debugger`) instead "
+            "of "
             "editing score.py."
         ),
         patterns=(
@@ -694,12 +773,15 @@ CATALOGUE: tuple[KnownFailure, ...] = (
         id="init-failed",
         title="The worker failed to boot (init() or the import of score.py raised)",
         explanation=(
-            "An exception escaped init() (or the module-level code of the entry script), the worker "
-            "exited with code 3 and gunicorn shut the server down (`Reason: Worker failed to boot.`). "
+            "An exception escaped init() (or the module-level code of the entry script), the "
+            "worker "
+            "exited with code 3 and gunicorn shut the server down (`Reason: Worker failed to "
+            "boot.`). "
             "In AKS or ACI the container then restarts over and over (CrashLoopBackOff)."
         ),
         fix=(
-            "1. Read the traceback above the failure; the last frame in score.py is where it raised.\n"
+            "1. Read the traceback above the failure; the last frame in score.py is where it "
+            "raised.\n"
             "2. " + _LOCAL_REPRO + "\n"
             "3. Set a breakpoint in init(), then `amldebug reload` after each edit."
         ),
@@ -722,13 +804,17 @@ CATALOGUE: tuple[KnownFailure, ...] = (
         title="The container is in CrashLoopBackOff",
         explanation=(
             "Kubernetes starts the container, it exits, and Kubernetes restarts it with a growing "
-            "delay. For an Azure ML deployment the exit is nearly always init() raising (exit code 3), "
-            "a missing module or model file, or the container running out of memory (exit code 137)."
+            "delay. For an Azure ML deployment the exit is nearly always init() raising (exit "
+            "code 3), "
+            "a missing module or model file, or the container running out of memory (exit code "
+            "137)."
         ),
         fix=(
             "1. Read the crashed container's log: `kubectl logs POD --previous -n NAMESPACE` (or "
-            "`service.get_logs()`), or let `amldebug k8s status --deployment NAME` fetch and explain it.\n"
-            "2. Look at `Last State: Terminated` / `Exit Code` in `kubectl describe pod POD`: 3 means "
+            "`service.get_logs()`), or let `amldebug k8s status --deployment NAME` fetch and "
+            "explain it.\n"
+            "2. Look at `Last State: Terminated` / `Exit Code` in `kubectl describe pod POD`: 3 "
+            "means "
             "init() failed, 137 means out of memory.\n"
             "3. " + _LOCAL_REPRO
         ),
@@ -742,13 +828,15 @@ CATALOGUE: tuple[KnownFailure, ...] = (
         title="A worker was killed after WORKER_TIMEOUT (paused at a breakpoint?)",
         explanation=(
             "gunicorn kills a worker that does not answer within WORKER_TIMEOUT seconds (300 by "
-            "default). A request paused at a breakpoint, or a very slow run(), hits it: the request "
+            "default). A request paused at a breakpoint, or a very slow run(), hits it: the "
+            "request "
             "fails and the worker is replaced, which also ends the debug session."
         ),
         fix=(
             "1. While debugging, raise the timeout: `docker run -e WORKER_TIMEOUT=3600 ...` "
             "(`amldebug run` sets a long timeout).\n"
-            "2. In production, make run() faster or raise `request_timeout_ms` / `scoring_timeout_ms` "
+            "2. In production, make run() faster or raise `request_timeout_ms` / "
+            "`scoring_timeout_ms` "
             "together with WORKER_TIMEOUT."
         ),
         patterns=(
@@ -766,8 +854,10 @@ CATALOGUE: tuple[KnownFailure, ...] = (
             "front end answers 504, the inference server logs `UserScriptTimeout`."
         ),
         fix=(
-            "1. Measure run() locally: `amldebug invoke --data @sample.json` prints the elapsed time.\n"
-            "2. Make run() faster: load the model once in init(), not per request; batch the work.\n"
+            "1. Measure run() locally: `amldebug invoke --data @sample.json` prints the elapsed "
+            "time.\n"
+            "2. Make run() faster: load the model once in init(), not per request; batch the "
+            "work.\n"
             "3. Or raise the timeout: `request_settings: request_timeout_ms: 90000` (v2 YAML) or "
             "`scoring_timeout_ms=90000` in `AksWebservice.deploy_configuration(...)`."
         ),
@@ -785,17 +875,22 @@ CATALOGUE: tuple[KnownFailure, ...] = (
         id="autoscale-503",
         title="Service unavailable (HTTP 503): autoscaling has not caught up",
         explanation=(
-            "AKS answered 503 because every replica was busy: traffic rose faster than the autoscaler "
-            "adds replicas. It scales when utilization passes `autoscale_target_utilization` (70 % by "
+            "AKS answered 503 because every replica was busy: traffic rose faster than the "
+            "autoscaler "
+            "adds replicas. It scales when utilization passes `autoscale_target_utilization` (70 "
+            "% by "
             "default), and not beyond `autoscale_max_replicas`."
         ),
         fix=(
             "1. Compute the replicas you need: `amldebug replicas --target-rps R --request-time S "
             "--max-concurrent C --target-utilization 70`.\n"
-            "2. Raise `autoscale_min_replicas` (idle capacity for spikes) and `autoscale_max_replicas`.\n"
-            "3. Lower `autoscale_target_utilization` (e.g. 30) so scaling starts earlier and leaves "
+            "2. Raise `autoscale_min_replicas` (idle capacity for spikes) and "
+            "`autoscale_max_replicas`.\n"
+            "3. Lower `autoscale_target_utilization` (e.g. 30) so scaling starts earlier and "
+            "leaves "
             "more headroom for spikes.\n"
-            "4. In v2 YAML: `scale_settings: {min_instances, max_instances, target_utilization_percentage}`."
+            "4. In v2 YAML: `scale_settings: "
+            "{min_instances, max_instances, target_utilization_percentage}`."
         ),
         patterns=(
             r"Response Code: 503",
@@ -813,9 +908,11 @@ CATALOGUE: tuple[KnownFailure, ...] = (
         ),
         fix=(
             "1. Read the container log (`service.get_logs()`, `amldebug logs`) for the traceback.\n"
-            "2. " + _LOCAL_REPRO + " Then send the failing payload: `amldebug invoke --data @payload.json`.\n"
+            "2. "
+            + _LOCAL_REPRO
+            + " Then send the failing payload: `amldebug invoke --data @payload.json`.\n"
             "3. While debugging only (never in production) return the error from run(): "
-            "`except Exception as error: return {\"error\": str(error)}`."
+            '`except Exception as error: return {"error": str(error)}`.'
         ),
         patterns=(
             r"Response Code: 502",

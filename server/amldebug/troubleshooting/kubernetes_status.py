@@ -19,7 +19,8 @@ from amldebug.troubleshooting.catalogue import Finding, explain_log
 from amldebug.troubleshooting.paths import MappedTraceback, map_traceback
 
 # Labels that name the deployment on Azure ML pods: AKS web services (v1) carry
-# `azuremlappname` and `app`; Kubernetes online deployments (v2) carry `ml.azure.com/deployment-name`.
+# `azuremlappname` and `app`; Kubernetes online deployments (v2) carry
+# `ml.azure.com/deployment-name`.
 DEPLOYMENT_LABELS = ("azuremlappname", "app", "ml.azure.com/deployment-name")
 AZURE_ML_POD_SELECTOR = "isazuremlapp=true"
 LOG_TAIL_LINES = 400
@@ -40,7 +41,9 @@ class KubernetesReader(Protocol):
 
     def list_pods(self, namespace: str, selector: str | None) -> list[dict[str, Any]]: ...
 
-    def read_log(self, namespace: str, pod: str, container: str, *, previous: bool, tail_lines: int) -> str | None: ...
+    def read_log(
+        self, namespace: str, pod: str, container: str, *, previous: bool, tail_lines: int
+    ) -> str | None: ...
 
     def list_autoscalers(self, namespace: str) -> list[dict[str, Any]]: ...
 
@@ -146,7 +149,11 @@ def _container_json(container: ContainerStatus) -> dict[str, Any]:
     }
     if container.traceback is not None and container.traceback.last_entry_script_frame is not None:
         path, line = container.traceback.last_entry_script_frame
-        data["traceback"] = {"exception": container.traceback.exception, "path": str(path), "line": line}
+        data["traceback"] = {
+            "exception": container.traceback.exception,
+            "path": str(path),
+            "line": line,
+        }
     return data
 
 
@@ -159,7 +166,7 @@ def collect_status(
     project: Project | Path | None = None,
     tail_lines: int = LOG_TAIL_LINES,
 ) -> DeploymentStatus:
-    """Pods, their crash reasons (logs explained, tracebacks mapped to `project`) and autoscalers."""
+    """Pods, why they crash (logs explained, tracebacks mapped to `project`), autoscalers."""
     notes: list[str] = []
     used_selector, pods = _find_pods(reader, namespace, deployment, selector)
     if not pods:
@@ -193,7 +200,11 @@ def _find_pods(
 
 
 def _pod_status(
-    reader: KubernetesReader, namespace: str, pod: dict[str, Any], project: Project | Path | None, tail: int
+    reader: KubernetesReader,
+    namespace: str,
+    pod: dict[str, Any],
+    project: Project | Path | None,
+    tail: int,
 ) -> PodStatus:
     metadata = pod.get("metadata") or {}
     status = pod.get("status") or {}
@@ -203,18 +214,31 @@ def _pod_status(
         container = _container_status(item)
         log, previous = None, False
         if container.last_exit_code is not None or container.restarts > 0:
-            log, previous = reader.read_log(namespace, name, container.name, previous=True, tail_lines=tail), True
+            log, previous = (
+                reader.read_log(namespace, name, container.name, previous=True, tail_lines=tail),
+                True,
+            )
         if log is None and (container.waiting_reason or not container.ready):
-            log, previous = reader.read_log(namespace, name, container.name, previous=False, tail_lines=tail), False
+            log, previous = (
+                reader.read_log(namespace, name, container.name, previous=False, tail_lines=tail),
+                False,
+            )
         findings: tuple[Finding, ...] = ()
         traceback = None
         if log:
             findings = tuple(explain_log(log, project))
             traceback = map_traceback(log, project)
         containers.append(
-            replace(container, log=log, log_is_previous=previous, findings=findings, traceback=traceback)
+            replace(
+                container, log=log, log_is_previous=previous, findings=findings, traceback=traceback
+            )
         )
-    return PodStatus(name, str(status.get("phase", "Unknown")), (pod.get("spec") or {}).get("nodeName"), tuple(containers))
+    return PodStatus(
+        name,
+        str(status.get("phase", "Unknown")),
+        (pod.get("spec") or {}).get("nodeName"),
+        tuple(containers),
+    )
 
 
 def _container_status(item: dict[str, Any]) -> ContainerStatus:
@@ -224,7 +248,10 @@ def _container_status(item: dict[str, Any]) -> ContainerStatus:
     terminated_now = state.get("terminated") or {}
     if not last and terminated_now:
         last = terminated_now
-    state_name = next((key for key in ("running", "waiting", "terminated") if state.get(key) is not None), "unknown")
+    state_name = next(
+        (key for key in ("running", "waiting", "terminated") if state.get(key) is not None),
+        "unknown",
+    )
     exit_code = last.get("exitCode")
     return ContainerStatus(
         name=str(item.get("name", "?")),
@@ -242,7 +269,9 @@ def _container_status(item: dict[str, Any]) -> ContainerStatus:
 def _targets(autoscaler: dict[str, Any], deployment: str) -> bool:
     name = str((autoscaler.get("metadata") or {}).get("name", ""))
     target = str(((autoscaler.get("spec") or {}).get("scaleTargetRef") or {}).get("name", ""))
-    return deployment in (name, target) or target.startswith(deployment) or name.startswith(deployment)
+    return (
+        deployment in (name, target) or target.startswith(deployment) or name.startswith(deployment)
+    )
 
 
 def _autoscaler(item: dict[str, Any]) -> AutoscalerStatus:
@@ -272,25 +301,43 @@ def _autoscaler(item: dict[str, Any]) -> AutoscalerStatus:
     )
 
 
-def describe_status(status: DeploymentStatus, project: Project | None = None, settings_line: str | None = None) -> str:
+def describe_status(
+    status: DeploymentStatus, project: Project | None = None, settings_line: str | None = None
+) -> str:
     """The text `amldebug k8s status` prints."""
     selector = f" with {status.selector}" if status.selector else ""
     out = [f"Namespace {status.namespace}: {len(status.pods)} pod(s){selector}"]
     for note in status.notes:
         out.append(f"  {note}")
     for pod in status.pods:
-        out.append(f"  {pod.name}  {pod.phase}  restarts {pod.restarts}" + (f"  on {pod.node}" if pod.node else ""))
+        out.append(
+            f"  {pod.name}  {pod.phase}  restarts {pod.restarts}"
+            + (f"  on {pod.node}" if pod.node else "")
+        )
         for container in pod.containers:
             parts = [f"container {container.name}: {container.state}"]
             if container.waiting_reason:
                 parts.append(container.waiting_reason)
             if container.last_exit_code is not None:
-                parts.append(f"last exit code {container.last_exit_code} ({container.exit_meaning})")
+                parts.append(
+                    f"last exit code {container.last_exit_code} ({container.exit_meaning})"
+                )
             out.append("    " + ", ".join(parts))
-            if container.traceback is not None and container.traceback.last_entry_script_frame is not None:
+            if (
+                container.traceback is not None
+                and container.traceback.last_entry_script_frame is not None
+            ):
                 path, line = container.traceback.last_entry_script_frame
-                shown = project.relative(path) if isinstance(path, Path) and project is not None else str(path)
-                out.append(f"    traceback: {container.traceback.exception or container.traceback.final_exception} at {shown}:{line}")
+                shown = (
+                    project.relative(path)
+                    if isinstance(path, Path) and project is not None
+                    else str(path)
+                )
+                out.append(
+                    "    traceback: "
+                    f"{container.traceback.exception or container.traceback.final_exception} at "
+                    f"{shown}:{line}"
+                )
             if container.log is not None:
                 which = "previous container's log" if container.log_is_previous else "log"
                 if not container.findings:
@@ -305,9 +352,13 @@ def describe_status(status: DeploymentStatus, project: Project | None = None, se
         for a in status.autoscalers:
             cpu = ""
             if a.target_cpu_percent is not None:
-                cpu = f", CPU {a.current_cpu_percent if a.current_cpu_percent is not None else '?'} % of target {a.target_cpu_percent} %"
+                cpu = (
+                    f", CPU {a.current_cpu_percent if a.current_cpu_percent is not None else '?'} "
+                    f"% of target {a.target_cpu_percent} %"
+                )
             out.append(
-                f"  {a.name} ({a.target}): current {a.current_replicas}, desired {a.desired_replicas}, "
+                f"  {a.name} ({a.target}): current {a.current_replicas}, desired "
+                f"{a.desired_replicas}, "
                 f"min {a.min_replicas}, max {a.max_replicas}{cpu}"
             )
     else:
@@ -318,7 +369,7 @@ def describe_status(status: DeploymentStatus, project: Project | None = None, se
 
 
 class KubernetesApi:
-    """`KubernetesReader` over the official client. Builds from a kubeconfig or in-cluster config."""
+    """`KubernetesReader` over the official client, from a kubeconfig or in-cluster config."""
 
     def __init__(self, api_client: Any, default_namespace: str = "default"):
         from kubernetes import client
@@ -338,19 +389,33 @@ class KubernetesApi:
         configuration = client.Configuration()
         configuration.retries = 1  # an unreachable server should fail in seconds, not a minute
         namespace = "default"
-        path = kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or str(Path.home() / ".kube" / "config")
+        path = (
+            kubeconfig
+            or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+            or str(Path.home() / ".kube" / "config")
+        )
         if kubeconfig and not Path(kubeconfig).expanduser().is_file():
-            raise AmlDebugError(f"No kubeconfig at {kubeconfig}.", hint="Pass --kubeconfig FILE, or run `az aks get-credentials -g RG -n CLUSTER`.")
+            raise AmlDebugError(
+                f"No kubeconfig at {kubeconfig}.",
+                hint="Pass --kubeconfig FILE, or run `az aks get-credentials -g RG -n CLUSTER`.",
+            )
         try:
             if Path(path).expanduser().is_file():
-                config.load_kube_config(config_file=str(Path(path).expanduser()), context=context, client_configuration=configuration)
+                config.load_kube_config(
+                    config_file=str(Path(path).expanduser()),
+                    context=context,
+                    client_configuration=configuration,
+                )
                 namespace = _context_namespace(str(Path(path).expanduser()), context) or namespace
             else:
                 config.load_incluster_config(client_configuration=configuration)
                 namespace = _incluster_namespace() or namespace
         except ConfigException as error:
             if Path(path).expanduser().is_file():
-                raise AmlDebugError(f"The kubeconfig {path} cannot be used: {error}", hint="Check --context, or run `az aks get-credentials -g RG -n CLUSTER`.") from None
+                raise AmlDebugError(
+                    f"The kubeconfig {path} cannot be used: {error}",
+                    hint="Check --context, or run `az aks get-credentials -g RG -n CLUSTER`.",
+                ) from None
             raise AmlDebugError(
                 f"No kubeconfig found (looked at {path}) and not running inside a cluster.",
                 hint="Pass --kubeconfig FILE, or run `az aks get-credentials -g RG -n CLUSTER`.",
@@ -360,15 +425,25 @@ class KubernetesApi:
         return cls(client.ApiClient(configuration), namespace)
 
     def list_pods(self, namespace: str, selector: str | None) -> list[dict[str, Any]]:
-        response = self._call(self._core.list_namespaced_pod, namespace, label_selector=selector or "")
+        response = self._call(
+            self._core.list_namespaced_pod, namespace, label_selector=selector or ""
+        )
         return list(json.loads(response.data).get("items") or [])
 
-    def read_log(self, namespace: str, pod: str, container: str, *, previous: bool, tail_lines: int) -> str | None:
+    def read_log(
+        self, namespace: str, pod: str, container: str, *, previous: bool, tail_lines: int
+    ) -> str | None:
         from kubernetes.client.exceptions import ApiException
 
         try:
             response = self._call(
-                self._core.read_namespaced_pod_log, pod, namespace, container=container, previous=previous, tail_lines=tail_lines, raise_api=True
+                self._core.read_namespaced_pod_log,
+                pod,
+                namespace,
+                container=container,
+                previous=previous,
+                tail_lines=tail_lines,
+                raise_api=True,
             )
         except ApiException:
             return None  # 400 "previous terminated container not found": nothing to explain
@@ -378,12 +453,20 @@ class KubernetesApi:
         from kubernetes.client.exceptions import ApiException
 
         try:
-            response = self._call(self._autoscaling_v2.list_namespaced_horizontal_pod_autoscaler, namespace, raise_api=True)
+            response = self._call(
+                self._autoscaling_v2.list_namespaced_horizontal_pod_autoscaler,
+                namespace,
+                raise_api=True,
+            )
         except ApiException as error:
             if error.status not in (404, 403):
                 raise self._api_error(error) from None
             try:
-                response = self._call(self._autoscaling_v1.list_namespaced_horizontal_pod_autoscaler, namespace, raise_api=True)
+                response = self._call(
+                    self._autoscaling_v1.list_namespaced_horizontal_pod_autoscaler,
+                    namespace,
+                    raise_api=True,
+                )
             except ApiException:
                 return []
         return list(json.loads(response.data).get("items") or [])
@@ -393,7 +476,9 @@ class KubernetesApi:
         from urllib3.exceptions import HTTPError
 
         try:
-            return method(*args, _preload_content=False, _request_timeout=_REQUEST_TIMEOUT_SECONDS, **kwargs)
+            return method(
+                *args, _preload_content=False, _request_timeout=_REQUEST_TIMEOUT_SECONDS, **kwargs
+            )
         except ApiException as error:
             if raise_api:
                 raise
@@ -402,22 +487,36 @@ class KubernetesApi:
             reason = getattr(error, "reason", None) or error
             raise AmlDebugError(
                 f"Cannot reach the Kubernetes API server at {self.host}: {_short(reason)}",
-                hint="Check the cluster is running and the kubeconfig context (--context) points at it.",
+                hint=(
+                    "Check the cluster is running and the kubeconfig context (--context) points "
+                    "at it."
+                ),
             ) from None
 
     def _api_error(self, error: Any) -> AmlDebugError:
         status = getattr(error, "status", None)
         if status in (401, 403):
             return AmlDebugError(
-                f"The Kubernetes API server at {self.host} refused the request ({status} {error.reason}).",
-                hint="Refresh the credentials: `az aks get-credentials -g RG -n CLUSTER --overwrite-existing`.",
+                f"The Kubernetes API server at {self.host} refused the request ({status} "
+                f"{error.reason}).",
+                hint=(
+                    "Refresh the credentials: `az aks get-credentials -g RG -n CLUSTER "
+                    "--overwrite-existing`."
+                ),
             )
-        return AmlDebugError(f"The Kubernetes API server at {self.host} answered {status} {error.reason}.")
+        return AmlDebugError(
+            f"The Kubernetes API server at {self.host} answered {status} {error.reason}."
+        )
 
 
 def _short(reason: object) -> str:
     text = str(reason)
-    for marker in ("Connection refused", "Name or service not known", "timed out", "No route to host"):
+    for marker in (
+        "Connection refused",
+        "Name or service not known",
+        "timed out",
+        "No route to host",
+    ):
         if marker in text:
             return marker.lower() if marker != "Connection refused" else "connection refused"
     return text.split(": ", 1)[-1][:200]
@@ -428,7 +527,9 @@ def _context_namespace(path: str, context: str | None) -> str | None:
 
     try:
         contexts, active = config.list_kube_config_contexts(config_file=path)
-    except Exception:  # the same file already loaded; a failure here only loses the default namespace
+    except (
+        Exception
+    ):  # the same file already loaded; a failure here only loses the default namespace
         return None
     chosen = next((c for c in contexts if c.get("name") == context), active) if context else active
     namespace = ((chosen or {}).get("context") or {}).get("namespace")
@@ -437,6 +538,9 @@ def _context_namespace(path: str, context: str | None) -> str | None:
 
 def _incluster_namespace() -> str | None:
     try:
-        return Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace").read_text().strip() or None
+        return (
+            Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace").read_text().strip()
+            or None
+        )
     except OSError:
         return None

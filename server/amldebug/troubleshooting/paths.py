@@ -1,12 +1,12 @@
 """Tracebacks in container logs, mapped back to the local project.
 
 A worker in an Azure ML image runs the code from `/var/azureml-app`, so a traceback names
-`/var/azureml-app/score.py`; the user edits `<project>/score.py`. These functions find the tracebacks
-in a log, map each frame to the local file, and name the frame a user wants to open: the last
-(deepest) frame in the entry script.
+`/var/azureml-app/score.py`; the user edits `<project>/score.py`. These functions find the
+tracebacks in a log, map each frame to the local file, and name the frame a user wants to open:
+the last (deepest) frame in the entry script.
 
-Everything here is pure apart from checking which candidate local files exist. The Docker debug loop,
-`amldebug explain` and `amldebug k8s status` all use:
+Everything here is pure apart from checking which candidate local files exist. The Docker debug
+loop, `amldebug explain` and `amldebug k8s status` all use:
 
 - `map_traceback(text, project) -> MappedTraceback | None`: the last traceback in `text`;
 - `find_tracebacks(text, project) -> list[MappedTraceback]`: every traceback, in log order;
@@ -25,12 +25,14 @@ from amldebug.project import CONTAINER_APP_ROOT, Project, discover_project
 # which gunicorn triggers when it aborts a worker on WORKER TIMEOUT).
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+),? in (?P<function>.+?)\s*$')
 _TRACEBACK_START = re.compile(r"Traceback \(most recent call last\):\s*$")
-_DUMP_START = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-fA-F]+ .*\(most recent call first\):\s*$")
+_DUMP_START = re.compile(
+    r"^(?:Current thread|Thread) 0x[0-9a-fA-F]+ .*\(most recent call first\):\s*$"
+)
 _CHAINED = re.compile(
     r"^(The above exception was the direct cause of the following exception:"
     r"|During handling of the above exception, another exception occurred:)\s*$"
 )
-# The exception line that ends a traceback: `ValueError: ...`, `pkg.mod.Error: ...`, `KeyboardInterrupt`.
+# The exception line that ends a traceback: `ValueError: ...`, `pkg.mod.Error: ...`, `SystemExit`.
 _EXCEPTION = re.compile(r"^(?P<type>(?:[A-Za-z_]\w*\.)*[A-Z_]\w*)(?::\s?(?P<message>.*))?$")
 # The inference server names the entry script in its banner and when it loads it.
 _ENTRY_SCRIPT_IN_LOG = re.compile(r"(?:Entry Script Name:|Found user script at)\s+(?P<path>\S+)")
@@ -87,7 +89,8 @@ def container_to_local(
     `/var/azureml-app/score.py` maps to `<root>/score.py`; when the code was uploaded from a folder
     (`code: src` gives `/var/azureml-app/src/score.py`) leading folders are dropped until a file
     exists, and a file named like the project's entry script maps to the entry script. A path that
-    already is a file inside the project (the inference server run as a local process) maps to itself.
+    already is a file inside the project (the inference server run as a local process) maps to
+    itself.
     """
     resolved_project = _as_project(project)
     if resolved_project is None or not path:
@@ -109,7 +112,9 @@ def container_to_local(
     return None
 
 
-def find_tracebacks(text: str, project: Project | Path | str | None = None) -> list[MappedTraceback]:
+def find_tracebacks(
+    text: str, project: Project | Path | str | None = None
+) -> list[MappedTraceback]:
     """Every traceback in `text` (chained causes folded into one), in log order."""
     resolved_project = _as_project(project)
     lines = text.splitlines()
@@ -163,7 +168,9 @@ def _blocks(lines: list[str]) -> list[_Block]:
         if not (_TRACEBACK_START.search(line) or most_recent_first):
             index += 1
             continue
-        chained = any(_CHAINED.match(lines[back].strip()) for back in range(max(0, index - 3), index))
+        chained = any(
+            _CHAINED.match(lines[back].strip()) for back in range(max(0, index - 3), index)
+        )
         frames: list[tuple[int, re.Match[str], str | None]] = []
         exception: str | None = None
         cursor = index + 1
@@ -175,7 +182,11 @@ def _blocks(lines: list[str]) -> list[_Block]:
                 source = None
                 if cursor + 1 < len(lines) and not _FRAME.match(lines[cursor + 1]):
                     following = lines[cursor + 1]
-                    if following.startswith("    ") and following.strip() and not _is_caret_line(following):
+                    if (
+                        following.startswith("    ")
+                        and following.strip()
+                        and not _is_caret_line(following)
+                    ):
                         source = following.strip()
                 frames.append((cursor, match, source))
                 last = cursor
@@ -210,7 +221,9 @@ def _mapped(
             path = match.group("path")
             local = container_to_local(path, project)
             name = PurePosixPath(path).name
-            in_entry = name in entry_names and (local is not None or _under(path, CONTAINER_APP_ROOT))
+            in_entry = name in entry_names and (
+                local is not None or _under(path, CONTAINER_APP_ROOT)
+            )
             frame = Frame(
                 path=path,
                 line=int(match.group("line")),
@@ -224,7 +237,7 @@ def _mapped(
             if position == 0:
                 root_cause_frames.append(frame)
     # The user's frames are in the root cause; the server wraps it in its own exception afterwards.
-    search_order = [root_cause_frames] + [frames]
+    search_order = [root_cause_frames, frames]
     last_entry: Frame | None = None
     last_app: Frame | None = None
     for group in search_order:
