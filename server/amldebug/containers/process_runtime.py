@@ -642,10 +642,12 @@ def _stop_started(server: ProcessServer, process: subprocess.Popen[bytes] | None
 
 
 def _terminate(server: ProcessServer, timeout: float) -> None:
-    """TERM the server's process group, KILL what is left after `timeout`, then make sure
-    debugpy's adapter (which runs in its own session) let go of the debugger port."""
+    """End the server's process group (INT: gunicorn's quick shutdown; a debug server has no
+    requests worth draining), KILL what is left after `timeout`, then make sure debugpy's
+    adapter, which runs in its own session and outlives the server while an editor is attached,
+    lets go of the debugger port."""
     if _is_running(server):
-        _signal_group(server.pid, signal.SIGTERM)
+        _signal_group(server.pid, signal.SIGINT)
     deadline = time.monotonic() + timeout
     child = _children.get(server.pid)
     while time.monotonic() < deadline:
@@ -661,25 +663,19 @@ def _terminate(server: ProcessServer, timeout: float) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=5)
         _children.pop(server.pid, None)
-    # The adapter notices its server is gone and exits by itself; give it a moment, then end it.
     deadline = time.monotonic() + 3.0
+    signalled = False
     while time.monotonic() < deadline:
         holder = ports.find_port_holder(server.debug_port, server.bind)
-        if (
-            holder is None
-            or holder.pid is None
-            or not _is_debugpy_adapter(holder.command, server.debug_port)
-        ):
+        if holder is None or holder.pid is None:
             return
-        time.sleep(0.1)
-    holder = ports.find_port_holder(server.debug_port, server.bind)
-    if (
-        holder is not None
-        and holder.pid is not None
-        and _is_debugpy_adapter(holder.command, server.debug_port)
-    ):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(holder.pid, signal.SIGTERM)
+        if not _is_debugpy_adapter(holder.command, server.debug_port):
+            return  # someone else took the port meanwhile: not ours to end
+        if not signalled:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(holder.pid, signal.SIGTERM)
+            signalled = True
+        time.sleep(0.05)
 
 
 def _is_debugpy_adapter(command: str | None, debug_port: int) -> bool:
