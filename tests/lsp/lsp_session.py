@@ -76,7 +76,7 @@ def project(tmp_path: Path) -> Path:
 
 
 async def start_session(client: LanguageClient, root: Path, options: dict | None = None) -> None:
-    await client.initialize_session(
+    client.initialize_result = await client.initialize_session(  # type: ignore[attr-defined]
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),
             root_uri=root.as_uri(),

@@ -184,3 +184,65 @@ async def test_quick_fix_adds_the_missing_init(client: LanguageClient, project: 
     replace_text(client, uri, NO_INIT_SCORE, fixed, version=2)
     republished = await wait_for_publish(client, uri, after=after, where=lambda p: p.version == 2)
     assert "AML101" not in codes(republished)
+
+
+CONDA_WITHOUT_PIP = """\
+name: scoring
+dependencies:
+  - python=3.11
+  - pip:
+      - azureml-inference-server-http==1.5.1
+"""
+
+
+async def test_quick_fix_adds_pip_to_the_conda_dependencies(client: LanguageClient, project: Path):
+    uri = open_document(
+        client, project / "conda.yml", CONDA_WITHOUT_PIP, version=1, language="yaml"
+    )
+    published = await wait_for_publish(client, uri, where=lambda p: "AML203" in codes(p))
+    aml203 = next(d for d in published.diagnostics if d.code == "AML203")
+    assert aml203.range.start.line == 3
+
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=aml203.range.start, end=aml203.range.start),
+            context=types.CodeActionContext(diagnostics=[aml203]),
+        )
+    )
+
+    fix = next(
+        a
+        for a in actions or []
+        if isinstance(a, types.CodeAction) and a.diagnostics and a.diagnostics[0].code == "AML203"
+    )
+    assert fix.kind == types.CodeActionKind.QuickFix
+    assert fix.is_preferred
+    assert fix.edit is not None and fix.edit.document_changes
+    assert fix.edit.document_changes[0].text_document.version == 1  # type: ignore[union-attr]
+    fixed = _apply_workspace_edit(fix.edit, uri, CONDA_WITHOUT_PIP)
+    assert "  - pip\n  - pip:\n" in fixed
+
+    after = len(client.published)
+    replace_text(client, uri, CONDA_WITHOUT_PIP, fixed, version=2)
+    republished = await wait_for_publish(client, uri, after=after, where=lambda p: p.version == 2)
+    assert "AML203" not in codes(republished)
+
+
+async def test_engine_commands_are_advertised_and_answer(client: LanguageClient, project: Path):
+    # Sent straight after initialize: the command modules load on demand if not loaded yet.
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="amldebug.replicas",
+            arguments=[
+                {"targetRps": 100, "requestTime": 0.2, "maxConcurrent": 1, "targetUtilization": 70}
+            ],
+        )
+    )
+
+    assert result["ok"] is True
+    assert result["replicas"] == 29  # ceil(100 x 0.2 / 0.7 / 1)
+    capabilities = client.initialize_result.capabilities  # type: ignore[attr-defined]
+    provider = capabilities.execute_command_provider
+    assert provider is not None
+    assert {"amldebug.up", "amldebug.explain", "amldebug.replicas"} <= set(provider.commands)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import inspect
 import logging
 import os
@@ -59,6 +60,31 @@ from amldebug.project import FileKind, Project
 
 logger = logging.getLogger("amldebug.lsp")
 
+# Modules whose `register(server)` adds `workspace/executeCommand` handlers. They pull in the
+# Docker SDK and friends (about half a second), so they load after the first diagnostics are out,
+# or at the first executeCommand, whichever comes first; see `load_command_modules`.
+COMMAND_MODULES = ("amldebug.lsp.debug_loop_commands", "amldebug.lsp.troubleshooting_commands")
+# Advertised in executeCommandProvider from the start (docs/lsp-protocol.md), loaded or not yet.
+ENGINE_COMMANDS = (
+    "amldebug.build",
+    "amldebug.run",
+    "amldebug.up",
+    "amldebug.launchConfig",
+    "amldebug.invoke",
+    "amldebug.reload",
+    "amldebug.logs",
+    "amldebug.commit",
+    "amldebug.sync",
+    "amldebug.stop",
+    "amldebug.status",
+    "amldebug.pull",
+    "amldebug.modelPath",
+    "amldebug.explain",
+    "amldebug.replicas",
+)
+# Without documents to check, the command modules load this long after `initialized`.
+COMMAND_LOAD_DELAY_SECONDS = 1.5
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -72,10 +98,20 @@ class AmlDebugProtocol(LanguageServerProtocol):
         super().__init__(*args, **kwargs)
         self.commands_in_flight: dict[Any, CommandRequest] = {}
 
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, Any]:
+        result = yield from super().lsp_initialize(params)
+        provider = result.capabilities.execute_command_provider
+        names = sorted({*(provider.commands if provider else []), *ENGINE_COMMANDS})
+        result.capabilities.execute_command_provider = types.ExecuteCommandOptions(commands=names)
+        return result
+
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(
         self, params: types.ExecuteCommandParams
     ) -> Generator[Any, Any, Any]:
+        if params.command not in self.fm.commands:
+            self._server.load_command_modules()
         if (handler := self.fm.commands.get(params.command)) is None:
             raise JsonRpcInvalidParams.of(
                 ValueError(f"Command name {params.command!r} is not defined")
@@ -158,6 +194,8 @@ class AmlDebugLanguageServer(LanguageServer):
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_thread_id: int | None = None
         self.progress_tokens: dict[types.ProgressToken, CancelToken] = {}
+        self._command_modules_loaded = False
+        self._command_preload_started = False
         self.checker = DocumentChecker(
             publish=self._publish,
             call_on_loop=functools.partial(notifications.call_on_loop, self),
@@ -239,6 +277,37 @@ class AmlDebugLanguageServer(LanguageServer):
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diagnostics)
         )
+        self.preload_command_modules()
+
+    # -- command modules ------------------------------------------------------------------
+
+    def load_command_modules(self) -> None:
+        """Import the command modules and call their `register(server)`; once, on the loop thread.
+        One failing to load must not take the diagnostics down with it."""
+        if self._command_modules_loaded:
+            return
+        self._command_modules_loaded = True
+        for module_name in COMMAND_MODULES:
+            try:
+                importlib.import_module(module_name).register(self)
+            except Exception:
+                logger.exception("could not register the commands of %s", module_name)
+
+    def preload_command_modules(self) -> None:
+        """Import the command modules on a background thread, then register them on the loop."""
+        if self._command_preload_started or self._command_modules_loaded:
+            return
+        self._command_preload_started = True
+
+        def import_then_register() -> None:
+            for module_name in COMMAND_MODULES:
+                try:
+                    importlib.import_module(module_name)
+                except Exception:
+                    logger.exception("could not import %s", module_name)
+            notifications.call_on_loop(self, self.load_command_modules)
+
+        threading.Thread(target=import_then_register, name="amldebug-commands", daemon=True).start()
 
     # -- settings -------------------------------------------------------------------------
 
@@ -304,10 +373,13 @@ def guarded(default: Any = None) -> Callable[[F], F]:
     return decorate
 
 
-def create_server() -> AmlDebugLanguageServer:
+def create_server(*, load_commands_now: bool = False) -> AmlDebugLanguageServer:
+    """The server with every feature registered. The command modules load lazily (see
+    COMMAND_MODULES) unless `load_commands_now`."""
     server = AmlDebugLanguageServer()
     _register_features(server)
-    _register_commands(server)
+    if load_commands_now:
+        server.load_command_modules()
     return server
 
 
@@ -359,6 +431,8 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
             # VS Code sends didChangeConfiguration only to servers that registered for it.
             await _register_for_configuration_changes(ls)
         await ls.pull_settings()
+        if ls.loop is not None:
+            ls.loop.call_later(COMMAND_LOAD_DELAY_SECONDS, ls.preload_command_modules)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     @guarded()
@@ -457,12 +531,12 @@ def _code_actions(
         # The published diagnostics are older than the text (analysis still queued): analyse now.
         result = ls.checker.analyse_now(document, overlay, ls.settings)
 
-    only = params.context.only
-    wanted = (
-        (lambda kind: True)
-        if not only
-        else (lambda kind: any(kind == prefix or kind.startswith(f"{prefix}.") for prefix in only))
-    )
+    only = [_kind_text(kind) for kind in params.context.only or []]
+
+    def wanted(kind: Any) -> bool:
+        text = _kind_text(kind)
+        return not only or any(text == prefix or text.startswith(f"{prefix}.") for prefix in only)
+
     workspace = ls.client_capabilities.workspace
     document_changes = bool(
         workspace and workspace.workspace_edit and workspace.workspace_edit.document_changes
@@ -490,7 +564,7 @@ def _code_actions(
             continue
         for fix in diagnostic.fixes:
             action = build(fix, [lsp_diagnostic])
-            if wanted(str(action.kind)):
+            if wanted(action.kind):
                 actions.append(action)
 
     if result.kind is FileKind.ENTRY_SCRIPT:
@@ -498,23 +572,14 @@ def _code_actions(
         context = AnalysisContext(path=document.path, project=result.project, overlay=overlay)
         for fix in entry_script.refactors_at(document.text, start.line, context):
             action = build(fix, [])
-            if wanted(str(action.kind)):
+            if wanted(action.kind):
                 actions.append(action)
     return actions
 
 
-def _register_commands(server: AmlDebugLanguageServer) -> None:
-    # Each module adds its own `@server.command` handlers; one failing to load must not take the
-    # diagnostics down with it.
-    for module_name in (
-        "amldebug.lsp.debug_loop_commands",
-        "amldebug.lsp.troubleshooting_commands",
-    ):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-            module.register(server)
-        except Exception:
-            logger.exception("could not register the commands of %s", module_name)
+def _kind_text(kind: Any) -> str:
+    # CodeActionKind is a str enum whose str() is its Python name; the protocol value is wanted.
+    return str(getattr(kind, "value", kind))
 
 
 def configure_logging() -> None:
