@@ -141,7 +141,9 @@ def test_second_build_after_editing_only_score_py_reuses_every_package_layer(
     engine: DockerEngine, image: str, tmp_path: Path
 ) -> None:
     project_dir = copy_project(tmp_path)
-    (project_dir / "score.py").write_text((project_dir / "score.py").read_text() + "\n# edited\n")
+    (project_dir / "score.py").write_text(
+        (project_dir / "score.py").read_text() + f"\n# edited in run {RUN_ID}\n"
+    )
     project = discover_project(project_dir)
     options = build_options_from_environment(base_image=BASE_IMAGE, tag=image, ca_bundle="auto")
     result = build_debug_image(project, options, engine)
@@ -405,3 +407,32 @@ def test_unknown_package_points_at_its_conda_line(engine: DockerEngine, tmp_path
     line = line_of(conda, "amldebug-no-such-package-xyz")
     assert [(loc.file, loc.line + 1) for loc in caught.value.locations] == [(conda, line)]
     assert f"conda.yml:{line}:" in caught.value.message
+
+
+def test_auto_runtime_without_an_engine_runs_a_local_process_and_says_why(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from amldebug.containers.process_runtime import find_server_python
+
+    try:
+        find_server_python()
+    except AmlDebugError:
+        pytest.skip("no Python with azureml-inference-server-http (set AMLDEBUG_PROCESS_PYTHON)")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    project_dir = copy_project(tmp_path)
+    name, port = f"amldebug-test-auto-{RUN_ID}", free_port()
+    argv = ["up", str(project_dir), "--runtime", "auto", "--name", name, "--port", str(port)]
+    argv += ["--debug-port", str(free_port())]
+    try:
+        assert main(argv) == 0
+        captured = capsys.readouterr()
+        assert (
+            "Runtime: process (no Docker engine answers (Docker engine is not running"
+            in captured.err
+        )
+        assert "runtime process" in captured.out
+        assert score(port) == EXPECTED
+        launch = json.loads((project_dir / ".vscode" / "launch.json").read_text())
+        assert "pathMappings" not in launch["configurations"][0]
+    finally:
+        assert main(["stop", "--name", name]) == 0

@@ -16,11 +16,12 @@ from typing import Any
 
 from amldebug.containers.build import BuildFailed, build_debug_image, build_options_from_environment
 from amldebug.containers.debug_loop import RUNTIMES, UpResult, choose_runtime, run_in_process, up
-from amldebug.containers.docker_engine import connect
+from amldebug.containers.docker_engine import EngineUnavailable, connect
 from amldebug.containers.dockerfile import DEFAULT_BASE_IMAGE, DEFAULT_TAG, BuildOptions
 from amldebug.containers.run import (
     DEFAULT_NAME,
     ContainerCrashed,
+    ContainerStatus,
     RunOptions,
     commit_container,
     container_logs,
@@ -444,6 +445,21 @@ def reload_command(args: argparse.Namespace) -> int:
 
 
 def logs_command(args: argparse.Namespace) -> int:
+    if _process_server(args.name) is not None:
+        from amldebug.containers.process_runtime import (
+            follow_process_server_log,
+            read_process_server_log,
+        )
+
+        if not args.follow:
+            sys.stdout.write(read_process_server_log(args.name, args.tail))
+            return 0
+        try:
+            for line in follow_process_server_log(args.name, tail=args.tail or 10):
+                print(line, flush=True)
+        except KeyboardInterrupt:
+            pass
+        return 0
     engine = connect()
     if args.follow:
         token = CancelToken()
@@ -517,8 +533,28 @@ def sync_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _process_server(name: str) -> Any:
+    """The local-process server of that name (the no-Docker runtime), or None."""
+    from amldebug.containers.process_runtime import list_process_servers
+
+    return next((server for server in list_process_servers() if server.name == name), None)
+
+
 def stop_command(args: argparse.Namespace) -> int:
-    engine = connect()
+    stopped_process = False
+    if _process_server(args.name) is not None:
+        from amldebug.containers.process_runtime import stop_process_server
+
+        stopped_process = stop_process_server(args.name)
+        print(f"Stopped the local inference server {args.name}.")
+    try:
+        engine = connect()
+        if stopped_process and engine.find_container(args.name) is None:
+            return 0
+    except EngineUnavailable:
+        if stopped_process:
+            return 0
+        raise
     stopped, image = stop_container(engine, args.name, remove_image=args.image)
     if stopped:
         print(f"Stopped and removed {args.name}.")
@@ -578,8 +614,26 @@ def pull_command(args: argparse.Namespace) -> int:
 
 
 def ps_command(args: argparse.Namespace) -> int:
-    engine = connect()
-    rows = list_debug_containers(engine)
+    from amldebug.containers.process_runtime import list_process_servers, process_server_status
+
+    processes = [process_server_status(server.name) for server in list_process_servers()]
+    rows: list[Any] = [
+        ContainerStatus(
+            name=status.name,
+            state=status.state,
+            port=status.server.port if status.server else None,
+            debug_port=status.server.debug_port if status.server else None,
+            image="(local process)",
+            project=status.server.project_root if status.server else None,
+        )
+        for status in processes
+    ]
+    try:
+        rows += list_debug_containers(connect())
+    except EngineUnavailable as error:
+        if not rows and not args.json:
+            raise
+        print(f"amldebug: {error.message}; listing local processes only.", file=sys.stderr)
     if args.json:
         print(json.dumps([row.__dict__ for row in rows], indent=2))
         return 0

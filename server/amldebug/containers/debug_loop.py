@@ -7,7 +7,6 @@ runs as a local process under debugpy instead (containers/process_runtime.py).
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,14 @@ from typing import Any
 from amldebug.containers.build import BuildResult, build_debug_image
 from amldebug.containers.docker_engine import DockerEngine, EngineUnavailable, connect
 from amldebug.containers.dockerfile import BuildOptions
-from amldebug.containers.run import RunOptions, RunResult, run_debug_container
-from amldebug.errors import AmlDebugError, UsageError
+from amldebug.containers.run import (
+    ContainerCrashed,
+    RunOptions,
+    RunResult,
+    map_failure,
+    run_debug_container,
+)
+from amldebug.errors import UsageError
 from amldebug.progress import CancelToken, NullReporter, ProgressReporter
 from amldebug.project import Project
 
@@ -80,16 +85,6 @@ def write_attach_configuration(
     return result.path, result.changed
 
 
-def process_runtime_module() -> Any:
-    try:
-        return importlib.import_module("amldebug.containers.process_runtime")
-    except ImportError:
-        raise AmlDebugError(
-            "The local-process runtime is not available in this installation.",
-            hint="Start a Docker engine and use --runtime docker.",
-        ) from None
-
-
 def run_in_process(
     project: Project,
     options: RunOptions,
@@ -97,22 +92,37 @@ def run_in_process(
     reporter: ProgressReporter,
     cancel: CancelToken,
 ) -> Any:
-    """Start the inference server as a local process under debugpy (process_runtime.py)."""
-    module = process_runtime_module()
-    start = getattr(module, "start_process_server", None) or getattr(module, "run_process", None)
-    if start is None:
-        raise AmlDebugError("The local-process runtime has no start function in this installation.")
-    return start(
-        project,
-        port=options.port,
-        debug_port=options.debug_port,
-        bind=options.bind,
-        wait_for_debugger=options.wait_for_debugger,
-        env=options.env,
-        timeout=options.timeout,
-        reporter=reporter,
-        cancel=cancel,
-    )
+    """Start the inference server as a local process under debugpy (process_runtime.py).
+
+    A server that dies while starting becomes ContainerCrashed, as in the container runtime, with
+    the traceback and the entry script's line.
+    """
+    from amldebug.containers.process_runtime import ServerBootError, start_process_server
+
+    try:
+        return start_process_server(
+            project,
+            name=options.name,
+            port=options.port,
+            debug_port=options.debug_port,
+            bind=options.bind,
+            wait_for_debugger=options.wait_for_debugger,
+            env=options.env,
+            timeout=options.timeout,
+            reporter=reporter,
+            cancel=cancel,
+            replace=True,
+        )
+    except ServerBootError as error:
+        traceback, file, line = map_failure(error.log_text, project)
+        where = f"\n{project.relative(file)}:{line}" if file and line else ""
+        raise ContainerCrashed(
+            f"{error.message}\n{traceback}{where}" if traceback else error.message,
+            hint=error.hint,
+            traceback=traceback,
+            file=file,
+            line=line,
+        ) from None
 
 
 def up(

@@ -6,12 +6,10 @@ these talk to; the CLI and the language server are thin adapters over them.
 
 from __future__ import annotations
 
-import importlib
 import io
 import os
 import re
 import shutil
-import socket
 import tarfile
 import time
 import urllib.error
@@ -34,6 +32,7 @@ from amldebug.containers.dockerfile import (
     WRAPPER_PATH,
     WRAPPER_SOURCE,
 )
+from amldebug.containers.ports import ensure_ports_free
 from amldebug.errors import AmlDebugError, UsageError
 from amldebug.progress import CancelToken, NullReporter, ProgressReporter
 from amldebug.project import CONTAINER_APP_ROOT, Project
@@ -107,63 +106,10 @@ def url_host(bind: str) -> str:
 
 def check_ports_free(bind: str, ports: list[tuple[str, int]]) -> None:
     """Refuse to start when a port is taken, naming who holds it and the next free one."""
-    try:
-        port_tools: Any = importlib.import_module("amldebug.containers.ports")
-    except ImportError:
-        port_tools = None
-    for label, port in ports:
-        if port_tools is not None and hasattr(port_tools, "ensure_port_free"):
-            port_tools.ensure_port_free(port, host=bind, purpose=label)
-            continue
-        if _port_free(bind, port):
-            continue
-        hint = f"Pass --{label} {_next_free(bind, port + 1)} (a free one), or stop what holds it."
-        raise AmlDebugError(f"Port {port} on {bind} is taken ({_holder(port)}).", hint=hint)
-
-
-def _port_free(bind: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((url_host(bind) if bind != "0.0.0.0" else "0.0.0.0", port))
-        except OSError:
-            return False
-    return True
-
-
-def _next_free(bind: str, start: int) -> int:
-    for candidate in range(start, min(start + 200, 65535)):
-        if _port_free(bind, candidate):
-            return candidate
-    return 0
-
-
-def _holder(port: int) -> str:
-    """Who listens on `port`, from /proc (Linux): 'python3 (pid 123)', a container, or neither."""
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            parts = row.split()
-            if len(parts) > 9 and parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(parts[9])
-    for pid_dir in Path("/proc").iterdir():
-        if not pid_dir.name.isdigit():
-            continue
-        try:
-            for fd in (pid_dir / "fd").iterdir():
-                target = os.readlink(fd)
-                if target.startswith("socket:[") and target[8:-1] in inodes:
-                    name = (pid_dir / "comm").read_text().strip()
-                    if name == "docker-proxy":
-                        return "a Docker container's published port (docker-proxy); see `docker ps`"
-                    return f"{name} (pid {pid_dir.name})"
-        except OSError:
-            continue
-    return "another process"
+    ensure_ports_free(
+        [(port, f"--{label}", f"the {label.replace('-', ' ')}") for label, port in ports],
+        url_host(bind) if bind not in ("0.0.0.0", "::") else bind,
+    )
 
 
 # Run -----------------------------------------------------------------------------------------
