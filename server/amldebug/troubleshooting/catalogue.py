@@ -106,9 +106,85 @@ class KnownFailure:
     # Tracebacks (rather than single lines) that show this failure; the hit is the exception line.
     traceback_match: Callable[[MappedTraceback], bool] | None = None
     compiled: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+    literals: tuple[str | None, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "compiled", tuple(re.compile(p) for p in self.patterns))
+        object.__setattr__(self, "literals", tuple(required_literal(p) for p in self.patterns))
+
+
+_REGEX_SPECIAL = set(".^$*+?{}[]()|\\")
+
+
+def required_literal(pattern: str) -> str | None:
+    """The longest text every match of `pattern` contains, or None when that is not simple to see.
+
+    Only top-level literal runs count: groups and classes are skipped whole, and a pattern with an
+    alternation outside them gives None (no prefilter).
+    """
+    runs: list[str] = []
+    current = ""
+    index = 0
+    depth_chars = {"(": ")", "[": "]"}
+    while index < len(pattern):
+        char = pattern[index]
+        if char in depth_chars:
+            runs.append(current)
+            current = ""
+            index = _skip_group(pattern, index)
+            if index < len(pattern) and pattern[index] in "?*{":
+                index += 1
+            continue
+        if char == "|":
+            return None
+        if char == "\\" and index + 1 < len(pattern):
+            escaped = pattern[index + 1]
+            if escaped.isalnum():
+                runs.append(current)
+                current = ""
+            else:
+                current += escaped
+            index += 2
+            continue
+        if char in "?*{":
+            current = current[:-1]  # the character before is optional or repeated
+            runs.append(current)
+            current = ""
+            if char == "{":
+                index = pattern.find("}", index) + 1 or len(pattern)
+                continue
+        elif char in _REGEX_SPECIAL:
+            runs.append(current)
+            current = ""
+        else:
+            current += char
+        index += 1
+    runs.append(current)
+    best = max(runs, key=len)
+    return best if len(best) >= 3 else None
+
+
+def _skip_group(pattern: str, start: int) -> int:
+    """The index after the group or class opening at `start`."""
+    closing = {"(": ")", "[": "]"}[pattern[start]]
+    depth = 0
+    index = start
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if closing == "]" and char == "]" and index > start + 1:
+            return index + 1
+        if closing == ")":
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+                if depth == 0:
+                    return index + 1
+        index += 1
+    return len(pattern)
 
 
 def explain_log(text: str, project: Project | Path | str | None = None) -> list[Finding]:
@@ -134,9 +210,10 @@ def explain_log(text: str, project: Project | Path | str | None = None) -> list[
 
     findings: list[Finding] = []
     for entry in CATALOGUE:
-        if entry.requires is not None and not re.search(entry.requires, view.text, re.M):
+        found = _findings_for(entry, view, line_offset)
+        if found and entry.requires is not None and not re.search(entry.requires, view.text, re.M):
             continue
-        findings.extend(_findings_for(entry, view, line_offset))
+        findings.extend(found)
     found_ids = {finding.id for finding in findings}
     by_id = {entry.id: entry for entry in CATALOGUE}
     findings = [f for f in findings if not any(s in found_ids for s in by_id[f.id].superseded_by)]
@@ -173,6 +250,9 @@ def _findings_for(entry: KnownFailure, view: LogView, line_offset: int) -> list[
 
     for index, line in enumerate(view.lines):
         for pattern_index, pattern in enumerate(entry.compiled):
+            literal = entry.literals[pattern_index]
+            if literal and literal not in line:
+                continue  # a substring test is far cheaper than the search on long logs
             match = pattern.search(line)
             if match is None:
                 continue

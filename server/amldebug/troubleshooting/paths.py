@@ -220,7 +220,7 @@ def _mapped(
         for index, match, source in ordered:
             path = match.group("path")
             local = container_to_local(path, project)
-            name = PurePosixPath(path).name
+            name = path.rsplit("/", 1)[-1]
             in_entry = name in entry_names and (
                 local is not None or _under(path, CONTAINER_APP_ROOT)
             )
