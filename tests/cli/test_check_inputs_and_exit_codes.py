@@ -114,28 +114,42 @@ def test_rule_selection_drops_codes(run_cli, tmp_path):
     assert "AML002" in out
 
 
-def test_a_console_script_run_in_a_real_process(tmp_path):
+def test_a_console_script_run_in_a_real_process(tmp_path, copy_example):
+    import json
     import subprocess
 
     script = Path(sys.executable).parent / "amldebug"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "amldebug"]
-    (tmp_path / "conda.yml").write_bytes(b"\x00")
+    project = copy_example("broken-project")
     done = subprocess.run(
-        [*command, "check", "--format", "github", "--no-color"],
-        cwd=tmp_path,
+        [*command, "check", "--format", "sarif", "--no-color"],
+        cwd=project,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
-    assert done.returncode == 0
-    assert done.stdout.startswith("::notice file=conda.yml,line=1,col=1,")
+    assert done.returncode == 1
+    results = json.loads(done.stdout)["runs"][0]["results"]
+    located = {
+        (
+            r["ruleId"],
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in results
+    }
+    assert {
+        ("AML106", "score.py", 32),
+        ("AML203", "conda.yml", 9),
+        ("AML303", "Dockerfile.steps", 2),
+    } <= located
     missing = subprocess.run(
         [*command, "check", "nowhere"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
     assert missing.returncode == 2
@@ -190,3 +204,16 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
     monkeypatch.setenv("NO_COLOR", "1")
     _, out, _ = run_cli("check", "score.py", cwd=fake_project)
     assert "\x1b[" not in out
+
+
+def test_walk_treats_only_real_init_and_run_functions_as_an_entry_script(run_cli, tmp_path):
+    (tmp_path / "templates.py").write_text(
+        'SCORE_TEMPLATE = """\ndef init():\n    pass\n\ndef run(data):\n    return data\n"""\n'
+    )
+    (tmp_path / "app.py").write_text(
+        "def init():\n    model = 1\n\n\ndef run(data):\n    return model\n"
+    )
+    _, out, _ = run_cli("check", "--quiet", "--select", "AML1", cwd=tmp_path)
+    files = {line.split(":")[0] for line in out.splitlines()}
+    assert files == {"app.py"}
+    assert "app.py:6:12: AML106 error:" in out

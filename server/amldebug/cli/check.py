@@ -7,6 +7,7 @@ A thin adapter: it finds the files to check, reads each once per round, hands th
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -27,7 +28,13 @@ from amldebug.fixing import (
     read_snapshot,
     write_planned_edits,
 )
-from amldebug.project import FileKind, Project, classify_file, discover_project
+from amldebug.project import (
+    ENTRY_SCRIPT_NAMES,
+    FileKind,
+    Project,
+    classify_file,
+    discover_project,
+)
 from amldebug.rules import all_rules, get_rule, render_catalogue, render_rule
 
 # Folders never walked into: version control, dependencies, caches, virtual environments.
@@ -122,6 +129,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 class CheckTarget:
     path: Path  # absolute, symlinks kept, as the user sees it
     project: Project
+    kind: FileKind | None = None  # None: let the engine classify it
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -214,10 +222,10 @@ def collect_targets(
 
     targets: dict[Path, CheckTarget] = {}
 
-    def add(path: Path, project: Project) -> None:
+    def add(path: Path, project: Project, kind: FileKind | None = None) -> None:
         key = canonical_path(path)
         if key not in targets:
-            targets[key] = CheckTarget(_absolute(path), project)
+            targets[key] = CheckTarget(_absolute(path), project, kind)
 
     for raw in paths:
         start = _absolute(Path(raw))
@@ -252,8 +260,17 @@ def collect_targets(
                     if snapshot.data is None
                     else snapshot.data.decode("utf-8", errors="replace")
                 )
-                if classify_file(path, text, project) is not FileKind.OTHER:
-                    add(path, project)
+                kind = classify_file(path, text, project)
+                # Found by its content alone, `def init(` and `def run(` may sit inside a string
+                # (a test fixture, a template); only real functions make it an entry script.
+                if (
+                    kind is FileKind.ENTRY_SCRIPT
+                    and name not in ENTRY_SCRIPT_NAMES
+                    and not _defines_init_and_run(text or "")
+                ):
+                    kind = FileKind.PYTHON
+                if kind is not FileKind.OTHER:
+                    add(path, project, kind)
     return list(targets.values())
 
 
@@ -292,7 +309,12 @@ def analyse_targets(
         )
         diagnostics.extend(
             analyze_document(
-                target.path, text, project=target.project, selection=selection, overlay=overlay
+                target.path,
+                text,
+                project=target.project,
+                selection=selection,
+                overlay=overlay,
+                kind=target.kind,
             )
         )
     return diagnostics, snapshots
@@ -353,6 +375,19 @@ def _walk(start: Path) -> Iterable[tuple[Path, list[str]]]:
             and not (Path(folder, name) / "pyvenv.cfg").exists()  # a virtual environment
         )
         yield Path(folder), sorted(files)
+
+
+def _defines_init_and_run(text: str) -> bool:
+    try:
+        module = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True  # unparsable: the entry-script rules report why
+    names = {
+        node.name
+        for node in module.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    return {"init", "run"} <= names
 
 
 def _is_candidate(name: str) -> bool:
