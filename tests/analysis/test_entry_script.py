@@ -66,7 +66,9 @@ def make_project(
         (root / "model").mkdir(exist_ok=True)
         (root / "model" / "model.pkl").write_bytes(b"weights")
         models = (root / "model",)
-    return Project(root=root, entry_script=root / "score.py", conda_file=conda_file, model_paths=models)
+    return Project(
+        root=root, entry_script=root / "score.py", conda_file=conda_file, model_paths=models
+    )
 
 
 def check(project: Project, source: str) -> list[Diagnostic]:
@@ -98,7 +100,9 @@ def apply_fix(project: Project, source: str, fix: Fix) -> tuple[str, str | None]
     return fixed, conda_text
 
 
-def assert_fixed(project: Project, before: list[Diagnostic], after_source: str, code: str) -> list[Diagnostic]:
+def assert_fixed(
+    project: Project, before: list[Diagnostic], after_source: str, code: str
+) -> list[Diagnostic]:
     """After the fix: the diagnostic is gone and no error appears that was not there before."""
     after = check(project, after_source)
     assert only(after, code) == [], [d.message for d in only(after, code)]
@@ -203,7 +207,10 @@ def test_init_with_required_parameter(tmp_path: Path) -> None:
 
 
 def test_init_with_defaults_is_fine(tmp_path: Path) -> None:
-    source = 'def init(model_name="m.pkl", *args, **kwargs):\n    pass\n\n\ndef run(raw_data):\n    return 1\n'
+    source = (
+        'def init(model_name="m.pkl", *args, **kwargs):\n    pass\n\n\n'
+        "def run(raw_data):\n    return 1\n"
+    )
     assert only(check(make_project(tmp_path), source), "AML104") == []
 
 
@@ -271,7 +278,9 @@ def test_global_missing_fires_at_the_first_read_in_run(tmp_path: Path) -> None:
 
 
 def test_global_missing_with_module_level_none(tmp_path: Path) -> None:
-    source = "model = None\n\n\ndef init():\n    model = 1\n\n\ndef run(raw_data):\n    return model\n"
+    source = (
+        "model = None\n\n\ndef init():\n    model = 1\n\n\ndef run(raw_data):\n    return model\n"
+    )
     project = make_project(tmp_path)
     before = check(project, source)
     (found,) = only(before, "AML106")
@@ -286,7 +295,10 @@ def test_global_declared_or_module_value_is_fine(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     assert only(check(project, GOOD), "AML106") == []
     # A real module-level value (not None) that init() shadows locally is still what run() reads.
-    source = "LABELS = ['a']\n\n\ndef init():\n    LABELS = ['b']\n\n\ndef run(raw_data):\n    return LABELS\n"
+    source = (
+        "LABELS = ['a']\n\n\ndef init():\n    LABELS = ['b']\n\n\n"
+        "def run(raw_data):\n    return LABELS\n"
+    )
     assert only(check(project, source), "AML106") == []
 
 
@@ -444,12 +456,14 @@ def test_removing_the_only_statement_of_a_block_leaves_pass(tmp_path: Path) -> N
 
 
 def test_no_debugger_hook_under_main_guard(tmp_path: Path) -> None:
-    source = GOOD + '\n\nif __name__ == "__main__":\n    import debugpy\n\n    debugpy.listen(5678)\n'
+    source = (
+        GOOD + '\n\nif __name__ == "__main__":\n    import debugpy\n\n    debugpy.listen(5678)\n'
+    )
     assert only(check(make_project(tmp_path), source), "AML109") == []
 
 
 def test_noqa_silences_the_debugger_hook(tmp_path: Path) -> None:
-    source = HOOK.replace('5678))\n', '5678))  # noqa: AML109\n')
+    source = HOOK.replace("5678))\n", "5678))  # noqa: AML109\n")
     diagnostics = check(make_project(tmp_path, conda=None), source)
     assert [position(d) for d in only(diagnostics, "AML109")] == [(5, 4)]
 
@@ -506,7 +520,10 @@ def test_model_dir_is_fine(tmp_path: Path) -> None:
 
 
 def test_get_model_path_with_a_name_no_model_has(tmp_path: Path) -> None:
-    source = 'from azureml.core import Model\n\n\ndef init():\n    Model.get_model_path("sklearn_mnist")\n'
+    source = (
+        "from azureml.core import Model\n\n\n"
+        'def init():\n    Model.get_model_path("sklearn_mnist")\n'
+    )
     source += "\n\ndef run(raw_data):\n    return 1\n"
     project = make_project(tmp_path, conda=None)
     (found,) = only(check(project, source), "AML113")
@@ -592,7 +609,9 @@ def run(raw_data):
         ("    return json.dumps(data)", (12, 22), "    return json.dumps(data.tolist())"),
     ],
 )
-def test_run_returns_an_array(tmp_path: Path, body: str, where: tuple[int, int], fixed_line: str) -> None:
+def test_run_returns_an_array(
+    tmp_path: Path, body: str, where: tuple[int, int], fixed_line: str
+) -> None:
     project = make_project(tmp_path, conda=CONDA + "      - numpy\n")
     source = ARRAY.format(body=body)
     before = check(project, source)
@@ -606,7 +625,9 @@ def test_run_returns_an_array(tmp_path: Path, body: str, where: tuple[int, int],
 
 def test_run_returning_lists_is_fine(tmp_path: Path) -> None:
     project = make_project(tmp_path, conda=CONDA + "      - numpy\n")
-    source = ARRAY.format(body="    result = model.predict(data)\n    result = result.tolist()\n    return result")
+    source = ARRAY.format(
+        body="    result = model.predict(data)\n    result = result.tolist()\n    return result"
+    )
     assert only(check(project, source), "AML114") == []
     decorated = ARRAY.format(body="    return model.predict(data)").replace(
         "def run", "@output_schema(NumpyParameterType(sample))\ndef run"
@@ -738,7 +759,8 @@ def test_debug_try_except_refactor_on_the_def_run_line(tmp_path: Path) -> None:
     fixed = apply_edits(GOOD, fix.edits)
     assert fixed.endswith(
         "def run(raw_data):\n"
-        "    # Debug only: returns the error to the caller; remove before deploying to production.\n"
+        "    # Debug only: returns the error to the caller; remove before deploying to "
+        "production.\n"
         "    try:\n"
         '        data = json.loads(raw_data)["data"]\n'
         '        return {"predictions": model.predict(data).tolist()}\n'
@@ -753,8 +775,12 @@ def test_debug_try_except_refactor_on_the_def_run_line(tmp_path: Path) -> None:
 
 
 def test_refactor_keeps_multi_line_strings_as_they_are(tmp_path: Path) -> None:
-    source = 'def init():\n    pass\n\n\ndef run(raw_data):\n    text = """a\nb"""\n    return text\n'
-    context = AnalysisContext(path=tmp_path / "score.py", project=make_project(tmp_path, conda=None))
+    source = (
+        'def init():\n    pass\n\n\ndef run(raw_data):\n    text = """a\nb"""\n    return text\n'
+    )
+    context = AnalysisContext(
+        path=tmp_path / "score.py", project=make_project(tmp_path, conda=None)
+    )
     (fix,) = refactors_at(source, 4, context)
     fixed = apply_edits(source, fix.edits)
     assert '        text = """a\nb"""\n' in fixed
@@ -766,7 +792,14 @@ def test_refactor_keeps_multi_line_strings_as_they_are(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "source",
-    ["", "\n\n", "x = (", "def init(:\n", "\ufeffdef init():\n    pass\n", "é = 1\ndef run(a): return é\n"],
+    [
+        "",
+        "\n\n",
+        "x = (",
+        "def init(:\n",
+        "\ufeffdef init():\n    pass\n",
+        "é = 1\ndef run(a): return é\n",
+    ],
 )
 def test_odd_inputs_never_raise(tmp_path: Path, source: str) -> None:
     context = AnalysisContext(path=tmp_path / "score.py", project=make_project(tmp_path))
@@ -777,7 +810,10 @@ def test_odd_inputs_never_raise(tmp_path: Path, source: str) -> None:
 
 
 def test_positions_count_characters_not_bytes(tmp_path: Path) -> None:
-    source = 'import debugpy\n\n\ndef init():\n    é = "ü"; debugpy.listen(5678)\n\n\ndef run(d):\n    return d\n'
+    source = (
+        'import debugpy\n\n\ndef init():\n    é = "ü"; debugpy.listen(5678)\n\n\n'
+        "def run(d):\n    return d\n"
+    )
     (found,) = only(check(make_project(tmp_path, conda=None), source), "AML109")
     assert position(found) == (4, 13)
     assert found.fixes == ()  # shares its line with other code: no line edit offered

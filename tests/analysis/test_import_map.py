@@ -52,7 +52,10 @@ def test_standard_library() -> None:
 @pytest.mark.parametrize(
     ("declared", "provided"),
     [
-        (["azureml-defaults"], {"azureml-inference-server-http", "flask", "azureml-core", "gunicorn"}),
+        (
+            ["azureml-defaults"],
+            {"azureml-inference-server-http", "flask", "azureml-core", "gunicorn"},
+        ),
         (["azureml-inference-server-http"], {"flask", "gunicorn", "pydantic", "inference-schema"}),
         (["scikit-learn"], {"numpy", "scipy", "joblib", "threadpoolctl"}),
         (["pandas"], {"numpy", "python-dateutil", "pytz"}),

@@ -41,13 +41,17 @@ MISSING_INIT = Rule(
     severity=Severity.ERROR,
     summary="no top-level `init()`",
     why=(
-        "The inference server imports the entry script and calls `init()` once per worker before the "
-        "first request. Without it the server stops at start-up with `User script ... does not have a "
-        "init() function defined`: the worker never boots and the deployment ends in CrashLoopBackOff."
+        "The inference server imports the entry script and calls `init()` once per worker before "
+        "the "
+        "first request. Without it the server stops at start-up with `User script ... does not "
+        "have a "
+        "init() function defined`: the worker never boots and the deployment ends in "
+        "CrashLoopBackOff."
     ),
     fix="Define `init()` at module level, load the model there and keep it in a global.",
     example=(
-        "```python\n# wrong: the model is loaded in a function the server never calls\ndef load():\n"
+        "```python\n# wrong: the model is loaded in a function the server never calls\ndef "
+        "load():\n"
         "    ...\n```\n\n```python\n# right\ndef init():\n    global model\n"
         '    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model.pkl"))\n```'
     ),
@@ -59,10 +63,14 @@ MISSING_RUN = Rule(
     severity=Severity.ERROR,
     summary="no top-level `run()`",
     why=(
-        "`run()` is called once per `POST /score` request. Without it the server refuses the script "
+        "`run()` is called once per `POST /score` request. Without it the server refuses the "
+        "script "
         "(`does not have a run() function defined`) and the container restarts (CrashLoopBackOff)."
     ),
-    fix="Define `run(raw_data)` at module level: parse the request body, call the model, return JSON data.",
+    fix=(
+        "Define `run(raw_data)` at module level: parse the request body, call the model, return "
+        "JSON data."
+    ),
     example=(
         '```python\ndef run(raw_data):\n    data = json.loads(raw_data)["data"]\n'
         '    return {"predictions": model.predict(data).tolist()}\n```'
@@ -79,8 +87,14 @@ RUN_SIGNATURE = Rule(
         "parameters are rejected, and `run()` needs one input parameter besides `request_headers` "
         "(which receives the HTTP headers). The worker fails to boot (CrashLoopBackOff)."
     ),
-    fix="Give `run()` one ordinary parameter for the request data, plus `request_headers` if needed.",
-    example="```python\n# wrong\ndef run(*args):\n    ...\n```\n\n```python\n# right\ndef run(raw_data):\n    ...\n```",
+    fix=(
+        "Give `run()` one ordinary parameter for the request data, plus `request_headers` if "
+        "needed."
+    ),
+    example=(
+        "```python\n# wrong\ndef run(*args):\n    ...\n```\n\n```python\n# right\ndef "
+        "run(raw_data):\n    ...\n```"
+    ),
 )
 INIT_PARAMETERS = Rule(
     code="AML104",
@@ -91,9 +105,13 @@ INIT_PARAMETERS = Rule(
         "The server calls `init()` with no arguments. A parameter without a default raises "
         "`TypeError: init() missing 1 required positional argument` and the worker never boots."
     ),
-    fix="Remove the parameters, or give each a default value; read settings from environment variables.",
+    fix=(
+        "Remove the parameters, or give each a default value; read settings from environment "
+        "variables."
+    ),
     example=(
-        '```python\n# wrong\ndef init(model_name):\n    ...\n```\n\n```python\n# right\ndef init(model_name="model.pkl"):\n'
+        "```python\n# wrong\ndef init(model_name):\n    ...\n```\n\n```python\n# right\ndef "
+        'init(model_name="model.pkl"):\n'
         "    ...\n```"
     ),
 )
@@ -104,13 +122,19 @@ RAWHTTP_WITH_SCHEMA = Rule(
     summary="`run()` decorated with both `@rawhttp` and `@input_schema`",
     why=(
         "`@rawhttp` hands `run()` the Flask request; `@input_schema` parses the body into typed "
-        "arguments. The server cannot do both and refuses to start: `run() cannot be decorated with "
+        "arguments. The server cannot do both and refuses to start: `run() cannot be decorated "
+        "with "
         "both @rawhttp and @input_schema`."
     ),
-    fix="Keep one: `@rawhttp` to read the raw request, or `@input_schema`/`@output_schema` for typed input.",
+    fix=(
+        "Keep one: `@rawhttp` to read the raw request, or `@input_schema`/`@output_schema` for "
+        "typed input."
+    ),
     example=(
-        '```python\n# wrong\n@rawhttp\n@input_schema("data", NumpyParameterType(sample))\ndef run(data):\n    ...\n```\n\n'
-        '```python\n# right\n@input_schema("data", NumpyParameterType(sample))\ndef run(data):\n    ...\n```'
+        '```python\n# wrong\n@rawhttp\n@input_schema("data", NumpyParameterType(sample))\ndef '
+        "run(data):\n    ...\n```\n\n"
+        '```python\n# right\n@input_schema("data", NumpyParameterType(sample))\ndef run(data):\n '
+        "   ...\n```"
     ),
 )
 GLOBAL_MISSING = Rule(
@@ -120,13 +144,16 @@ GLOBAL_MISSING = Rule(
     summary="a name assigned inside `init()` without `global`, then read in `run()`",
     why=(
         "Without `global`, an assignment in `init()` creates a local variable that disappears when "
-        "`init()` returns. `run()` then reads a module global that was never set: `NameError` on the "
-        "first request (HTTP 500), or `'NoneType' object has no attribute 'predict'` when the module "
+        "`init()` returns. `run()` then reads a module global that was never set: `NameError` on "
+        "the "
+        "first request (HTTP 500), or `'NoneType' object has no attribute 'predict'` when the "
+        "module "
         "sets it to `None`. The container looks healthy until the first request."
     ),
     fix="Declare the name `global` at the top of `init()`.",
     example=(
-        "```python\n# wrong\ndef init():\n    model = joblib.load(path)\n\ndef run(raw_data):\n    return model.predict(...)\n```\n\n"
+        "```python\n# wrong\ndef init():\n    model = joblib.load(path)\n\ndef run(raw_data):\n  "
+        "  return model.predict(...)\n```\n\n"
         "```python\n# right\ndef init():\n    global model\n    model = joblib.load(path)\n```"
     ),
     fixable=True,
@@ -157,7 +184,10 @@ PTVSD_IMPORT = Rule(
         "Python debugger. `debugpy` replaces it with a different API: `enable_attach(address=...)` "
         "became `listen(address)` and `wait_for_attach()` became `wait_for_client()`."
     ),
-    fix="Import `debugpy` instead and rename the calls (the quick fix does both); list `debugpy` in the conda file.",
+    fix=(
+        "Import `debugpy` instead and rename the calls (the quick fix does both); list `debugpy` "
+        "in the conda file."
+    ),
     example=(
         '```python\n# wrong\nimport ptvsd\nptvsd.enable_attach(address=("0.0.0.0", 5678))\n```\n\n'
         '```python\n# right\nimport debugpy\ndebugpy.listen(("0.0.0.0", 5678))\n```'
@@ -171,15 +201,18 @@ DEBUGGER_HOOK = Rule(
     summary="debugger hook left in the entry script",
     why=(
         "`debugpy.listen`/`connect`/`wait_for_client`/`breakpoint` and `ptvsd.enable_attach`/"
-        "`wait_for_attach` open a debug port or block the worker. Anyone who reaches that port can run "
+        "`wait_for_attach` open a debug port or block the worker. Anyone who reaches that port "
+        "can run "
         "any code in the container; bound to `0.0.0.0` that is every network interface. "
-        "`wait_for_client()` also blocks the worker until a debugger attaches, so health probes fail. "
+        "`wait_for_client()` also blocks the worker until a debugger attaches, so health probes "
+        "fail. "
         "`amldebug` attaches a debugger to its local debug image without changes to the script."
     ),
     fix="Remove the call (or comment it out) before deploying.",
     example=(
         '```python\n# wrong\nimport debugpy\ndebugpy.listen(("0.0.0.0", 5678))\n```\n\n'
-        "```python\n# right: no debugger hook; use `amldebug up` for a debuggable local container\n```"
+        "```python\n# right: no debugger hook; use `amldebug up` for a debuggable local "
+        "container\n```"
     ),
     fixable=True,
 )
@@ -189,14 +222,19 @@ EXCEPTION_RETURNED = Rule(
     severity=Severity.WARNING,
     summary="`run()` returns exception text to the caller",
     why=(
-        "Returning `str(e)` or a traceback from an `except` block shows the real error to the caller "
+        "Returning `str(e)` or a traceback from an `except` block shows the real error to the "
+        "caller "
         "while debugging, which is handy, but in production it leaks internals (paths, package "
         "versions, data) and answers HTTP 200 to a failed request, so monitoring sees no failure."
     ),
-    fix="Before deploying, log the exception and re-raise it (or return an `AMLResponse` with status 500 and a generic message).",
+    fix=(
+        "Before deploying, log the exception and re-raise it (or return an `AMLResponse` with "
+        "status 500 and a generic message)."
+    ),
     example=(
         "```python\n# debug only\nexcept Exception as e:\n    return str(e)\n```\n\n"
-        '```python\n# production\nexcept Exception:\n    logging.exception("scoring failed")\n    raise\n```'
+        '```python\n# production\nexcept Exception:\n    logging.exception("scoring failed")\n   '
+        " raise\n```"
     ),
 )
 GET_MODEL_PATH = Rule(
@@ -205,39 +243,52 @@ GET_MODEL_PATH = Rule(
     severity=Severity.WARNING,
     summary="`Model.get_model_path()` (azureml-core v1)",
     why=(
-        "`Model.get_model_path()` needs `azureml-core` in the image and a model registered under that "
-        "name; it raises `ModelNotFoundException` (CrashLoopBackOff in `init()`) when the model was "
+        "`Model.get_model_path()` needs `azureml-core` in the image and a model registered under "
+        "that "
+        "name; it raises `ModelNotFoundException` (CrashLoopBackOff in `init()`) when the model "
+        "was "
         "deployed under another name or version. `AZUREML_MODEL_DIR` works with v1 and v2 "
         "deployments and locally."
     ),
     fix='Use `os.path.join(os.environ["AZUREML_MODEL_DIR"], "<file>")`.',
     example=(
         '```python\n# wrong\npath = Model.get_model_path("sklearn_mnist")\n```\n\n'
-        '```python\n# right\npath = os.path.join(os.environ["AZUREML_MODEL_DIR"], "sklearn_mnist_model.pkl")\n```'
+        '```python\n# right\npath = os.path.join(os.environ["AZUREML_MODEL_DIR"], '
+        '"sklearn_mnist_model.pkl")\n```'
     ),
 )
 MODEL_FILE_MISSING = Rule(
     code="AML113",
     name="model-file-missing",
     severity=Severity.WARNING,
-    summary="a model file named by a literal path that does not exist where the container will look",
+    summary=(
+        "a model file named by a literal path that does not exist where the container will look"
+    ),
     why=(
         "Loading a file that is not there raises `FileNotFoundError`: in `init()` the worker never "
         "boots (CrashLoopBackOff), in `run()` every request fails with HTTP 500.\n\n"
         "Checked only where amldebug knows where the container looks:\n\n"
         '- a literal joined to `AZUREML_MODEL_DIR` (`os.path.join(os.getenv("AZUREML_MODEL_DIR"), '
-        '"model.pkl")`, `Path(...) / "model.pkl"`, or a variable holding it) must exist inside one of '
-        "the project's model paths (a folder's contents, or a folder or file by its own name). With no "
+        '"model.pkl")`, `Path(...) / "model.pkl"`, or a variable holding it) must exist inside '
+        "one of "
+        "the project's model paths (a folder's contents, or a folder or file by its own name). "
+        "With no "
         "model path known (no deployment YAML `model.path`, no `--model`), it is not checked;\n"
         f"- a relative model file (`.pkl`, `.joblib`, `.onnx`, `.pt`, `.h5`, ...) opened or loaded "
         f"directly, or joined to `os.path.dirname(__file__)`, resolves against the code folder "
-        f"(`{CONTAINER_APP_ROOT}` in the container): it must exist next to the entry script or at the "
+        f"(`{CONTAINER_APP_ROOT}` in the container): it must exist next to the entry script or "
+        "at the "
         "project root;\n"
-        '- `Model.get_model_path("name")`: when model paths are known, one of them must be named `name`.'
+        '- `Model.get_model_path("name")`: when model paths are known, one of them must be named '
+        "`name`."
     ),
-    fix="Correct the file name, or put the file in the model folder and read it through `AZUREML_MODEL_DIR`.",
+    fix=(
+        "Correct the file name, or put the file in the model folder and read it through "
+        "`AZUREML_MODEL_DIR`."
+    ),
     example=(
-        '```python\n# wrong: the model folder holds model.pkl\njoblib.load(os.path.join(model_dir, "modle.pkl"))\n```\n\n'
+        "```python\n# wrong: the model folder holds "
+        'model.pkl\njoblib.load(os.path.join(model_dir, "modle.pkl"))\n```\n\n'
         '```python\n# right\njoblib.load(os.path.join(model_dir, "model.pkl"))\n```'
     ),
 )
@@ -247,9 +298,12 @@ NOT_JSON_SERIALISABLE = Rule(
     severity=Severity.WARNING,
     summary="`run()` returns a value that is not JSON-serialisable",
     why=(
-        "The server turns the value `run()` returns into JSON with `json.dumps`. A numpy array (the "
-        "direct result of `.predict(...)`), a tensor or a DataFrame fails with `TypeError: Object of "
-        "type ndarray is not JSON serializable`: every request gets HTTP 500 although the model worked."
+        "The server turns the value `run()` returns into JSON with `json.dumps`. A numpy array "
+        "(the "
+        "direct result of `.predict(...)`), a tensor or a DataFrame fails with `TypeError: "
+        "Object of "
+        "type ndarray is not JSON serializable`: every request gets HTTP 500 although the model "
+        "worked."
     ),
     fix="Convert with `.tolist()` (or `.to_dict()` for DataFrames), or declare `@output_schema`.",
     example=(
@@ -282,10 +336,13 @@ IMPORT_NOT_PROVIDED = Rule(
     severity=Severity.ERROR,
     summary="an imported module is provided by nothing in the conda file",
     why=(
-        "The image installs only what the conda file lists. A module that neither the conda nor the "
-        "pip section provides (directly, or through a package that depends on it), that is not part "
+        "The image installs only what the conda file lists. A module that neither the conda nor "
+        "the "
+        "pip section provides (directly, or through a package that depends on it), that is not "
+        "part "
         "of the standard library and is not a local module next to the script raises "
-        "`ModuleNotFoundError`: at import or in `init()` the worker never boots (CrashLoopBackOff); "
+        "`ModuleNotFoundError`: at import or in `init()` the worker never boots "
+        "(CrashLoopBackOff); "
         "in `run()` the request fails with HTTP 500. Import names are mapped to distributions "
         "(`sklearn` -> `scikit-learn`, `cv2` -> `opencv-python`, `PIL` -> `pillow`, `yaml` -> "
         "`pyyaml`); imports inside `try: ... except ImportError` are optional and not checked. "
@@ -293,7 +350,8 @@ IMPORT_NOT_PROVIDED = Rule(
     ),
     fix="Add the distribution to the pip list of the conda file (the quick fix does).",
     example=(
-        "```python\nimport sklearn\n```\n\n```yaml\n# conda.yml\ndependencies:\n  - python=3.10\n  - pip\n"
+        "```python\nimport sklearn\n```\n\n```yaml\n# conda.yml\ndependencies:\n  - "
+        "python=3.10\n  - pip\n"
         "  - pip:\n      - azureml-inference-server-http\n      - scikit-learn==1.3.2\n```"
     ),
     fixable=True,
@@ -392,10 +450,21 @@ _ARRAY_FACTORIES = {
 _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
 _BUILTIN_NAMES = frozenset(dir(builtins))
 # Lines worth walking inside functions other than init() and run(): one scan of the whole text.
-_INTERESTING = re.compile(
-    r"debugpy|ptvsd|enable_attach|wait_for_attach|wait_for_client|break_into_debugger|\blisten\b"
-    r"|\bconnect\b|get_model_path|AZUREML_MODEL_DIR|__file__"
-    r"|\.(?:pkl|pickle|joblib|onnx|pth?|h5|hdf5|keras|bin|sav|model|safetensors|pb|tflite|cbm|ubj)['\"]"
+# Words that make a line of a function other than init()/run() worth walking. Found with
+# str.find (C speed) rather than one regular expression with many alternatives, which is slower.
+_INTERESTING_WORDS = (
+    "debugpy",
+    "ptvsd",
+    "enable_attach",
+    "wait_for_attach",
+    "wait_for_client",
+    "break_into_debugger",
+    "listen",
+    "connect",
+    "get_model_path",
+    "AZUREML_MODEL_DIR",
+    "__file__",
+    *(suffix + quote for suffix in _MODEL_SUFFIXES for quote in "'\""),
 )
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -408,7 +477,7 @@ class _ParseFailure(NamedTuple):
     range: Range
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=2)
 def _parse(text: str) -> ast.Module | _ParseFailure:
     """The tree of `text`, shared read-only by the diagnostics, the refactors and re-checks."""
     try:
@@ -448,6 +517,7 @@ class _Where(NamedTuple):
     optional_import: bool = False  # in a `try:` whose handler catches ImportError
     type_only: bool = False  # under `if TYPE_CHECKING:`
     except_names: tuple[str, ...] = ()  # names bound by enclosing `except ... as e` (in run())
+    hot: bool = False  # a function other than init()/run() with interesting lines in it
 
 
 @dataclass
@@ -506,10 +576,7 @@ def _statement_bindings(statement: ast.stmt) -> Iterator[tuple[str, ast.AST | No
     elif isinstance(statement, ast.AnnAssign):
         if statement.value is not None and isinstance(statement.target, ast.Name):
             yield statement.target.id, statement.value
-    elif isinstance(statement, ast.AugAssign):
-        for name in _names_bound(statement.target):
-            yield name, None
-    elif isinstance(statement, (ast.For, ast.AsyncFor)):
+    elif isinstance(statement, (ast.AugAssign, ast.For, ast.AsyncFor)):
         for name in _names_bound(statement.target):
             yield name, None
     elif isinstance(statement, (ast.With, ast.AsyncWith)):
@@ -562,14 +629,26 @@ def _catches_import_error(handlers: list[ast.ExceptHandler]) -> bool:
 
 def _interesting_lines(text: str) -> list[int]:
     """1-based numbers of lines that mention something a rule looks for, ascending."""
+    offsets: list[int] = []
+    for word in _INTERESTING_WORDS:
+        at = text.find(word)
+        while at >= 0:
+            offsets.append(at)
+            at = text.find(word, at + 1)
+    offsets.sort()
     found: list[int] = []
     line, position = 1, 0
-    for match in _INTERESTING.finditer(text):
-        line += text.count("\n", position, match.start())
-        position = match.start()
+    for offset in offsets:
+        line += text.count("\n", position, offset)
+        position = offset
         if not found or found[-1] != line:
             found.append(line)
     return found
+
+
+def _any_between(hits: list[int], first: int, last: int | None) -> bool:
+    index = bisect.bisect_left(hits, first)
+    return index < len(hits) and hits[index] <= (last or first)
 
 
 def _touches(hits: list[int], statement: ast.stmt) -> bool:
@@ -586,7 +665,7 @@ def _touches(hits: list[int], statement: ast.stmt) -> bool:
     return index < len(hits) and hits[index] <= last
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=2)
 def _facts(text: str) -> _Facts | _ParseFailure:
     tree = _parse(text)
     if isinstance(tree, _ParseFailure):
@@ -610,12 +689,12 @@ def _walk_statements(
     ]
 
     def push(block: list[ast.stmt], where: _Where) -> None:
-        stack.extend((child, block, where) for child in reversed(block))
+        stack.extend([(child, block, where) for child in reversed(block)])
 
     while stack:
         statement, block, where = stack.pop()
         scope = where.scope
-        if scope != "function" or (hits and _touches(hits, statement)):
+        if scope != "function" or (where.hot and _touches(hits, statement)):
             to_scan.append((statement, block, where))
 
         kind = type(statement)
@@ -645,10 +724,16 @@ def _walk_statements(
             if scope == "module" and function.name in ("init", "run"):
                 inner = function.name
                 setattr(facts, function.name, function)
-            push(function.body, _Where(inner, where.main_guard, False, where.type_only))
+            hot = inner == "function" and _any_between(hits, function.lineno, function.end_lineno)
+            push(function.body, _Where(inner, where.main_guard, False, where.type_only, (), hot))
         elif kind is ast.ClassDef:
             inner = "class" if scope in ("module", "class") else "function"
-            push(statement.body, where._replace(scope=inner, except_names=()))  # type: ignore[attr-defined]
+            hot = inner == "function" and _any_between(
+                hits,
+                statement.lineno,
+                statement.end_lineno,
+            )
+            push(statement.body, where._replace(scope=inner, except_names=(), hot=hot))  # type: ignore[attr-defined]
         elif kind is ast.If:
             test = statement.test  # type: ignore[attr-defined]
             if scope == "module" and _is_main_guard(test):
@@ -724,6 +809,12 @@ def _qualified(facts: _Facts, node: ast.expr) -> str:
 
 
 def _own_expressions(statement: ast.stmt) -> Iterator[ast.AST]:
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        # Calls in a def line sit only in decorators and default values; annotations are inert.
+        yield from statement.decorator_list
+        yield from statement.args.defaults
+        yield from (d for d in statement.args.kw_defaults if d is not None)
+        return
     for child in ast.iter_child_nodes(statement):
         if not isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
             yield child
@@ -894,7 +985,8 @@ def analyze_entry_script(text: str, context: AnalysisContext) -> list[Diagnostic
             Diagnostic(
                 SYNTAX_ERROR.code,
                 SYNTAX_ERROR.severity,
-                f"{facts.message}: the inference server cannot import this script, so the worker never "
+                f"{facts.message}: the inference server cannot import this script, so the worker "
+                "never "
                 "boots (CrashLoopBackOff)",
                 facts.range,
             )
@@ -992,7 +1084,8 @@ class _Checker:
         if "init" not in facts.module_names and not facts.star_import:
             self.add(
                 MISSING_INIT,
-                f"{self.script_name()} has no top-level init(): the inference server refuses the script "
+                f"{self.script_name()} has no top-level init(): the inference server refuses the "
+                "script "
                 "and the worker never boots (CrashLoopBackOff)",
                 Range.of(0, 0, 0, len(self.lines[0]) if self.lines else 0),
                 (Fix("Add a stub init()", (self.append_block(_INIT_STUB),), preferred=True),),
@@ -1000,7 +1093,8 @@ class _Checker:
         if "run" not in facts.module_names and not facts.star_import:
             self.add(
                 MISSING_RUN,
-                f"{self.script_name()} has no top-level run(): the inference server refuses the script and "
+                f"{self.script_name()} has no top-level run(): the inference server refuses the "
+                "script and "
                 "no request can be scored (CrashLoopBackOff)",
                 Range.of(0, 0, 0, len(self.lines[0]) if self.lines else 0),
                 (Fix("Add a stub run(raw_data)", (self.append_block(_RUN_STUB),), preferred=True),),
@@ -1030,7 +1124,8 @@ class _Checker:
         if rejected:
             self.add(
                 RUN_SIGNATURE,
-                f"run() declares {', '.join(rejected)}: the inference server rejects run() with positional-only "
+                f"run() declares {', '.join(rejected)}: the inference server rejects run() with "
+                "positional-only "
                 "parameters, *args or **kwargs and the worker never boots",
                 self.def_range(run),
             )
@@ -1049,7 +1144,8 @@ class _Checker:
             )
             self.add(
                 RUN_SIGNATURE,
-                f"run() takes no input parameter: the inference server needs {detail} (e.g. run(raw_data)) "
+                f"run() takes no input parameter: the inference server needs {detail} (e.g. "
+                "run(raw_data)) "
                 "and the worker never boots",
                 self.def_range(run),
             )
@@ -1057,7 +1153,8 @@ class _Checker:
         if "rawhttp" in decorators and "input_schema" in decorators:
             self.add(
                 RAWHTTP_WITH_SCHEMA,
-                "run() is decorated with both @rawhttp and @input_schema: the inference server refuses to "
+                "run() is decorated with both @rawhttp and @input_schema: the inference server "
+                "refuses to "
                 "start; keep one of them",
                 self.def_range(run),
             )
@@ -1101,18 +1198,20 @@ class _Checker:
                 if not facts.module_none.get(name, False):
                     continue
                 consequence = (
-                    f"run() sees the module-level '{name} = None' instead, so the first request fails "
+                    f"run() sees the module-level '{name} = None' instead, so the first request "
+                    "fails "
                     f"(e.g. 'NoneType' object has no attribute ...)"
                 )
             elif facts.star_import or name in _BUILTIN_NAMES:
                 continue
             else:
                 consequence = (
-                    f"run() reads a global that was never set: NameError on the first request"
+                    "run() reads a global that was never set: NameError on the first request"
                 )
             self.add(
                 GLOBAL_MISSING,
-                f"'{name}' is assigned in init() without 'global', so it is local to init(); {consequence}. "
+                f"'{name}' is assigned in init() without 'global', so it is local to init(); "
+                f"{consequence}. "
                 f"Add 'global {name}' at the top of init()",
                 self.node_range(read),
                 (
@@ -1167,8 +1266,10 @@ class _Checker:
             ):
                 self.add(
                     LOAD_AT_IMPORT,
-                    f"{name}() runs when the server imports the script, outside init(): a failure looks like "
-                    "an import error, and every worker repeats it; move it into init() and keep the result "
+                    f"{name}() runs when the server imports the script, outside init(): a "
+                    "failure looks like "
+                    "an import error, and every worker repeats it; move it into init() and keep "
+                    "the result "
                     "in a global",
                     self.node_range(call),
                 )
@@ -1203,19 +1304,23 @@ class _Checker:
         if short in ("listen", "enable_attach", "connect"):
             where = f"port {port}" if port else "the debug port"
             message = (
-                f"{module}.{short}() left in the entry script: anyone who can reach {where} can run "
+                f"{module}.{short}() left in the entry script: anyone who can reach {where} can "
+                "run "
                 "any code in the container; remove it before deploying"
             )
             if host == "0.0.0.0":
-                message += f" (it binds 0.0.0.0{':' + str(port) if port else ''}: every network interface of the container)"
+                bound = f"0.0.0.0:{port}" if port else "0.0.0.0"
+                message += f" (it binds {bound}: every network interface of the container)"
         elif short in ("wait_for_client", "wait_for_attach"):
             message = (
-                f"{module}.{short}() left in the entry script: the worker blocks until a debugger attaches, "
+                f"{module}.{short}() left in the entry script: the worker blocks until a "
+                "debugger attaches, "
                 "so the server never answers; remove it before deploying"
             )
         else:
             message = (
-                f"{module}.{short}() left in the entry script: it stops the worker for a debugger; remove it "
+                f"{module}.{short}() left in the entry script: it stops the worker for a "
+                "debugger; remove it "
                 "before deploying"
             )
         self.add(
@@ -1330,7 +1435,8 @@ class _Checker:
             seen.discard(id(statement))
             self.add(
                 PTVSD_IMPORT,
-                "ptvsd is deprecated and unmaintained; use debugpy (ptvsd.enable_attach(address=...) -> "
+                "ptvsd is deprecated and unmaintained; use debugpy "
+                "(ptvsd.enable_attach(address=...) -> "
                 "debugpy.listen(address), wait_for_attach() -> wait_for_client())",
                 where,
                 (fix,),
@@ -1346,7 +1452,8 @@ class _Checker:
         shown = f"'{model_name}'" if model_name else "..."
         self.add(
             GET_MODEL_PATH,
-            f"Model.get_model_path({shown}) needs azureml-core in the image and a model registered under that "
+            f"Model.get_model_path({shown}) needs azureml-core in the image and a model "
+            "registered under that "
             "name (azureml-core v1); prefer os.path.join(os.environ['AZUREML_MODEL_DIR'], <file>)",
             self.node_range(call),
         )
@@ -1397,7 +1504,8 @@ class _Checker:
         end = self.node_range(literals[-1])
         self.add(
             MODEL_FILE_MISSING,
-            f"'{relative}' is joined to AZUREML_MODEL_DIR, but the model ({self.model_list()}) has no "
+            f"'{relative}' is joined to AZUREML_MODEL_DIR, but the model ({self.model_list()}) "
+            "has no "
             f"'{relative}': loading it fails with FileNotFoundError",
             Range(where.start, end.end),
         )
@@ -1409,8 +1517,10 @@ class _Checker:
         folder = self.context.project.relative(self.context.path.parent) or "."
         self.add(
             MODEL_FILE_MISSING,
-            f"{used_by} reads '{relative}' relative to the code folder ({CONTAINER_APP_ROOT} in the container), "
-            f"but there is no '{relative}' in {folder}: FileNotFoundError; model files belong under "
+            f"{used_by} reads '{relative}' relative to the code folder ({CONTAINER_APP_ROOT} in "
+            "the container), "
+            f"but there is no '{relative}' in {folder}: FileNotFoundError; model files belong "
+            "under "
             "AZUREML_MODEL_DIR",
             self.node_range(literal),
         )
@@ -1427,8 +1537,10 @@ class _Checker:
             if leaked:
                 self.add(
                     EXCEPTION_RETURNED,
-                    f"run() returns the text of exception {leaked} to the caller: useful while debugging, but "
-                    "in production it leaks internals and answers HTTP 200 for a failure; log and re-raise instead",
+                    f"run() returns the text of exception {leaked} to the caller: useful while "
+                    "debugging, but "
+                    "in production it leaks internals and answers HTTP 200 for a failure; log "
+                    "and re-raise instead",
                     self.node_range(statement),
                 )
         decorators = {_decorator_name(d) for d in facts.run.decorator_list}
@@ -1441,7 +1553,8 @@ class _Checker:
             end = self.node_range(offending).end
             self.add(
                 NOT_JSON_SERIALISABLE,
-                f"run() returns {described}, which is a numpy array (or similar), not JSON: the server's "
+                f"run() returns {described}, which is a numpy array (or similar), not JSON: the "
+                "server's "
                 "json.dumps raises TypeError and every request gets HTTP 500; append .tolist()",
                 self.node_range(offending),
                 (
@@ -1564,14 +1677,15 @@ class _Checker:
         )
         self.add(
             IMPORT_NOT_PROVIDED,
-            f"'{top}' is imported, but {distribution} is not in {conda_name} (neither a conda nor a pip "
+            f"'{top}' is imported, but {distribution} is not in {conda_name} (neither a conda "
+            "nor a pip "
             f"dependency, nor installed by one): {consequence}",
             where,
             fixes,
         )
 
 
-# --- Helpers for the rules -------------------------------------------------------------------------
+# --- Helpers for the rules ----------------------------------------------------------------------
 
 _INIT_STUB = '''def init():
     """Called once per worker before the first request: load the model into a global here."""
@@ -1724,7 +1838,8 @@ def _debug_try_except(
         line = lines[number]
         moved.append(line if (not line.strip() or number in inside_strings) else unit + line)
     new_text = (
-        f"{indent}# Debug only: returns the error to the caller; remove before deploying to production.\n"
+        f"{indent}# Debug only: returns the error to the caller; remove before deploying to "
+        "production.\n"
         f"{indent}try:\n" + "\n".join(moved) + "\n"
         f"{indent}except Exception as error:\n"
         f"{indent}{unit}import traceback\n\n"
@@ -1737,7 +1852,8 @@ def _debug_try_except(
 
 
 def _lines_inside_strings(text: str, first: int, last: int) -> set[int]:
-    """0-based lines in [first, last] (1-based) that continue a multi-line string: not re-indented."""
+    """0-based lines in [first, last] (1-based) that continue a multi-line string (which must not
+    be re-indented)."""
     inside: set[int] = set()
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
