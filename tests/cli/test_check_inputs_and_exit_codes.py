@@ -217,3 +217,26 @@ def test_walk_treats_only_real_init_and_run_functions_as_an_entry_script(run_cli
     files = {line.split(":")[0] for line in out.splitlines()}
     assert files == {"app.py"}
     assert "app.py:6:12: AML106 error:" in out
+
+
+def test_deployment_yaml_names_the_files_checked_together(run_cli, tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "env").mkdir()
+    (tmp_path / "deployment.yml").write_text(
+        "code_configuration:\n  code: src\n  scoring_script: main.py\n"
+        "environment:\n  conda_file: env/prod.yaml\n"
+    )
+    (tmp_path / "src" / "main.py").write_text(
+        "import sklearn\n\n\ndef init():\n    pass\n\n\ndef run(data):\n    return data\n"
+    )
+    (tmp_path / "env" / "prod.yaml").write_text(
+        "dependencies:\n  - python=3.11\n  - pip=24.0\n  - pip:\n"
+        "      - azureml-inference-server-http==1.5.1\n"
+    )
+    code, out, _ = run_cli("check", "--quiet", cwd=tmp_path)
+    assert code == 1
+    assert out.startswith("src/main.py:1:8: AML116 error: 'sklearn' is imported")
+    assert "prod.yaml" in out.splitlines()[0]
+    code, out, _ = run_cli("check", "--fix", cwd=tmp_path)
+    assert (tmp_path / "env" / "prod.yaml").read_text().endswith("      - scikit-learn\n")
+    assert code == 0
