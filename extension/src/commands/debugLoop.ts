@@ -1,0 +1,510 @@
+// The debug-loop commands: each gathers options from settings and the user, calls one engine command
+// on the language server, and shows the result. No engine logic lives here.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { EngineResult } from '../common/server';
+import { debugLoopOptions, getSettings, type AmlDebugSettings } from '../common/settings';
+import { requireTrust } from '../common/trust';
+import {
+    asRelativePath,
+    fileExists,
+    findFiles,
+    openTextDocument,
+    readFileText,
+    showErrorMessage,
+    showInformationMessage,
+    showInputBox,
+    showModalWarning,
+    showTextDocument,
+    startDebugging,
+    withProgress,
+    writeFileText,
+} from '../common/vscodeapi';
+import { parseContainerState } from '../containerState';
+import { ensureDebuggerExtension } from '../debugger';
+import { failureMessage, formatTestResponse, SAMPLE_REQUEST } from '../formatting';
+import {
+    defaultAttachConfiguration,
+    findAttachConfiguration,
+    writeThroughWorkspaceEdit,
+    type WriteOutcome,
+} from '../launchConfig';
+import { resolveProject, type ProjectTarget } from '../project';
+import type { ReadOnlyDocuments } from '../readOnlyDocuments';
+import type { Services } from '../services';
+
+export const SHOW_LOGS = 'Show Logs';
+
+export function runWithProgress(
+    services: Services,
+    title: string,
+    command: string,
+    options: Record<string, unknown>,
+): Thenable<EngineResult> {
+    return withProgress(
+        { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+        (progress, token) =>
+            services.server.executeEngineCommand(
+                command,
+                { ...options, trusted: true },
+                progress,
+                token,
+            ),
+    );
+}
+
+export async function reportFailure(
+    services: Services,
+    what: string,
+    result: EngineResult,
+): Promise<void> {
+    if (result.cancelled) {
+        void showInformationMessage(`Azure ML: ${what} cancelled.`);
+        return;
+    }
+    services.channels.client.error(failureMessage(what, result));
+    const choice = await showErrorMessage(failureMessage(what, result), SHOW_LOGS);
+    if (choice === SHOW_LOGS) {
+        services.channels.build.show(true);
+    }
+}
+
+function containerName(services: Services): Record<string, unknown> {
+    const name = services.container.state.name;
+    return name ? { name } : {};
+}
+
+/** Opens score.py at the line where init() failed, with the traceback in the container channel. */
+async function showInitCrash(services: Services, result: EngineResult): Promise<void> {
+    const traceback = typeof result.traceback === 'string' ? result.traceback : '';
+    services.channels.container.appendLine(traceback);
+    services.channels.container.show(true);
+    const lastLine = traceback.trim().split('\n').pop() ?? String(result.error ?? '');
+    if (typeof result.file === 'string') {
+        const line = typeof result.line === 'number' ? Math.max(result.line - 1, 0) : 0;
+        const document = await openTextDocument(vscode.Uri.file(result.file));
+        const position = new vscode.Position(line, 0);
+        await showTextDocument(document, { selection: new vscode.Range(position, position) });
+        void showErrorMessage(
+            `Azure ML: the entry script failed in init() at ${path.basename(result.file)}:${line + 1}: ${lastLine}`,
+        );
+        return;
+    }
+    void showErrorMessage(`Azure ML: the inference server failed to start: ${lastLine}`);
+}
+
+function recordRunResult(services: Services, result: EngineResult): void {
+    services.container.update({
+        ...parseContainerState({ ...result, state: 'ready' }),
+        state: 'ready',
+    });
+}
+
+export async function debugInContainer(
+    services: Services,
+    resource?: vscode.Uri,
+): Promise<boolean> {
+    if (!(await requireTrust('Debug in Container'))) {
+        return false;
+    }
+    const target = await resolveProject(resource);
+    if (!target) {
+        return false;
+    }
+    const settings = getSettings(target.workspaceFolder.uri);
+    const canAttach = await ensureDebuggerExtension();
+    services.channels.build.clear();
+    services.channels.build.show(true);
+    services.container.update({ state: 'building' });
+    const result = await runWithProgress(services, 'Azure ML: Debug in Container', 'amldebug.up', {
+        ...debugLoopOptions(settings, target.projectDir),
+        workspaceFolder: target.workspaceFolder.uri.fsPath,
+    });
+    if (!result.ok) {
+        services.container.update({
+            state: result.cancelled ? 'none' : 'crashed',
+            message: result.error,
+        });
+        if (typeof result.traceback === 'string') {
+            await showInitCrash(services, result);
+        } else {
+            await reportFailure(services, 'Debug in Container', result);
+        }
+        return false;
+    }
+    recordRunResult(services, result);
+    await writeLaunchConfig(services, target, settings);
+    const port = typeof result.port === 'number' ? result.port : settings.port;
+    if (!canAttach) {
+        void showInformationMessage(
+            `Azure ML: the debug container is ready on http://127.0.0.1:${port}/score. ` +
+                'Install the Python Debugger extension to attach.',
+        );
+        return true;
+    }
+    return attachToContainer(services, target, settings);
+}
+
+export async function buildImage(services: Services, resource?: vscode.Uri): Promise<void> {
+    if (!(await requireTrust('Build Debug Image'))) {
+        return;
+    }
+    const target = await resolveProject(resource);
+    if (!target) {
+        return;
+    }
+    const settings = getSettings(target.workspaceFolder.uri);
+    const options = debugLoopOptions(settings, target.projectDir);
+    if (resource && /\.ya?ml$/i.test(resource.fsPath)) {
+        options.condaFile = resource.fsPath;
+    }
+    services.channels.build.clear();
+    services.channels.build.show(true);
+    services.container.update({ state: 'building' });
+    const result = await runWithProgress(
+        services,
+        'Azure ML: Build Debug Image',
+        'amldebug.build',
+        options,
+    );
+    services.container.update({ state: 'none' });
+    if (!result.ok) {
+        await reportFailure(services, 'Building the debug image', result);
+        return;
+    }
+    const seconds = typeof result.seconds === 'number' ? ` in ${result.seconds.toFixed(1)} s` : '';
+    void showInformationMessage(`Azure ML: built ${String(result.image)}${seconds}.`);
+}
+
+export async function runContainer(services: Services, resource?: vscode.Uri): Promise<void> {
+    if (!(await requireTrust('Run Debug Container'))) {
+        return;
+    }
+    const target = await resolveProject(resource);
+    if (!target) {
+        return;
+    }
+    const settings = getSettings(target.workspaceFolder.uri);
+    services.container.update({ state: 'starting' });
+    const result = await runWithProgress(
+        services,
+        'Azure ML: Run Debug Container',
+        'amldebug.run',
+        debugLoopOptions(settings, target.projectDir),
+    );
+    if (!result.ok) {
+        services.container.update({
+            state: result.cancelled ? 'none' : 'crashed',
+            message: result.error,
+        });
+        if (typeof result.traceback === 'string') {
+            await showInitCrash(services, result);
+        } else {
+            await reportFailure(services, 'Running the debug container', result);
+        }
+        return;
+    }
+    recordRunResult(services, result);
+    void showInformationMessage(
+        `Azure ML: serving on ${String(result.url ?? `http://127.0.0.1:${String(result.port)}`)}; debugger on :${String(result.debugPort)}.`,
+    );
+}
+
+/** Asks the server for the merged launch.json text and writes it through a WorkspaceEdit. */
+export async function writeLaunchConfig(
+    services: Services,
+    target: ProjectTarget,
+    settings: AmlDebugSettings,
+): Promise<{ outcome: WriteOutcome; uri: vscode.Uri } | undefined> {
+    const result = await services.server.executeEngineCommand('amldebug.launchConfig', {
+        folder: target.projectDir,
+        workspaceFolder: target.workspaceFolder.uri.fsPath,
+        debugPort: settings.debugPort,
+        runtime: settings.runtime,
+        write: false,
+    });
+    if (!result.ok || typeof result.text !== 'string') {
+        await reportFailure(
+            services,
+            'Generating launch.json',
+            result.ok ? { ok: false, error: 'the server returned no launch.json text' } : result,
+        );
+        return undefined;
+    }
+    const uri =
+        typeof result.path === 'string'
+            ? vscode.Uri.file(result.path)
+            : vscode.Uri.joinPath(target.workspaceFolder.uri, '.vscode', 'launch.json');
+    const outcome = await writeThroughWorkspaceEdit(uri, result.text);
+    services.channels.client.info(`launch.json ${outcome}: ${uri.fsPath}`);
+    return { outcome, uri };
+}
+
+export async function generateLaunchConfig(
+    services: Services,
+    resource?: vscode.Uri,
+): Promise<void> {
+    const target = await resolveProject(resource);
+    if (!target) {
+        return;
+    }
+    const written = await writeLaunchConfig(
+        services,
+        target,
+        getSettings(target.workspaceFolder.uri),
+    );
+    if (!written) {
+        return;
+    }
+    const messages: Record<WriteOutcome, string> = {
+        created: 'created with the "attach to debug container" configuration',
+        updated: 'updated with the "attach to debug container" configuration (Undo reverts it)',
+        unchanged: 'already has the "attach to debug container" configuration',
+        refused: 'was not changed: the editor refused the edit',
+    };
+    void showInformationMessage(
+        `Azure ML: ${asRelativePath(written.uri)} ${messages[written.outcome]}.`,
+    );
+}
+
+async function attachToContainer(
+    services: Services,
+    target: ProjectTarget,
+    settings: AmlDebugSettings,
+): Promise<boolean> {
+    const launchUri = vscode.Uri.joinPath(target.workspaceFolder.uri, '.vscode', 'launch.json');
+    const debugPort = services.container.state.debugPort ?? settings.debugPort;
+    const fromFile = (await fileExists(launchUri))
+        ? findAttachConfiguration(await readFileText(launchUri), debugPort)
+        : undefined;
+    const configuration = fromFile ?? defaultAttachConfiguration(target.projectDir, debugPort);
+    const started = await startDebugging(target.workspaceFolder, configuration);
+    if (!started) {
+        void showErrorMessage(
+            `Azure ML: the debugger did not attach to 127.0.0.1:${debugPort}. Is the container running? ` +
+                'Its log is in "Azure ML: Container".',
+        );
+    }
+    return started;
+}
+
+export async function attach(services: Services, resource?: vscode.Uri): Promise<boolean> {
+    if (!(await requireTrust('Attach Debugger'))) {
+        return false;
+    }
+    const target = await resolveProject(resource);
+    if (!target || !(await ensureDebuggerExtension())) {
+        return false;
+    }
+    return attachToContainer(services, target, getSettings(target.workspaceFolder.uri));
+}
+
+async function sampleRequestFile(target: ProjectTarget): Promise<vscode.Uri | undefined> {
+    const beside = vscode.Uri.file(path.join(target.projectDir, 'sample-request.json'));
+    if (await fileExists(beside)) {
+        return beside;
+    }
+    const found = await findFiles(
+        new vscode.RelativePattern(target.workspaceFolder, '**/sample-request.json'),
+        '**/node_modules/**',
+        1,
+    );
+    if (found.length > 0) {
+        return found[0];
+    }
+    const create = 'Create sample-request.json';
+    const choice = await showInformationMessage(
+        'Azure ML: no sample-request.json found. Create one with the {"data": [...]} body that run() receives?',
+        create,
+    );
+    if (choice !== create) {
+        return undefined;
+    }
+    await writeFileText(beside, SAMPLE_REQUEST);
+    await showTextDocument(await openTextDocument(beside));
+    return beside;
+}
+
+export async function sendTestRequest(
+    services: Services,
+    documents: ReadOnlyDocuments,
+    resource?: vscode.Uri,
+): Promise<void> {
+    if (!(await requireTrust('Send Test Request'))) {
+        return;
+    }
+    const target = await resolveProject(resource);
+    if (!target) {
+        return;
+    }
+    const requestFile =
+        resource && resource.fsPath.endsWith('.json') ? resource : await sampleRequestFile(target);
+    if (!requestFile) {
+        return;
+    }
+    const port = services.container.state.port ?? getSettings(target.workspaceFolder.uri).port;
+    const result = await services.server.executeEngineCommand('amldebug.invoke', {
+        folder: target.projectDir,
+        port,
+        file: requestFile.fsPath,
+        trusted: true,
+    });
+    if (!result.ok && result.status === undefined) {
+        await reportFailure(services, 'Sending the test request', result);
+        return;
+    }
+    const url = `http://127.0.0.1:${port}/score`;
+    await documents.show(
+        'response.jsonc',
+        formatTestResponse(result, url, asRelativePath(requestFile)),
+    );
+}
+
+export async function reload(services: Services, quiet = false): Promise<void> {
+    if (!(await requireTrust('Reload'))) {
+        return;
+    }
+    const target = await resolveProject();
+    const result = await services.server.executeEngineCommand('amldebug.reload', {
+        ...containerName(services),
+        ...(target ? { folder: target.projectDir } : {}),
+        trusted: true,
+    });
+    if (!result.ok) {
+        await reportFailure(services, 'Reloading the entry script', result);
+        return;
+    }
+    const seconds = typeof result.seconds === 'number' ? ` in ${result.seconds.toFixed(1)} s` : '';
+    const message = `Azure ML: entry script reloaded${seconds}.`;
+    services.channels.client.info(message);
+    if (!quiet) {
+        void showInformationMessage(message);
+    }
+}
+
+export async function stopContainer(services: Services): Promise<void> {
+    if (!(await requireTrust('Stop Debug Container'))) {
+        return;
+    }
+    const result = await services.server.executeEngineCommand('amldebug.stop', {
+        ...containerName(services),
+        trusted: true,
+    });
+    if (!result.ok) {
+        await reportFailure(services, 'Stopping the debug container', result);
+        return;
+    }
+    services.container.update({ state: 'stopped' });
+    void showInformationMessage('Azure ML: debug container stopped.');
+}
+
+export async function commitContainer(services: Services): Promise<void> {
+    if (!(await requireTrust('Commit Container'))) {
+        return;
+    }
+    const tag = await showInputBox({
+        title: 'Azure ML: Commit Container to Image',
+        prompt: 'Image tag for the container as it is now (empty: the next free debug:N)',
+        placeHolder: 'debug:2',
+    });
+    if (tag === undefined) {
+        return;
+    }
+    const result = await services.server.executeEngineCommand('amldebug.commit', {
+        ...containerName(services),
+        ...(tag.trim() ? { tag: tag.trim() } : {}),
+        trusted: true,
+    });
+    if (!result.ok) {
+        await reportFailure(services, 'Committing the container', result);
+        return;
+    }
+    void showInformationMessage(`Azure ML: container saved as ${String(result.image)}.`);
+}
+
+export async function syncFromContainer(services: Services): Promise<void> {
+    if (!(await requireTrust('Sync Edits from Container'))) {
+        return;
+    }
+    const target = await resolveProject();
+    if (!target) {
+        return;
+    }
+    const base = { ...containerName(services), folder: target.projectDir, trusted: true };
+    const preview = await services.server.executeEngineCommand('amldebug.sync', {
+        ...base,
+        apply: false,
+    });
+    if (!preview.ok) {
+        await reportFailure(services, 'Comparing the container with the workspace', preview);
+        return;
+    }
+    const changed = Array.isArray(preview.changed)
+        ? (preview.changed as unknown[]).map(String)
+        : [];
+    if (changed.length === 0) {
+        void showInformationMessage(
+            'Azure ML: the container has no edits that the workspace lacks.',
+        );
+        return;
+    }
+    const copy = `Copy ${changed.length} file(s)`;
+    const choice = await showModalWarning(
+        'Azure ML: copy the files edited inside the container into the workspace?',
+        changed.join('\n'),
+        copy,
+    );
+    if (choice !== copy) {
+        return;
+    }
+    const result = await services.server.executeEngineCommand('amldebug.sync', {
+        ...base,
+        apply: true,
+    });
+    if (!result.ok) {
+        await reportFailure(services, 'Syncing from the container', result);
+        return;
+    }
+    const applied = Array.isArray(result.applied) ? result.applied.length : changed.length;
+    const skipped = Array.isArray(result.skipped) ? result.skipped.length : 0;
+    void showInformationMessage(
+        `Azure ML: copied ${applied} file(s) from the container${skipped ? `, skipped ${skipped} changed on both sides` : ''}.`,
+    );
+}
+
+export async function pullImage(services: Services): Promise<void> {
+    if (!(await requireTrust('Pull Base Image'))) {
+        return;
+    }
+    const image = await showInputBox({
+        title: 'Azure ML: Pull Base Image',
+        prompt: 'Image to pull (registry/repository:tag)',
+        value: getSettings().baseImage,
+        ignoreFocusOut: true,
+    });
+    if (!image) {
+        return;
+    }
+    const username = await showInputBox({
+        title: 'Azure ML: Pull Base Image',
+        prompt: 'Registry user name (leave empty for an anonymous pull)',
+        ignoreFocusOut: true,
+    });
+    const password = username
+        ? await showInputBox({
+              title: 'Azure ML: Pull Base Image',
+              prompt: 'Registry password or token',
+              password: true,
+              ignoreFocusOut: true,
+          })
+        : undefined;
+    const result = await runWithProgress(services, `Azure ML: Pulling ${image}`, 'amldebug.pull', {
+        image,
+        ...(username ? { username, password } : {}),
+    });
+    if (!result.ok) {
+        await reportFailure(services, `Pulling ${image}`, result);
+        return;
+    }
+    void showInformationMessage(`Azure ML: pulled ${String(result.image ?? image)}.`);
+}

@@ -1,0 +1,293 @@
+// Starts the Python language server (`python -m amldebug lsp`) with the amldebug package and its
+// pure-Python dependencies from the VSIX on PYTHONPATH, restarts it when it crashes (a bounded
+// number of times), and sends it `workspace/executeCommand` requests.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { CancellationToken, Progress } from 'vscode';
+import {
+    CloseAction,
+    ErrorAction,
+    ExecuteCommandRequest,
+    LanguageClient,
+    RevealOutputChannelOn,
+    WorkDoneProgress,
+    type CloseHandlerResult,
+    type ErrorHandler,
+    type ErrorHandlerResult,
+    type LanguageClientOptions,
+    type ServerOptions,
+} from 'vscode-languageclient/node';
+import type { Channels } from './log';
+import { chooseInterpreter, pythonExtensionInterpreter, type InterpreterChoice } from './python';
+import { getSettings, type AmlDebugSettings } from './settings';
+import { isWorkspaceTrusted, showErrorMessage, showWarningMessage } from './vscodeapi';
+
+export const SERVER_ID = 'amldebug';
+export const SERVER_NAME = 'Azure ML Language Server';
+export const MAX_RESTARTS = 5;
+export const RESTART_WINDOW_MS = 3 * 60 * 1000;
+
+/** What every engine command returns (docs/lsp-protocol.md). */
+export interface EngineResult {
+    ok: boolean;
+    error?: string;
+    hint?: string;
+    cancelled?: boolean;
+    [key: string]: unknown;
+}
+
+export interface ServerLaunch {
+    command: string;
+    args: string[];
+    env: NodeJS.ProcessEnv;
+}
+
+/** Folders put on PYTHONPATH: the packaged copies when present, else the repository's sources. */
+export function serverPythonPath(
+    extensionRoot: string,
+    exists: (p: string) => boolean = fs.existsSync,
+): string[] {
+    const bundledTool = path.join(extensionRoot, 'extension', 'bundled', 'tool');
+    const bundledLibs = path.join(extensionRoot, 'extension', 'bundled', 'libs');
+    const sourceTree = path.join(extensionRoot, 'server');
+    const entries: string[] = [];
+    if (exists(path.join(bundledTool, 'amldebug'))) {
+        entries.push(bundledTool);
+    } else if (exists(path.join(sourceTree, 'amldebug'))) {
+        entries.push(sourceTree);
+    }
+    if (exists(bundledLibs)) {
+        entries.push(bundledLibs);
+    }
+    return entries;
+}
+
+/**
+ * The process to start: `<python> -m amldebug lsp`, or `amldebug lsp` when the interpreter setting
+ * names the `amldebug` console script itself.
+ */
+export function serverLaunch(
+    interpreter: InterpreterChoice,
+    pythonPath: readonly string[],
+    baseEnv: NodeJS.ProcessEnv,
+): ServerLaunch {
+    const [executable, ...extraArgs] = interpreter.command;
+    const isConsoleScript = /^amldebug(\.exe)?$/i.test(path.basename(executable));
+    const args = isConsoleScript ? [...extraArgs, 'lsp'] : [...extraArgs, '-m', 'amldebug', 'lsp'];
+    const existing = baseEnv.PYTHONPATH ? [baseEnv.PYTHONPATH] : [];
+    const env: NodeJS.ProcessEnv = {
+        ...baseEnv,
+        PYTHONPATH: [...pythonPath, ...existing].join(path.delimiter),
+        // Server stdout is the JSON-RPC pipe; unbuffered stderr keeps its log timely.
+        PYTHONUNBUFFERED: '1',
+    };
+    return { command: executable, args, env };
+}
+
+/** The interpreter and the process for the current settings. */
+export async function resolveServerLaunch(
+    extensionRoot: string,
+    settings: AmlDebugSettings,
+): Promise<{ interpreter: InterpreterChoice; launch: ServerLaunch }> {
+    const interpreter = chooseInterpreter(
+        settings.interpreter,
+        settings.interpreter.length === 0 ? await pythonExtensionInterpreter() : undefined,
+    );
+    const launch = serverLaunch(interpreter, serverPythonPath(extensionRoot), process.env);
+    return { interpreter, launch };
+}
+
+/** The same process for a CLI verb: the server launch without its trailing `lsp`. */
+export function cliLaunchFrom(launch: ServerLaunch): ServerLaunch {
+    const args =
+        launch.args[launch.args.length - 1] === 'lsp' ? launch.args.slice(0, -1) : launch.args;
+    return { ...launch, args };
+}
+
+export function initializationOptions(
+    settings: AmlDebugSettings,
+    trusted: boolean,
+): { trusted: boolean; settings: AmlDebugSettings } {
+    return { trusted, settings };
+}
+
+/** Counts crashes inside a sliding window and says whether one more restart is allowed. */
+export class RestartBudget {
+    private crashes: number[] = [];
+
+    constructor(
+        private readonly max = MAX_RESTARTS,
+        private readonly windowMs = RESTART_WINDOW_MS,
+        private readonly now: () => number = Date.now,
+    ) {}
+
+    /** Records a crash; returns the restart number (1-based) or undefined when the budget is spent. */
+    recordCrash(): number | undefined {
+        const time = this.now();
+        this.crashes = this.crashes.filter((t) => time - t < this.windowMs);
+        this.crashes.push(time);
+        return this.crashes.length <= this.max ? this.crashes.length : undefined;
+    }
+
+    reset(): void {
+        this.crashes = [];
+    }
+}
+
+type NotificationHandlers = Record<string, (params: any) => void>;
+
+export class LanguageServerManager {
+    private client: LanguageClient | undefined;
+    private queue: Promise<void> = Promise.resolve();
+    private readonly budget = new RestartBudget();
+    private progressCounter = 0;
+
+    constructor(
+        private readonly extensionRoot: string,
+        private readonly channels: Channels,
+        private readonly notifications: NotificationHandlers,
+    ) {}
+
+    get languageClient(): LanguageClient | undefined {
+        return this.client;
+    }
+
+    /** Restarts are serialised: a second request waits for the first to finish. */
+    restart(reason: string): Promise<void> {
+        this.queue = this.queue
+            .then(() => this.stopAndStart(reason))
+            .catch((error: unknown) => {
+                this.channels.client.error(`Language server failed to start: ${String(error)}`);
+                void showErrorMessage(
+                    `Azure ML: the language server failed to start: ${String(error)}`,
+                );
+            });
+        return this.queue;
+    }
+
+    async stop(): Promise<void> {
+        const client = this.client;
+        this.client = undefined;
+        if (client) {
+            await client.stop().catch(() => undefined);
+        }
+    }
+
+    async executeEngineCommand(
+        command: string,
+        options: Record<string, unknown>,
+        progress?: Progress<{ message?: string; increment?: number }>,
+        token?: CancellationToken,
+    ): Promise<EngineResult> {
+        await this.queue;
+        const client = this.client;
+        if (!client || !client.isRunning()) {
+            return {
+                ok: false,
+                error: 'The Azure ML language server is not running.',
+                hint: 'Run "Azure ML: Restart Language Server" and look at "Azure ML: Show Language Server Logs".',
+            };
+        }
+        const workDoneToken = progress ? `amldebug-${++this.progressCounter}` : undefined;
+        let lastPercent = 0;
+        const subscription = workDoneToken
+            ? client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
+                  if (value.kind === 'end') {
+                      return;
+                  }
+                  const percent = value.percentage ?? lastPercent;
+                  progress?.report({ message: value.message, increment: percent - lastPercent });
+                  lastPercent = percent;
+              })
+            : undefined;
+        try {
+            const result: unknown = await client.sendRequest(
+                ExecuteCommandRequest.type,
+                { command, arguments: [options], workDoneToken },
+                token,
+            );
+            return normaliseResult(result);
+        } catch (error) {
+            if (token?.isCancellationRequested) {
+                return { ok: false, cancelled: true, error: 'Cancelled.' };
+            }
+            const message = error instanceof Error ? error.message : String(error);
+            this.channels.client.error(`${command} failed: ${message}`);
+            return { ok: false, error: message };
+        } finally {
+            subscription?.dispose();
+        }
+    }
+
+    private async stopAndStart(reason: string): Promise<void> {
+        await this.stop();
+        const settings = getSettings();
+        const { interpreter, launch } = await resolveServerLaunch(this.extensionRoot, settings);
+        this.channels.client.info(
+            `Starting the language server (${reason}): ${launch.command} ${launch.args.join(' ')} ` +
+                `[interpreter from ${interpreter.source}; PYTHONPATH=${launch.env.PYTHONPATH}]`,
+        );
+        const serverOptions: ServerOptions = {
+            command: launch.command,
+            args: launch.args,
+            options: { env: launch.env },
+        };
+        const clientOptions: LanguageClientOptions = {
+            documentSelector: [
+                { scheme: 'file', language: 'python' },
+                { scheme: 'file', language: 'yaml' },
+                { scheme: 'file', pattern: '**/Dockerfile*' },
+                { scheme: 'file', pattern: '**/*.steps' },
+            ],
+            outputChannel: this.channels.server,
+            traceOutputChannel: this.channels.server,
+            revealOutputChannelOn: RevealOutputChannelOn.Never,
+            initializationOptions: initializationOptions(settings, isWorkspaceTrusted()),
+            synchronize: { configurationSection: 'amldebug' },
+            errorHandler: this.errorHandler(),
+        };
+        const client = new LanguageClient(SERVER_ID, SERVER_NAME, serverOptions, clientOptions);
+        for (const [method, handler] of Object.entries(this.notifications)) {
+            client.onNotification(method, handler);
+        }
+        this.client = client;
+        await client.start();
+        this.channels.client.info('Language server started.');
+    }
+
+    private errorHandler(): ErrorHandler {
+        return {
+            error: (): ErrorHandlerResult => ({ action: ErrorAction.Continue }),
+            closed: (): CloseHandlerResult => {
+                const attempt = this.budget.recordCrash();
+                if (attempt === undefined) {
+                    const message =
+                        `Azure ML: the language server stopped ${MAX_RESTARTS + 1} times in a few ` +
+                        'minutes and will not be restarted. Its log says why; fix the cause and run ' +
+                        '"Azure ML: Restart Language Server".';
+                    void showErrorMessage(message, 'Show Server Logs').then((choice) => {
+                        if (choice) {
+                            this.channels.server.show();
+                        }
+                    });
+                    return { action: CloseAction.DoNotRestart, handled: true };
+                }
+                const message = `Azure ML: the language server stopped; restarting it (${attempt} of ${MAX_RESTARTS}).`;
+                this.channels.client.warn(message);
+                void showWarningMessage(message);
+                return { action: CloseAction.Restart, handled: true };
+            },
+        };
+    }
+}
+
+export function normaliseResult(result: unknown): EngineResult {
+    if (result && typeof result === 'object' && 'ok' in result) {
+        return result as EngineResult;
+    }
+    if (result === null || result === undefined) {
+        return { ok: false, error: 'The language server returned no result.' };
+    }
+    // A server that answers without `ok` still answered: keep the payload.
+    return { ok: true, value: result };
+}

@@ -1,0 +1,306 @@
+// Drives a real VS Code (code-server 4.100.3) in headless Chromium for the extension's end-to-end
+// tests: a fresh profile with the built VSIX installed, a copy of a fixture workspace, and helpers
+// that wait generously, because CI runs these unattended on a 2-core machine.
+import { execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { chromium } from 'playwright-core';
+
+export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+export const CODE_SERVER =
+    process.env.CODE_SERVER ??
+    path.join(
+        process.env.CODE_SERVER_PREFIX ?? '/opt/amldebug-code-server',
+        'node_modules',
+        '.bin',
+        'code-server',
+    );
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOTS = path.join(REPO_ROOT, 'test-results', 'e2e');
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function freePort() {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.listen(0, '127.0.0.1', () => {
+            const { port } = server.address();
+            server.close(() => resolve(port));
+        });
+        server.on('error', reject);
+    });
+}
+
+/** The VSIX to test: $AMLDEBUG_VSIX, else amldebug.vsix at the root (built when missing). */
+export function ensureVsix() {
+    const vsix = process.env.AMLDEBUG_VSIX ?? path.join(REPO_ROOT, 'amldebug.vsix');
+    if (!fs.existsSync(vsix)) {
+        execFileSync('npm', ['run', 'package'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    }
+    return vsix;
+}
+
+export function copyFixture(name) {
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), `amldebug-e2e-${name}-`));
+    fs.cpSync(path.join(REPO_ROOT, 'tests', 'e2e', 'fixtures', name), workspace, {
+        recursive: true,
+    });
+    return workspace;
+}
+
+const USER_SETTINGS = {
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
+    'extensions.ignoreRecommendations': true,
+    'telemetry.telemetryLevel': 'off',
+    'update.mode': 'none',
+    'security.workspace.trust.enabled': false,
+    'editor.minimap.enabled': false,
+    'chat.commandCenter.enabled': false,
+    'workbench.colorTheme': 'Default Dark Modern',
+};
+
+export class Workbench {
+    constructor(workspace) {
+        this.workspace = workspace;
+        this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'amldebug-code-server-'));
+        this.userDataDir = path.join(this.root, 'user-data');
+        this.extensionsDir = path.join(this.root, 'extensions');
+        this.log = path.join(this.root, 'code-server.log');
+        this.shot = 0;
+    }
+
+    codeServerArgs() {
+        return ['--user-data-dir', this.userDataDir, '--extensions-dir', this.extensionsDir];
+    }
+
+    installExtension(vsix) {
+        const output = execFileSync(
+            CODE_SERVER,
+            [...this.codeServerArgs(), '--install-extension', vsix],
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        fs.mkdirSync(path.join(this.userDataDir, 'User'), { recursive: true });
+        fs.writeFileSync(
+            path.join(this.userDataDir, 'User', 'settings.json'),
+            JSON.stringify(USER_SETTINGS, null, 2),
+        );
+        return output;
+    }
+
+    async start() {
+        this.port = await freePort();
+        const logFile = fs.openSync(this.log, 'a');
+        this.process = spawn(
+            CODE_SERVER,
+            [
+                ...this.codeServerArgs(),
+                '--auth',
+                'none',
+                '--bind-addr',
+                `127.0.0.1:${this.port}`,
+                '--disable-telemetry',
+                '--disable-update-check',
+                '--disable-workspace-trust',
+                '--disable-getting-started-override',
+                this.workspace,
+            ],
+            { stdio: ['ignore', logFile, logFile], detached: true },
+        );
+        await this.waitForHttp(`http://127.0.0.1:${this.port}/healthz`, 60_000);
+        this.browser = await chromium.launch({
+            executablePath: CHROMIUM,
+            headless: true,
+            args: [
+                '--no-sandbox',
+                '--disable-gpu',
+                '--disable-background-networking',
+                '--disable-component-update',
+                '--disable-sync',
+                '--no-first-run',
+            ],
+        });
+        this.page = await this.browser.newPage({ viewport: { width: 1600, height: 1000 } });
+        await this.openWorkbench();
+    }
+
+    async waitForHttp(url, timeout) {
+        const deadline = Date.now() + timeout;
+        while (Date.now() < deadline) {
+            try {
+                const response = await fetch(url);
+                if (response.ok) {
+                    return;
+                }
+            } catch {
+                // Not listening yet.
+            }
+            await sleep(250);
+        }
+        throw new Error(`${url} did not answer within ${timeout} ms; see ${this.log}`);
+    }
+
+    /** Loads the workbench, reloading up to three times when it does not come up. */
+    async openWorkbench() {
+        const url = `http://127.0.0.1:${this.port}/?folder=${encodeURIComponent(this.workspace)}`;
+        let lastError;
+        for (let attempt = 1; attempt <= 3; attempt++) {
+            try {
+                await this.page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+                await this.page.waitForSelector('.monaco-workbench .part.editor', {
+                    timeout: 60_000,
+                });
+                await this.page.waitForSelector('.part.statusbar', { timeout: 30_000 });
+                return;
+            } catch (error) {
+                lastError = error;
+                await this.screenshot(`workbench-load-attempt-${attempt}`);
+            }
+        }
+        throw lastError;
+    }
+
+    async screenshot(name) {
+        fs.mkdirSync(SCREENSHOTS, { recursive: true });
+        this.shot += 1;
+        const file = path.join(SCREENSHOTS, `${String(this.shot).padStart(2, '0')}-${name}.png`);
+        await this.page.screenshot({ path: file }).catch(() => undefined);
+        return file;
+    }
+
+    async dismissNotifications() {
+        await this.runCommand('Notifications: Clear All Notifications').catch(() => undefined);
+    }
+
+    /** Runs a command palette entry by its full title ("Azure ML: Generate launch.json"). */
+    async runCommand(title) {
+        const page = this.page;
+        for (let attempt = 1; attempt <= 3; attempt++) {
+            await page.keyboard.press('Escape');
+            await page.keyboard.press('F1');
+            const input = page.locator('.quick-input-widget input');
+            try {
+                await input.waitFor({ state: 'visible', timeout: 10_000 });
+                await input.fill(`>${title}`);
+                const row = page
+                    .locator('.quick-input-widget .monaco-list-row')
+                    .filter({ hasText: title })
+                    .first();
+                await row.waitFor({ state: 'visible', timeout: 15_000 });
+                await row.click();
+                return;
+            } catch (error) {
+                if (attempt === 3) {
+                    throw error;
+                }
+                await sleep(2000);
+            }
+        }
+    }
+
+    /** Opens a workspace file through Quick Open. */
+    async openFile(relativePath) {
+        const page = this.page;
+        const name = path.basename(relativePath);
+        for (let attempt = 1; attempt <= 3; attempt++) {
+            await page.keyboard.press('Escape');
+            await page.keyboard.press('Control+P');
+            const input = page.locator('.quick-input-widget input');
+            try {
+                await input.waitFor({ state: 'visible', timeout: 10_000 });
+                await input.fill(relativePath);
+                const row = page
+                    .locator('.quick-input-widget .monaco-list-row')
+                    .filter({ hasText: name })
+                    .first();
+                await row.waitFor({ state: 'visible', timeout: 15_000 });
+                await row.click();
+                await page
+                    .locator('.tabs-container .tab.active')
+                    .filter({ hasText: name })
+                    .waitFor({ timeout: 15_000 });
+                await page.locator('.monaco-editor .view-lines').first().waitFor();
+                return;
+            } catch (error) {
+                if (attempt === 3) {
+                    throw error;
+                }
+                await sleep(2000);
+            }
+        }
+    }
+
+    async goToLine(line, column) {
+        await this.runCommand('Go to Line/Column...');
+        await this.page.keyboard.type(`${line}:${column}`);
+        await this.page.keyboard.press('Enter');
+    }
+
+    /** Text of the Problems panel once it shows `expected` (a substring), or throws. */
+    async problemsShowing(expected, timeout = 120_000) {
+        await this.runCommand('View: Focus Problems');
+        const panel = this.page.locator('.markers-panel');
+        await panel.waitFor({ state: 'visible', timeout: 30_000 });
+        await this.page.waitForFunction(
+            (text) => document.querySelector('.markers-panel')?.textContent?.includes(text),
+            expected,
+            { timeout, polling: 500 },
+        );
+        return panel.innerText();
+    }
+
+    /** Applies the code action titled like `titlePattern` at the cursor. */
+    async applyQuickFix(titlePattern) {
+        const page = this.page;
+        for (let attempt = 1; attempt <= 3; attempt++) {
+            await page.keyboard.press('Escape');
+            await this.runCommand('Quick Fix...');
+            const item = page
+                .locator('.action-widget .monaco-list-row, .context-view .action-item')
+                .filter({ hasText: titlePattern })
+                .first();
+            try {
+                await item.waitFor({ state: 'visible', timeout: 15_000 });
+                await this.screenshot('quick-fix-menu');
+                // The action widget re-renders while it measures itself, so a mouse click can
+                // chase a moving target; hovering focuses the row and Enter applies it.
+                await item.hover();
+                await page.keyboard.press('Enter');
+                await item.waitFor({ state: 'hidden', timeout: 10_000 });
+                return;
+            } catch (error) {
+                if (attempt === 3) {
+                    throw error;
+                }
+                await sleep(3000);
+            }
+        }
+    }
+
+    async waitForFile(file, predicate, timeout = 60_000) {
+        const deadline = Date.now() + timeout;
+        let text = '';
+        while (Date.now() < deadline) {
+            text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+            if (text && predicate(text)) {
+                return text;
+            }
+            await sleep(500);
+        }
+        throw new Error(`${file} never matched; last content:\n${text}`);
+    }
+
+    async close() {
+        await this.browser?.close().catch(() => undefined);
+        if (this.process?.pid) {
+            try {
+                process.kill(-this.process.pid, 'SIGTERM');
+            } catch {
+                // Already gone.
+            }
+        }
+    }
+}
