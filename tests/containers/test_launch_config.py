@@ -374,3 +374,29 @@ def test_strip_jsonc_matches_json_on_comment_free_text():
     text = '{"a": [1, 2,], "b": "x // not a comment /* nor this */",}'
     assert json.loads(strip_jsonc(text)) == {"a": [1, 2], "b": "x // not a comment /* nor this */"}
     assert re.search(r"\bnot a comment\b", merge_launch_config(text, OURS).text or "")
+
+
+def test_writer_does_not_overwrite_a_save_made_while_it_merged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import amldebug.containers.launch_config as launch_config
+
+    path = tmp_path / ".vscode" / "launch.json"
+    path.parent.mkdir()
+    path.write_text(VSCODE_DEFAULT)
+    real_merge = launch_config.merge_launch_config
+
+    def merge_while_the_editor_saves(text: str | None, configuration: dict[str, Any]) -> Any:
+        edit = real_merge(text, configuration)
+        path.write_text('{"configurations": [] /* saved by the editor */}')
+        return edit
+
+    monkeypatch.setattr(launch_config, "merge_launch_config", merge_while_the_editor_saves)
+    with pytest.raises(AmlDebugError) as raised:
+        write_launch_config(tmp_path, OURS)
+    assert (
+        raised.value.message
+        == f"{path} changed while amldebug was editing it; nothing was written."
+    )
+    assert path.read_text() == '{"configurations": [] /* saved by the editor */}'
+    assert [p.name for p in path.parent.iterdir()] == ["launch.json"]
