@@ -25,9 +25,11 @@ EXPECTED: dict[str, set[str]] = {
     "container-jinja2-markup.log": {"jinja2-markup-importerror"},
     "docker-cli-daemon-unreachable.log": {"docker-daemon-unreachable"},
     "docker-port-allocated.log": {"port-already-allocated"},
+    "docker-port-in-use.log": {"port-already-allocated"},
     "docker-sdk-daemon-unreachable.log": {"docker-daemon-unreachable"},
     "kubectl-describe-crashloop.txt": {"crashloopbackoff", "init-failed"},
     "kubectl-get-pods-crashloop.txt": {"crashloopbackoff"},
+    "kubectl-describe-oomkilled.txt": {"oom-killed"},
     "pip-no-matching-distribution.log": {"pip-no-matching-distribution"},
     "pip-tls-proxy-certificate.log": {"tls-proxy-certificate"},
     "sdk-image-creation-500.log": {"keyvault-access-policy"},
@@ -224,3 +226,13 @@ def test_unknown_and_odd_input_gives_no_findings():
     assert explain_log(
         "\x1b[31mCannot connect to the Docker daemon at unix:///var/run/docker.sock.\x1b[0m\r\n"
     )[0].id == ("docker-daemon-unreachable")
+
+
+def test_gunicorn_sigkill_without_a_timeout_is_out_of_memory():
+    text = (
+        "2026-11-22 04:19:35,679 E [7025] gunicorn.error - Worker (pid:7026) was sent SIGKILL! "
+        "Perhaps out of memory?\n"
+    )
+    assert ids(text) == {"oom-killed"}
+    timeout = read_log("azmlinfsrv-worker-timeout.log") + text
+    assert ids(timeout) == {"worker-timeout-killed"}

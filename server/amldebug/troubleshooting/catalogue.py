@@ -904,6 +904,30 @@ CATALOGUE: tuple[KnownFailure, ...] = (
         ),
     ),
     KnownFailure(
+        id="oom-killed",
+        title="The container or a worker ran out of memory",
+        explanation=(
+            "The kernel killed the process (SIGKILL, exit code 137) because the container reached "
+            "its memory limit: the model is larger in memory than the limit allows, or each of "
+            "several workers loads its own copy of it."
+        ),
+        fix=(
+            "1. Measure locally: `amldebug up`, send a request, then `docker stats debug` shows the "
+            "memory in use.\n"
+            "2. Give the deployment more memory: `memory_gb=` in "
+            "`AksWebservice.deploy_configuration(...)`, or a larger `instance_type` (v2).\n"
+            "3. Run fewer workers (`WORKER_COUNT=1`) or load a smaller model."
+        ),
+        patterns=(
+            r"OOMKilled",
+            r"Exit Code:\s+137\b",
+            r"\"exitCode\"\s*:\s*137\b",
+            r"Worker \(pid:\d+\) was sent SIGKILL! Perhaps out of memory\?",
+        ),
+        # After WORKER TIMEOUT gunicorn also says "Perhaps out of memory?"; the timeout is the cause.
+        superseded_by=("worker-timeout-killed",),
+    ),
+    KnownFailure(
         id="worker-timeout-killed",
         title="A worker was killed after WORKER_TIMEOUT (paused at a breakpoint?)",
         explanation=(
@@ -919,10 +943,7 @@ CATALOGUE: tuple[KnownFailure, ...] = (
             "`scoring_timeout_ms` "
             "together with WORKER_TIMEOUT."
         ),
-        patterns=(
-            r"WORKER TIMEOUT \(pid:\d+\)",
-            r"Worker \(pid:\d+\) was sent SIGKILL",
-        ),
+        patterns=(r"WORKER TIMEOUT \(pid:\d+\)",),
         describe=_describe_worker_timeout,
         maps_traceback=True,
     ),
