@@ -912,8 +912,8 @@ CATALOGUE: tuple[KnownFailure, ...] = (
             "several workers loads its own copy of it."
         ),
         fix=(
-            "1. Measure locally: `amldebug up`, send a request, then `docker stats debug` shows the "
-            "memory in use.\n"
+            "1. Measure locally: `amldebug up`, send a request, then `docker stats debug` shows "
+            "the memory in use.\n"
             "2. Give the deployment more memory: `memory_gb=` in "
             "`AksWebservice.deploy_configuration(...)`, or a larger `instance_type` (v2).\n"
             "3. Run fewer workers (`WORKER_COUNT=1`) or load a smaller model."
@@ -924,7 +924,7 @@ CATALOGUE: tuple[KnownFailure, ...] = (
             r"\"exitCode\"\s*:\s*137\b",
             r"Worker \(pid:\d+\) was sent SIGKILL! Perhaps out of memory\?",
         ),
-        # After WORKER TIMEOUT gunicorn also says "Perhaps out of memory?"; the timeout is the cause.
+        # gunicorn says "Perhaps out of memory?" after a WORKER TIMEOUT too: the timeout is why.
         superseded_by=("worker-timeout-killed",),
     ),
     KnownFailure(
