@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import subprocess
 import sys
 import threading
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -436,3 +438,108 @@ def test_auto_runtime_without_an_engine_runs_a_local_process_and_says_why(
         assert "pathMappings" not in launch["configurations"][0]
     finally:
         assert main(["stop", "--name", name]) == 0
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[str]:
+    """Debian's docker-registry (the CNCF distribution registry) serving on 127.0.0.1."""
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
+    address = f"127.0.0.1:{free_port()}"
+    config = tmp_path / "registry.yml"
+    config.write_text(
+        "version: 0.1\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {tmp_path / 'registry'}\n"
+        f"http:\n  addr: {address}\n"
+    )
+    log = (tmp_path / "registry.log").open("wb")
+    process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            opener.open(f"http://{address}/v2/", timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail(
+                    f"the registry did not start: {(tmp_path / 'registry.log').read_text()}"
+                )
+            time.sleep(0.1)
+    yield address
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+def test_pull_from_a_registry_then_run_injects_the_debugger_into_a_foreign_image(
+    engine: DockerEngine,
+    image: str,
+    registry: str,
+    tmp_path: Path,
+    cleanup: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An image amldebug did not build: the inference server, but no debugpy and no wrapper.
+    remote = f"{registry}/azureml/scoring:{RUN_ID}"
+    stripped = engine.run_container(
+        image,
+        command=[
+            "/bin/sh",
+            "-c",
+            "rm -rf /opt/amldebug/amldebug_entry.py "
+            "/opt/amldebug/env/lib/python3*/site-packages/debugpy*",
+        ],
+    )
+    stripped.wait()
+    repository, tag = remote.rsplit(":", 1)
+    stripped.commit(
+        repository=repository, tag=tag, changes=["LABEL amldebug.built=0", 'CMD ["bash"]']
+    )
+    stripped.remove()
+    for chunk in engine.push(remote):
+        assert "error" not in chunk, chunk
+    engine.remove_image(remote)
+    local = f"amldebug-test-pulled-{RUN_ID}:1"
+
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("secret\n"))
+    argv = ["pull", remote, "--tag", local, "--username", "tester", "--password-stdin"]
+    try:
+        assert main(argv) == 0
+        assert f"Pulled {remote} as {local}" in capsys.readouterr().out
+        assert engine.image_exists(local)
+
+        project_dir = copy_project(tmp_path)
+        cleanup.append(container_name("pulled"))
+        _, result = start(engine, local, project_dir, "pulled")
+        assert result.injected
+        assert score(result.port) == EXPECTED
+        score_py = project_dir / "score.py"
+        line = line_of(score_py, 'rows = json.loads(raw_data)["data"]')
+        from amldebug.containers.launch_config import docker_debug_configuration
+
+        configuration = json.loads(
+            json.dumps(docker_debug_configuration(result.debug_port)).replace(
+                "${workspaceFolder}", str(project_dir)
+            )
+        )
+        with DapClient("127.0.0.1", result.debug_port) as client:
+            client.attach(configuration, {str(score_py): [line]})
+            answers: list[Any] = []
+            request = threading.Thread(
+                target=lambda: answers.append(score(result.port, timeout=60))
+            )
+            request.start()
+            stopped = client.wait_event("stopped", timeout=30)
+            frame = client.top_frame(stopped["body"]["threadId"])
+            assert Path(frame["source"]["path"]) == score_py
+            client.request("continue", {"threadId": stopped["body"]["threadId"]})
+            request.join(timeout=30)
+        assert answers == [EXPECTED]
+    finally:
+        engine.remove_container(container_name("pulled"))
+        engine.remove_image(local)
+        engine.remove_image(remote)

@@ -271,12 +271,9 @@ def prepare_injection() -> Path:
         staging = cache.with_name("inject.tmp")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        # Compiled speedups are for the host's Python; debugpy falls back to pure Python.
-        shutil.copytree(
-            source,
-            staging / "debugpy",
-            ignore=shutil.ignore_patterns("*.so", "*.pyd", "__pycache__"),
-        )
+        # Compiled speedups carry their Python's ABI tag: another Python skips them and runs the
+        # pure-Python code, so the whole package can be copied as it is.
+        shutil.copytree(source, staging / "debugpy", ignore=shutil.ignore_patterns("__pycache__"))
         (staging / marker.name).write_text("")
         shutil.rmtree(cache, ignore_errors=True)
         staging.rename(cache)
