@@ -219,8 +219,9 @@ Counted as unpinned: no version at all, or only lower bounds (`>=1.2`, `>1`, `!=
 enough: an exact version (`==1.2.3`, conda `=1.2`), a prefix (`1.2.*`), a compatible release
 (`~=1.2`), any upper bound (`<2`), or a pip URL. Not reported: `pip` itself (its version rarely
 matters and a pin can fight the solver), the packages the inference server manages (AML208 asks
-you *not* to pin those), pip options and paths. `python` *is* reported: an unpinned Python moves
-to each new release, and packages without wheels for it then fail to build.
+you *not* to pin those), `ptvsd` (AML209 replaces it), pip options and paths. `python` *is*
+reported: an unpinned Python moves to each new release, and packages without wheels for it then
+fail to build.
 """,
     fix="Pin the version you trained and tested with: `numpy==1.26.4`, conda `numpy=1.26`.",
     example="""
