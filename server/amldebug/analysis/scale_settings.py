@@ -157,7 +157,7 @@ def analyze_python_scale_settings(text: str, context: AnalysisContext) -> list[D
 def _python_settings(text: str) -> list[ScaleSettings]:
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     lines = text.splitlines()
     found = []
@@ -246,8 +246,8 @@ def analyze_deployment_yaml(text: str, context: AnalysisContext) -> list[Diagnos
 def _yaml_settings(text: str) -> ScaleSettings | None:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return None
+    except (yaml.YAMLError, RecursionError, MemoryError):
+        return None  # invalid or absurdly nested YAML: nothing to check
     if not isinstance(root, yaml.MappingNode):
         return None
     top = _mapping(root)
@@ -264,11 +264,7 @@ def _yaml_settings(text: str) -> ScaleSettings | None:
         for name, (_, value_node) in _mapping(block[1]).items():
             if not isinstance(value_node, yaml.ScalarNode):
                 continue
-            parsed = (
-                yaml.safe_load(value_node.value)
-                if value_node.tag != "tag:yaml.org,2002:str"
-                else value_node.value
-            )
+            parsed = _scalar_value(value_node)
             if name == "type":
                 scale_type = str(parsed)
                 continue
@@ -310,6 +306,14 @@ def _yaml_settings(text: str) -> ScaleSettings | None:
         anchor=anchor,
         extent=(extent_start, extent_end),
     )
+
+
+def _scalar_value(node: yaml.ScalarNode) -> Any:
+    """The Python value of a composed scalar, as `safe_load` would give it."""
+    try:
+        return yaml.SafeLoader("").construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError):
+        return node.value
 
 
 def _mapping(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
