@@ -42,17 +42,14 @@ MISSING_INIT = Rule(
     summary="no top-level `init()`",
     why=(
         "The inference server imports the entry script and calls `init()` once per worker before "
-        "the "
-        "first request. Without it the server stops at start-up with `User script ... does not "
-        "have a "
-        "init() function defined`: the worker never boots and the deployment ends in "
+        "the first request. Without it the server stops at start-up with `User script ... does "
+        "not have a init() function defined`: the worker never boots and the deployment ends in "
         "CrashLoopBackOff."
     ),
     fix="Define `init()` at module level, load the model there and keep it in a global.",
     example=(
         "```python\n# wrong: the model is loaded in a function the server never calls\ndef "
-        "load():\n"
-        "    ...\n```\n\n```python\n# right\ndef init():\n    global model\n"
+        "load():\n    ...\n```\n\n```python\n# right\ndef init():\n    global model\n"
         '    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model.pkl"))\n```'
     ),
     fixable=True,
@@ -64,16 +61,16 @@ MISSING_RUN = Rule(
     summary="no top-level `run()`",
     why=(
         "`run()` is called once per `POST /score` request. Without it the server refuses the "
-        "script "
-        "(`does not have a run() function defined`) and the container restarts (CrashLoopBackOff)."
+        "script (`does not have a run() function defined`) and the container restarts "
+        "(CrashLoopBackOff)."
     ),
     fix=(
         "Define `run(raw_data)` at module level: parse the request body, call the model, return "
         "JSON data."
     ),
     example=(
-        '```python\ndef run(raw_data):\n    data = json.loads(raw_data)["data"]\n'
-        '    return {"predictions": model.predict(data).tolist()}\n```'
+        '```python\ndef run(raw_data):\n    data = json.loads(raw_data)["data"]\n    return '
+        '{"predictions": model.predict(data).tolist()}\n```'
     ),
     fixable=True,
 )
@@ -123,8 +120,7 @@ RAWHTTP_WITH_SCHEMA = Rule(
     why=(
         "`@rawhttp` hands `run()` the Flask request; `@input_schema` parses the body into typed "
         "arguments. The server cannot do both and refuses to start: `run() cannot be decorated "
-        "with "
-        "both @rawhttp and @input_schema`."
+        "with both @rawhttp and @input_schema`."
     ),
     fix=(
         "Keep one: `@rawhttp` to read the raw request, or `@input_schema`/`@output_schema` for "
@@ -143,18 +139,17 @@ GLOBAL_MISSING = Rule(
     severity=Severity.ERROR,
     summary="a name assigned inside `init()` without `global`, then read in `run()`",
     why=(
-        "Without `global`, an assignment in `init()` creates a local variable that disappears when "
-        "`init()` returns. `run()` then reads a module global that was never set: `NameError` on "
-        "the "
-        "first request (HTTP 500), or `'NoneType' object has no attribute 'predict'` when the "
-        "module "
-        "sets it to `None`. The container looks healthy until the first request."
+        "Without `global`, an assignment in `init()` creates a local variable that disappears "
+        "when `init()` returns. `run()` then reads a module global that was never set: "
+        "`NameError` on the first request (HTTP 500), or `'NoneType' object has no attribute "
+        "'predict'` when the module sets it to `None`. The container looks healthy until the "
+        "first request."
     ),
     fix="Declare the name `global` at the top of `init()`.",
     example=(
-        "```python\n# wrong\ndef init():\n    model = joblib.load(path)\n\ndef run(raw_data):\n  "
-        "  return model.predict(...)\n```\n\n"
-        "```python\n# right\ndef init():\n    global model\n    model = joblib.load(path)\n```"
+        "```python\n# wrong\ndef init():\n    model = joblib.load(path)\n\ndef run(raw_data):\n   "
+        " return model.predict(...)\n```\n\n```python\n# right\ndef init():\n    global model\n   "
+        " model = joblib.load(path)\n```"
     ),
     fixable=True,
 )
@@ -170,8 +165,8 @@ SYNTAX_ERROR = Rule(
     ),
     fix="Fix the syntax at the reported position. Check the Python version of the image too.",
     example=(
-        "```python\n# wrong: the colon is missing\ndef run(raw_data)\n    ...\n```\n\n"
-        "```python\n# right\ndef run(raw_data):\n    ...\n```"
+        "```python\n# wrong: the colon is missing\ndef run(raw_data)\n    "
+        "...\n```\n\n```python\n# right\ndef run(raw_data):\n    ...\n```"
     ),
 )
 PTVSD_IMPORT = Rule(
@@ -180,17 +175,18 @@ PTVSD_IMPORT = Rule(
     severity=Severity.WARNING,
     summary="`ptvsd` used: deprecated, replaced by `debugpy`",
     why=(
-        "`ptvsd` is no longer maintained and does not support current Python versions or VS Code's "
-        "Python debugger. `debugpy` replaces it with a different API: `enable_attach(address=...)` "
-        "became `listen(address)` and `wait_for_attach()` became `wait_for_client()`."
+        "`ptvsd` is no longer maintained and does not support current Python versions or VS "
+        "Code's Python debugger. `debugpy` replaces it with a different API: "
+        "`enable_attach(address=...)` became `listen(address)` and `wait_for_attach()` became "
+        "`wait_for_client()`."
     ),
     fix=(
         "Import `debugpy` instead and rename the calls (the quick fix does both); list `debugpy` "
         "in the conda file."
     ),
     example=(
-        '```python\n# wrong\nimport ptvsd\nptvsd.enable_attach(address=("0.0.0.0", 5678))\n```\n\n'
-        '```python\n# right\nimport debugpy\ndebugpy.listen(("0.0.0.0", 5678))\n```'
+        '```python\n# wrong\nimport ptvsd\nptvsd.enable_attach(address=("0.0.0.0", '
+        '5678))\n```\n\n```python\n# right\nimport debugpy\ndebugpy.listen(("0.0.0.0", 5678))\n```'
     ),
     fixable=True,
 )
@@ -200,13 +196,12 @@ DEBUGGER_HOOK = Rule(
     severity=Severity.WARNING,
     summary="debugger hook left in the entry script",
     why=(
-        "`debugpy.listen`/`connect`/`wait_for_client`/`breakpoint` and `ptvsd.enable_attach`/"
-        "`wait_for_attach` open a debug port or block the worker. Anyone who reaches that port "
-        "can run "
-        "any code in the container; bound to `0.0.0.0` that is every network interface. "
-        "`wait_for_client()` also blocks the worker until a debugger attaches, so health probes "
-        "fail. "
-        "`amldebug` attaches a debugger to its local debug image without changes to the script."
+        "`debugpy.listen`/`connect`/`wait_for_client`/`breakpoint` and "
+        "`ptvsd.enable_attach`/`wait_for_attach` open a debug port or block the worker. Anyone "
+        "who reaches that port can run any code in the container; bound to `0.0.0.0` that is "
+        "every network interface. `wait_for_client()` also blocks the worker until a debugger "
+        "attaches, so health probes fail. `amldebug` attaches a debugger to its local debug image "
+        "without changes to the script."
     ),
     fix="Remove the call (or comment it out) before deploying.",
     example=(
@@ -223,9 +218,9 @@ EXCEPTION_RETURNED = Rule(
     summary="`run()` returns exception text to the caller",
     why=(
         "Returning `str(e)` or a traceback from an `except` block shows the real error to the "
-        "caller "
-        "while debugging, which is handy, but in production it leaks internals (paths, package "
-        "versions, data) and answers HTTP 200 to a failed request, so monitoring sees no failure."
+        "caller while debugging, which is handy, but in production it leaks internals (paths, "
+        "package versions, data) and answers HTTP 200 to a failed request, so monitoring sees no "
+        "failure."
     ),
     fix=(
         "Before deploying, log the exception and re-raise it (or return an `AMLResponse` with "
@@ -244,16 +239,14 @@ GET_MODEL_PATH = Rule(
     summary="`Model.get_model_path()` (azureml-core v1)",
     why=(
         "`Model.get_model_path()` needs `azureml-core` in the image and a model registered under "
-        "that "
-        "name; it raises `ModelNotFoundException` (CrashLoopBackOff in `init()`) when the model "
-        "was "
-        "deployed under another name or version. `AZUREML_MODEL_DIR` works with v1 and v2 "
-        "deployments and locally."
+        "that name; it raises `ModelNotFoundException` (CrashLoopBackOff in `init()`) when the "
+        "model was deployed under another name or version. `AZUREML_MODEL_DIR` works with v1 and "
+        "v2 deployments and locally."
     ),
     fix='Use `os.path.join(os.environ["AZUREML_MODEL_DIR"], "<file>")`.',
     example=(
-        '```python\n# wrong\npath = Model.get_model_path("sklearn_mnist")\n```\n\n'
-        '```python\n# right\npath = os.path.join(os.environ["AZUREML_MODEL_DIR"], '
+        '```python\n# wrong\npath = Model.get_model_path("sklearn_mnist")\n```\n\n```python\n# '
+        'right\npath = os.path.join(os.environ["AZUREML_MODEL_DIR"], '
         '"sklearn_mnist_model.pkl")\n```'
     ),
 )
@@ -265,20 +258,17 @@ MODEL_FILE_MISSING = Rule(
         "a model file named by a literal path that does not exist where the container will look"
     ),
     why=(
-        "Loading a file that is not there raises `FileNotFoundError`: in `init()` the worker never "
-        "boots (CrashLoopBackOff), in `run()` every request fails with HTTP 500.\n\n"
-        "Checked only where amldebug knows where the container looks:\n\n"
+        "Loading a file that is not there raises `FileNotFoundError`: in `init()` the worker "
+        "never boots (CrashLoopBackOff), in `run()` every request fails with HTTP 500.\n\nChecked "
+        "only where amldebug knows where the container looks:\n\n"
         '- a literal joined to `AZUREML_MODEL_DIR` (`os.path.join(os.getenv("AZUREML_MODEL_DIR"), '
         '"model.pkl")`, `Path(...) / "model.pkl"`, or a variable holding it) must exist inside '
-        "one of "
-        "the project's model paths (a folder's contents, or a folder or file by its own name). "
-        "With no "
-        "model path known (no deployment YAML `model.path`, no `--model`), it is not checked;\n"
-        f"- a relative model file (`.pkl`, `.joblib`, `.onnx`, `.pt`, `.h5`, ...) opened or loaded "
-        f"directly, or joined to `os.path.dirname(__file__)`, resolves against the code folder "
-        f"(`{CONTAINER_APP_ROOT}` in the container): it must exist next to the entry script or "
-        "at the "
-        "project root;\n"
+        "one of the project's model paths (a folder's contents, or a folder or file by its own "
+        "name). With no model path known (no deployment YAML `model.path`, no `--model`), it is "
+        "not checked;\n- a relative model file (`.pkl`, `.joblib`, `.onnx`, `.pt`, `.h5`, ...) "
+        "opened or loaded directly, or joined to `os.path.dirname(__file__)`, resolves against "
+        f"the code folder (`{CONTAINER_APP_ROOT}` in the container): it must exist next to the "
+        "entry script or at the project root;\n"
         '- `Model.get_model_path("name")`: when model paths are known, one of them must be named '
         "`name`."
     ),
@@ -288,8 +278,8 @@ MODEL_FILE_MISSING = Rule(
     ),
     example=(
         "```python\n# wrong: the model folder holds "
-        'model.pkl\njoblib.load(os.path.join(model_dir, "modle.pkl"))\n```\n\n'
-        '```python\n# right\njoblib.load(os.path.join(model_dir, "model.pkl"))\n```'
+        'model.pkl\njoblib.load(os.path.join(model_dir, "modle.pkl"))\n```\n\n```python\n# '
+        'right\njoblib.load(os.path.join(model_dir, "model.pkl"))\n```'
     ),
 )
 NOT_JSON_SERIALISABLE = Rule(
@@ -299,16 +289,14 @@ NOT_JSON_SERIALISABLE = Rule(
     summary="`run()` returns a value that is not JSON-serialisable",
     why=(
         "The server turns the value `run()` returns into JSON with `json.dumps`. A numpy array "
-        "(the "
-        "direct result of `.predict(...)`), a tensor or a DataFrame fails with `TypeError: "
-        "Object of "
-        "type ndarray is not JSON serializable`: every request gets HTTP 500 although the model "
-        "worked."
+        "(the direct result of `.predict(...)`), a tensor or a DataFrame fails with `TypeError: "
+        "Object of type ndarray is not JSON serializable`: every request gets HTTP 500 although "
+        "the model worked."
     ),
     fix="Convert with `.tolist()` (or `.to_dict()` for DataFrames), or declare `@output_schema`.",
     example=(
-        "```python\n# wrong\nreturn model.predict(data)\n```\n\n"
-        "```python\n# right\nreturn model.predict(data).tolist()\n```"
+        "```python\n# wrong\nreturn model.predict(data)\n```\n\n```python\n# right\nreturn "
+        "model.predict(data).tolist()\n```"
     ),
     fixable=True,
 )
@@ -337,22 +325,18 @@ IMPORT_NOT_PROVIDED = Rule(
     summary="an imported module is provided by nothing in the conda file",
     why=(
         "The image installs only what the conda file lists. A module that neither the conda nor "
-        "the "
-        "pip section provides (directly, or through a package that depends on it), that is not "
-        "part "
-        "of the standard library and is not a local module next to the script raises "
+        "the pip section provides (directly, or through a package that depends on it), that is "
+        "not part of the standard library and is not a local module next to the script raises "
         "`ModuleNotFoundError`: at import or in `init()` the worker never boots "
-        "(CrashLoopBackOff); "
-        "in `run()` the request fails with HTTP 500. Import names are mapped to distributions "
-        "(`sklearn` -> `scikit-learn`, `cv2` -> `opencv-python`, `PIL` -> `pillow`, `yaml` -> "
-        "`pyyaml`); imports inside `try: ... except ImportError` are optional and not checked. "
-        "Without a conda file the rule is silent."
+        "(CrashLoopBackOff); in `run()` the request fails with HTTP 500. Import names are mapped "
+        "to distributions (`sklearn` -> `scikit-learn`, `cv2` -> `opencv-python`, `PIL` -> "
+        "`pillow`, `yaml` -> `pyyaml`); imports inside `try: ... except ImportError` are optional "
+        "and not checked. Without a conda file the rule is silent."
     ),
     fix="Add the distribution to the pip list of the conda file (the quick fix does).",
     example=(
-        "```python\nimport sklearn\n```\n\n```yaml\n# conda.yml\ndependencies:\n  - "
-        "python=3.10\n  - pip\n"
-        "  - pip:\n      - azureml-inference-server-http\n      - scikit-learn==1.3.2\n```"
+        "```python\nimport sklearn\n```\n\n```yaml\n# conda.yml\ndependencies:\n  - python=3.10\n "
+        " - pip\n  - pip:\n      - azureml-inference-server-http\n      - scikit-learn==1.3.2\n```"
     ),
     fixable=True,
 )
@@ -986,8 +970,7 @@ def analyze_entry_script(text: str, context: AnalysisContext) -> list[Diagnostic
                 SYNTAX_ERROR.code,
                 SYNTAX_ERROR.severity,
                 f"{facts.message}: the inference server cannot import this script, so the worker "
-                "never "
-                "boots (CrashLoopBackOff)",
+                "never boots (CrashLoopBackOff)",
                 facts.range,
             )
         ]
@@ -1085,8 +1068,7 @@ class _Checker:
             self.add(
                 MISSING_INIT,
                 f"{self.script_name()} has no top-level init(): the inference server refuses the "
-                "script "
-                "and the worker never boots (CrashLoopBackOff)",
+                "script and the worker never boots (CrashLoopBackOff)",
                 Range.of(0, 0, 0, len(self.lines[0]) if self.lines else 0),
                 (Fix("Add a stub init()", (self.append_block(_INIT_STUB),), preferred=True),),
             )
@@ -1094,8 +1076,7 @@ class _Checker:
             self.add(
                 MISSING_RUN,
                 f"{self.script_name()} has no top-level run(): the inference server refuses the "
-                "script and "
-                "no request can be scored (CrashLoopBackOff)",
+                "script and no request can be scored (CrashLoopBackOff)",
                 Range.of(0, 0, 0, len(self.lines[0]) if self.lines else 0),
                 (Fix("Add a stub run(raw_data)", (self.append_block(_RUN_STUB),), preferred=True),),
             )
@@ -1125,8 +1106,7 @@ class _Checker:
             self.add(
                 RUN_SIGNATURE,
                 f"run() declares {', '.join(rejected)}: the inference server rejects run() with "
-                "positional-only "
-                "parameters, *args or **kwargs and the worker never boots",
+                "positional-only parameters, *args or **kwargs and the worker never boots",
                 self.def_range(run),
             )
             return
@@ -1145,8 +1125,7 @@ class _Checker:
             self.add(
                 RUN_SIGNATURE,
                 f"run() takes no input parameter: the inference server needs {detail} (e.g. "
-                "run(raw_data)) "
-                "and the worker never boots",
+                "run(raw_data)) and the worker never boots",
                 self.def_range(run),
             )
         decorators = {_decorator_name(d) for d in run.decorator_list}
@@ -1154,8 +1133,7 @@ class _Checker:
             self.add(
                 RAWHTTP_WITH_SCHEMA,
                 "run() is decorated with both @rawhttp and @input_schema: the inference server "
-                "refuses to "
-                "start; keep one of them",
+                "refuses to start; keep one of them",
                 self.def_range(run),
             )
 
@@ -1172,8 +1150,8 @@ class _Checker:
             names = ", ".join(f"'{name}'" for name in required)
             self.add(
                 INIT_PARAMETERS,
-                f"init() requires {names} but the inference server calls init() with no arguments: "
-                f"TypeError at start-up and the worker never boots",
+                f"init() requires {names} but the inference server calls init() with no "
+                "arguments: TypeError at start-up and the worker never boots",
                 self.def_range(init),
             )
 
@@ -1199,8 +1177,7 @@ class _Checker:
                     continue
                 consequence = (
                     f"run() sees the module-level '{name} = None' instead, so the first request "
-                    "fails "
-                    f"(e.g. 'NoneType' object has no attribute ...)"
+                    "fails (e.g. 'NoneType' object has no attribute ...)"
                 )
             elif facts.star_import or name in _BUILTIN_NAMES:
                 continue
@@ -1211,8 +1188,7 @@ class _Checker:
             self.add(
                 GLOBAL_MISSING,
                 f"'{name}' is assigned in init() without 'global', so it is local to init(); "
-                f"{consequence}. "
-                f"Add 'global {name}' at the top of init()",
+                f"{consequence}. Add 'global {name}' at the top of init()",
                 self.node_range(read),
                 (
                     Fix(
@@ -1266,11 +1242,9 @@ class _Checker:
             ):
                 self.add(
                     LOAD_AT_IMPORT,
-                    f"{name}() runs when the server imports the script, outside init(): a "
-                    "failure looks like "
-                    "an import error, and every worker repeats it; move it into init() and keep "
-                    "the result "
-                    "in a global",
+                    f"{name}() runs when the server imports the script, outside init(): a failure "
+                    "looks like an import error, and every worker repeats it; move it into "
+                    "init() and keep the result in a global",
                     self.node_range(call),
                 )
             if (
@@ -1305,23 +1279,20 @@ class _Checker:
             where = f"port {port}" if port else "the debug port"
             message = (
                 f"{module}.{short}() left in the entry script: anyone who can reach {where} can "
-                "run "
-                "any code in the container; remove it before deploying"
+                "run any code in the container; remove it before deploying"
             )
             if host == "0.0.0.0":
                 bound = f"0.0.0.0:{port}" if port else "0.0.0.0"
                 message += f" (it binds {bound}: every network interface of the container)"
         elif short in ("wait_for_client", "wait_for_attach"):
             message = (
-                f"{module}.{short}() left in the entry script: the worker blocks until a "
-                "debugger attaches, "
-                "so the server never answers; remove it before deploying"
+                f"{module}.{short}() left in the entry script: the worker blocks until a debugger "
+                "attaches, so the server never answers; remove it before deploying"
             )
         else:
             message = (
-                f"{module}.{short}() left in the entry script: it stops the worker for a "
-                "debugger; remove it "
-                "before deploying"
+                f"{module}.{short}() left in the entry script: it stops the worker for a debugger; "
+                "remove it before deploying"
             )
         self.add(
             DEBUGGER_HOOK, message, self.node_range(call), self.hook_fixes(call, statement, block)
@@ -1436,8 +1407,8 @@ class _Checker:
             self.add(
                 PTVSD_IMPORT,
                 "ptvsd is deprecated and unmaintained; use debugpy "
-                "(ptvsd.enable_attach(address=...) -> "
-                "debugpy.listen(address), wait_for_attach() -> wait_for_client())",
+                "(ptvsd.enable_attach(address=...) -> debugpy.listen(address), wait_for_attach() "
+                "-> wait_for_client())",
                 where,
                 (fix,),
             )
@@ -1453,8 +1424,8 @@ class _Checker:
         self.add(
             GET_MODEL_PATH,
             f"Model.get_model_path({shown}) needs azureml-core in the image and a model "
-            "registered under that "
-            "name (azureml-core v1); prefer os.path.join(os.environ['AZUREML_MODEL_DIR'], <file>)",
+            "registered under that name (azureml-core v1); prefer "
+            "os.path.join(os.environ['AZUREML_MODEL_DIR'], <file>)",
             self.node_range(call),
         )
         models = self.context.project.model_paths
@@ -1489,7 +1460,7 @@ class _Checker:
             if kind == "model":
                 self.model_dir_file(literals, relative)
             elif _looks_like_model_file(relative):
-                self.code_relative_file(literals[-1], relative, "the path")
+                self.code_relative_file(literals[-1], relative, None)
 
     def model_dir_file(self, literals: list[ast.Constant], relative: str) -> None:
         models = self.context.project.model_paths
@@ -1505,23 +1476,25 @@ class _Checker:
         self.add(
             MODEL_FILE_MISSING,
             f"'{relative}' is joined to AZUREML_MODEL_DIR, but the model ({self.model_list()}) "
-            "has no "
-            f"'{relative}': loading it fails with FileNotFoundError",
+            f"has no '{relative}': loading it fails with FileNotFoundError",
             Range(where.start, end.end),
         )
 
-    def code_relative_file(self, literal: ast.expr, relative: str, used_by: str) -> None:
+    def code_relative_file(self, literal: ast.expr, relative: str, opener: str | None) -> None:
+        """A model file named relative to the code folder: the working directory of the server
+        and the folder of the entry script are both /var/azureml-app in the container."""
         bases = (self.context.path.parent, self.context.project.root)
         if any((base / relative).exists() for base in bases):
             return
-        folder = self.context.project.relative(self.context.path.parent) or "."
+        script = self.script_name()
+        where = f"the working directory ({CONTAINER_APP_ROOT}, the code folder)"
+        if opener is None:
+            where = f"the folder of {script} ({CONTAINER_APP_ROOT} in the container)"
+        lead = f"{opener} opens '{relative}'" if opener else f"'{relative}' is resolved"
         self.add(
             MODEL_FILE_MISSING,
-            f"{used_by} reads '{relative}' relative to the code folder ({CONTAINER_APP_ROOT} in "
-            "the container), "
-            f"but there is no '{relative}' in {folder}: FileNotFoundError; model files belong "
-            "under "
-            "AZUREML_MODEL_DIR",
+            f"{lead} relative to {where}, but there is no '{relative}' next to {script}: "
+            "FileNotFoundError when it is loaded; model files belong under AZUREML_MODEL_DIR",
             self.node_range(literal),
         )
 
@@ -1538,9 +1511,8 @@ class _Checker:
                 self.add(
                     EXCEPTION_RETURNED,
                     f"run() returns the text of exception {leaked} to the caller: useful while "
-                    "debugging, but "
-                    "in production it leaks internals and answers HTTP 200 for a failure; log "
-                    "and re-raise instead",
+                    "debugging, but in production it leaks internals and answers HTTP 200 for a "
+                    "failure; log and re-raise instead",
                     self.node_range(statement),
                 )
         decorators = {_decorator_name(d) for d in facts.run.decorator_list}
@@ -1554,8 +1526,8 @@ class _Checker:
             self.add(
                 NOT_JSON_SERIALISABLE,
                 f"run() returns {described}, which is a numpy array (or similar), not JSON: the "
-                "server's "
-                "json.dumps raises TypeError and every request gets HTTP 500; append .tolist()",
+                "server's json.dumps raises TypeError and every request gets HTTP 500; append "
+                ".tolist()",
                 self.node_range(offending),
                 (
                     Fix(
@@ -1677,9 +1649,8 @@ class _Checker:
         )
         self.add(
             IMPORT_NOT_PROVIDED,
-            f"'{top}' is imported, but {distribution} is not in {conda_name} (neither a conda "
-            "nor a pip "
-            f"dependency, nor installed by one): {consequence}",
+            f"'{top}' is imported, but {distribution} is not in {conda_name} (neither a conda nor "
+            f"a pip dependency, nor installed by one): {consequence}",
             where,
             fixes,
         )
@@ -1825,6 +1796,8 @@ def _debug_try_except(
         return None
     if body[0].lineno == run.lineno:
         return None  # a one-line function
+    if any(isinstance(node, (ast.Yield, ast.YieldFrom)) for node in ast.walk(run)):
+        return None  # a generator cannot `return` a value from the handler
     lines = facts.lines
     start, end = body[0].lineno - 1, (body[-1].end_lineno or body[-1].lineno) - 1
     indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
@@ -1841,8 +1814,7 @@ def _debug_try_except(
         f"{indent}# Debug only: returns the error to the caller; remove before deploying to "
         "production.\n"
         f"{indent}try:\n" + "\n".join(moved) + "\n"
-        f"{indent}except Exception as error:\n"
-        f"{indent}{unit}import traceback\n\n"
+        f"{indent}except Exception as error:\n{indent}{unit}import traceback\n\n"
         f'{indent}{unit}return {{"error": repr(error), "traceback": traceback.format_exc()}}'
     )
     edit = TextEdit(Range.of(start, 0, end, len(lines[end])), new_text)
