@@ -1,7 +1,7 @@
 // Loaded by mocha before the tests (package.json "mocha.require"): resolves `vscode` to the fake.
 // vscode-languageclient subclasses many vscode classes at load time; names the fake does not
 // define resolve to an empty class, which is enough because the tests never construct them.
-import * as Module from 'module';
+import Module from 'module';
 import * as path from 'path';
 
 const fakePath = path.join(__dirname, 'fakeVscode.js');
