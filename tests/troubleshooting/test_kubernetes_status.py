@@ -255,3 +255,25 @@ def test_missing_kubeconfig_is_one_line(tmp_path: Path, monkeypatch, capsys):
     assert capsys.readouterr().err.startswith(
         f"amldebug: No kubeconfig at {tmp_path / 'nope.yaml'}."
     )
+
+
+def test_autoscaler_shown_next_to_the_projects_scale_settings(
+    kubeconfig: Path, project: Path, capsys
+):
+    (project / "deployment.yml").write_text(
+        "name: blue\nendpoint_name: my-endpoint\ncode_configuration:\n  code: .\n"
+        "  scoring_script: score.py\nscale_settings:\n  type: target_utilization\n"
+        "  min_instances: 1\n  max_instances: 3\n  target_utilization_percentage: 70\n"
+    )
+    args = ["k8s", "status", "--kubeconfig", str(kubeconfig), "--deployment", "my-service"]
+    code = main([*args, "--project", str(project)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "current 1, desired 1, min 1, max 3" in out
+    assert (
+        "Settings in deployment.yml: min 1, max 3, target utilization 70 %, "
+        "1 concurrent request(s) per instance"
+    ) in out
+    main([*args, "--project", str(project), "--format", "json"])
+    settings = json.loads(capsys.readouterr().out)["settings"]
+    assert settings["maxInstances"] == 3 and settings["file"] == "deployment.yml"

@@ -293,7 +293,7 @@ def run_k8s_status(args: argparse.Namespace) -> int:
                 "file": project.relative(project.deployment_file),
                 "minInstances": settings.value("min"),
                 "maxInstances": settings.value("max"),
-                "targetUtilizationPercentage": settings.value("utilization"),
+                "targetUtilizationPercentage": _whole(settings.value("utilization")),
                 "maxConcurrentRequestsPerInstance": settings.value("concurrent"),
             }
             settings_line = (
@@ -310,3 +310,8 @@ def run_k8s_status(args: argparse.Namespace) -> int:
     else:
         print(describe_status(status, project, settings_line))
     return 0
+
+
+def _whole(value: float | int) -> float | int:
+    """70.0 -> 70, so the settings read as they were written."""
+    return int(value) if float(value).is_integer() else value
