@@ -56,7 +56,7 @@ class Finding:
             "count": self.count,
         }
         if self.last_line is not None:
-            data["lastLine"] = self.last_line
+            data["last_line"] = self.last_line
         if self.exception is not None:
             data["exception"] = self.exception
         if self.local_path is not None:
