@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import importlib
 import inspect
 import logging
@@ -292,6 +293,7 @@ class AmlDebugLanguageServer(LanguageServer):
                 importlib.import_module(module_name).register(self)
             except Exception:
                 logger.exception("could not register the commands of %s", module_name)
+        gc.freeze()  # their modules are as permanent as the rest (see tune_garbage_collector)
 
     def preload_command_modules(self) -> None:
         """Import the command modules on a background thread, then register them on the loop."""
@@ -594,10 +596,25 @@ def configure_logging() -> None:
     )
 
 
+def tune_garbage_collector() -> None:
+    """Keep the cyclic garbage collector out of the keystroke path.
+
+    Each analysis allocates a syntax tree of some 100,000 objects, which triggers collections that
+    traverse everything alive: lsprotocol's ~1,000 classes, the open documents. Freezing what
+    exists at start-up (modules, classes) takes it out of those traversals, and a larger first
+    threshold lets a whole analysis run between collections; the trees themselves hold no cycles
+    and are freed by reference counting. Measured on a 3,000-line score.py: about half the time.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
 def start_language_server() -> None:
     """`amldebug lsp`: serve on stdio until the client says exit."""
     configure_logging()
     server = create_server()
+    tune_garbage_collector()
     try:
         server.start_io()
     finally:
