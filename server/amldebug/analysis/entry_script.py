@@ -613,8 +613,13 @@ def _catches_import_error(handlers: list[ast.ExceptHandler]) -> bool:
 
 def _interesting_lines(text: str) -> list[int]:
     """1-based numbers of lines that mention something a rule looks for, ascending."""
+    return _lines_with(text, _INTERESTING_WORDS)
+
+
+def _lines_with(text: str, words: tuple[str, ...]) -> list[int]:
+    """1-based numbers of the lines that contain any of `words`, ascending."""
     offsets: list[int] = []
-    for word in _INTERESTING_WORDS:
+    for word in words:
         at = text.find(word)
         while at >= 0:
             offsets.append(at)
@@ -656,15 +661,17 @@ def _facts(text: str) -> _Facts | _ParseFailure:
         return tree
     facts = _Facts(tree=tree, lines=text.split("\n"))
     hits = _interesting_lines(text)
-    to_scan = _walk_statements(facts, hits)
+    to_scan = _walk_statements(facts, hits, _lines_with(text, ("import",)))
     _scan_expressions(facts, to_scan, text)
     return facts
 
 
 def _walk_statements(
-    facts: _Facts, hits: list[int]
+    facts: _Facts, hits: list[int], import_lines: list[int]
 ) -> list[tuple[ast.stmt, list[ast.stmt], _Where]]:
-    """Pass 1: every statement once, in source order. Returns the statements whose expressions
+    """Pass 1: every statement once, in source order, except the bodies of functions (other than
+    init() and run()) that neither mention an interesting word nor import anything: no rule
+    looks inside those. Returns the statements whose expressions
     the rules need to see."""
     to_scan: list[tuple[ast.stmt, list[ast.stmt], _Where]] = []
     module_where = _Where("module")
@@ -709,7 +716,14 @@ def _walk_statements(
                 inner = function.name
                 setattr(facts, function.name, function)
             hot = inner == "function" and _any_between(hits, function.lineno, function.end_lineno)
-            push(function.body, _Where(inner, where.main_guard, False, where.type_only, (), hot))
+            if (
+                inner != "function"
+                or hot
+                or _any_between(import_lines, function.lineno, function.end_lineno)
+            ):
+                push(
+                    function.body, _Where(inner, where.main_guard, False, where.type_only, (), hot)
+                )
         elif kind is ast.ClassDef:
             inner = "class" if scope in ("module", "class") else "function"
             hot = inner == "function" and _any_between(
