@@ -37,7 +37,7 @@ from amldebug.containers.process_runtime import (
 )
 from amldebug.containers.scoring_client import score, wait_until_ready
 from amldebug.errors import AmlDebugError
-from amldebug.progress import CancelToken, RecordingReporter
+from amldebug.progress import Cancelled, CancelToken, RecordingReporter
 from amldebug.project import discover_project
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -231,10 +231,23 @@ def test_stop_leaves_no_process_and_frees_both_ports():
     server = start_process_server(
         discover_project(WORKING), name="t-stop", port=free_port(), debug_port=free_port()
     )
-    # Attach once so debugpy's adapter (its own session) is busy too.
+    # Attach once so debugpy's adapter (its own session) is busy too; stop from another
+    # process, as `amldebug stop` in a second terminal would.
     with DapClient("127.0.0.1", server.debug_port) as client:
         client.attach(process_debug_configuration(server.debug_port), {})
-        assert stop_process_server("t-stop") is True
+        stopper = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from amldebug.containers.process_runtime import stop_process_server as stop; "
+                "print(stop('t-stop'))",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert stopper.stdout.strip() == "True", stopper.stderr
     assert group_alive(server.pid) == []
     assert not Path(f"/proc/{server.pid}").exists() or group_alive(server.pid) == []
     assert is_port_free(server.port) and is_port_free(server.debug_port)
@@ -261,6 +274,31 @@ def test_a_server_that_died_on_its_own_shows_as_exited_and_stop_cleans_up():
     assert stop_process_server("t-died") is True
     assert process_server_status("t-died").state == "none"
     assert is_port_free(server.debug_port)
+
+
+def test_cancelling_a_start_leaves_nothing_running():
+    cancel = CancelToken()
+    reporter = RecordingReporter()
+    port, debug_port = free_port(), free_port()
+
+    class CancelOnceStarting(RecordingReporter):
+        def step(self, message: str, percentage: int | None = None) -> None:
+            reporter.step(message, percentage)
+            if message.startswith("Waiting for the server"):
+                cancel.cancel()
+
+    with pytest.raises(Cancelled):
+        start_process_server(
+            discover_project(WORKING),
+            name="t-cancel",
+            port=port,
+            debug_port=debug_port,
+            reporter=CancelOnceStarting(),
+            cancel=cancel,
+        )
+    assert reporter.steps[-1] == "Waiting for the server to answer GET /"
+    assert process_server_status("t-cancel").state == "none"
+    assert is_port_free(port) and is_port_free(debug_port)
 
 
 def test_deployment_environment_variables_and_env_reach_the_server(tmp_path: Path):
