@@ -314,6 +314,13 @@ def test_syntax_error_reports_the_parser_position_and_nothing_else(tmp_path: Pat
     assert "expected ':'" in found.message
 
 
+def test_return_outside_a_function_is_a_syntax_error_too(tmp_path: Path) -> None:
+    source = GOOD + "\nreturn model\n"
+    (found,) = only(check(make_project(tmp_path), source), "AML107")
+    assert (found.severity, position(found)) == (Severity.ERROR, (18, 0))
+    assert "'return' outside function" in found.message
+
+
 def test_valid_script_has_no_syntax_error(tmp_path: Path) -> None:
     assert only(check(make_project(tmp_path), GOOD), "AML107") == []
 

@@ -535,6 +535,9 @@ class _Facts:
     calls: list[tuple[ast.Call, ast.stmt, list[ast.stmt], _Where]] = field(default_factory=list)
     returns: list[tuple[ast.Return, _Where]] = field(default_factory=list)
     unsafe_at_return: list[tuple[ast.Return, ast.expr]] = field(default_factory=list)
+    # Errors the compiler raises but ast.parse accepts (`return` outside a function, ...): the
+    # import of the script fails all the same.
+    compile_errors: list[tuple[str, ast.AST]] = field(default_factory=list)
     # (kind, base node, literal components) for model-path joins
     path_joins: list[tuple[str, list[ast.Constant], _Where]] = field(default_factory=list)
 
@@ -691,6 +694,8 @@ def _walk_statements(
         kind = type(statement)
         if kind is ast.Import or kind is ast.ImportFrom:
             _record_import(facts, statement, where)  # type: ignore[arg-type]
+        if scope in ("module", "class") and kind in _FUNCTION_ONLY_STATEMENTS:
+            facts.compile_errors.append((_FUNCTION_ONLY_STATEMENTS[kind], statement))
         if scope == "module":
             for name, value in _statement_bindings(statement):
                 facts.module_names.add(name)
@@ -847,6 +852,11 @@ def _scan_expressions(
                         _note_path_division(facts, node, dir_names, where, inner_divisions)  # type: ignore[arg-type]
                 elif kind is ast.NamedExpr and where.scope == "init":
                     facts.init_stores.setdefault(node.target.id, node)  # type: ignore[attr-defined]
+                elif (kind is ast.Yield or kind is ast.YieldFrom) and where.scope in (
+                    "module",
+                    "class",
+                ):
+                    facts.compile_errors.append(("'yield' outside function", node))
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = statement.targets[0]
             if isinstance(target, ast.Name):
@@ -1010,6 +1020,12 @@ def refactors_at(text: str, line: int, context: AnalysisContext) -> list[Fix]:
 # --- The rules ---------------------------------------------------------------------------------
 
 
+_FUNCTION_ONLY_STATEMENTS: dict[type, str] = {
+    ast.Return: "'return' outside function",
+    ast.Nonlocal: "nonlocal declaration not allowed at module level",
+}
+
+
 class _Checker:
     def __init__(self, facts: _Facts, text: str, context: AnalysisContext) -> None:
         self.facts = facts
@@ -1022,6 +1038,13 @@ class _Checker:
         self.diagnostics.append(Diagnostic(rule.code, rule.severity, message, where, fixes=fixes))
 
     def check(self) -> None:
+        for message, node in self.facts.compile_errors:
+            self.add(
+                SYNTAX_ERROR,
+                f"{message}: the inference server cannot import this script, so the worker "
+                "never boots (CrashLoopBackOff)",
+                self.node_range(node),
+            )
         self.check_contract()
         self.check_globals()
         self.check_calls()
