@@ -161,7 +161,9 @@ SYNTAX_ERROR = Rule(
     why=(
         "The server imports the entry script at start-up; a syntax error stops the worker before "
         "`init()` (`Failed to import user script`) and the container restarts (CrashLoopBackOff). "
-        "The other rules cannot run on a file that does not parse."
+        "The other rules cannot run on a file that does not parse. `return`, `yield` and "
+        "`nonlocal` outside a function are reported too: Python parses them but refuses to "
+        "compile them."
     ),
     fix="Fix the syntax at the reported position. Check the Python version of the image too.",
     example=(
