@@ -395,9 +395,8 @@ def _line_indent_if_first(text: str, offset: int) -> str | None:
 
 
 class _Merger:
-    def __init__(self, text: str, root: _Node, tokens: list[_Token], layout: _Layout):
+    def __init__(self, text: str, tokens: list[_Token], layout: _Layout):
         self.text = text
-        self.root = root
         self.tokens = tokens
         self.layout = layout
         self.edits: list[tuple[int, int, str]] = []
@@ -540,7 +539,7 @@ def merge_launch_config(
             ),
         )
     layout = _detect_layout(existing_text, root, tokens)
-    merger = _Merger(existing_text, root, tokens, layout)
+    merger = _Merger(existing_text, tokens, layout)
     updated = False
 
     configurations = _last_member(root, "configurations")
