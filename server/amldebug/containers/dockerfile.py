@@ -28,6 +28,7 @@ DEBUGGER_PACKAGE = "debugpy"
 ENV_PREFIX = "/opt/amldebug/env"
 WRAPPER_DIR = "/opt/amldebug"
 WRAPPER_PATH = f"{WRAPPER_DIR}/amldebug_entry.py"
+LAUNCHER_PATH = f"{WRAPPER_DIR}/amldebug_launch.py"
 MODELS_ROOT = "/var/azureml-models"
 CA_BUNDLE_IN_BUILD = "/tmp/amldebug-ca.pem"
 # Long enough to sit at a breakpoint: the server kills a worker that is silent for this long.
@@ -45,10 +46,12 @@ CONTEXT_CA = ".amldebug/ca-bundle.pem"
 CONTEXT_REQUIREMENTS = ".amldebug/requirements.txt"
 CONTEXT_CONDA = ".amldebug/environment.yml"
 CONTEXT_WRAPPER = ".amldebug/amldebug_entry.py"
+CONTEXT_LAUNCHER = ".amldebug/amldebug_launch.py"
 CONTEXT_CODE = "code"
 CONTEXT_MODELS = "models"
 
 WRAPPER_SOURCE = Path(__file__).parent / "assets" / "amldebug_entry.py"
+LAUNCHER_SOURCE = Path(__file__).parent / "assets" / "amldebug_launch.py"
 
 # Folders never worth sending to the engine as part of the code.
 _SKIPPED_DIRS = frozenset(
@@ -267,6 +270,7 @@ def plan_debug_image(
     if options.ca_bundle is not None:
         files[CONTEXT_CA] = options.ca_bundle
     files[CONTEXT_WRAPPER] = WRAPPER_SOURCE
+    files[CONTEXT_LAUNCHER] = LAUNCHER_SOURCE
 
     entry_script = _entry_relative(project)
     model_lines, model_dir = _models(project, files)
@@ -307,6 +311,7 @@ def plan_debug_image(
         lines.append(f"    AZUREML_MODEL_DIR={model_dir}")
     lines += model_lines
     lines.append(f"COPY {CONTEXT_WRAPPER} {WRAPPER_PATH}")
+    lines.append(f"COPY {CONTEXT_LAUNCHER} {LAUNCHER_PATH}")
     lines.append(f"LABEL {LABEL_BUILT}=1 {LABEL_ENTRY}={_quote_label(entry_script)}")
     lines.append(f"COPY {CONTEXT_CODE}/ {CONTAINER_APP_ROOT}/")
     lines.append(f"WORKDIR {CONTAINER_APP_ROOT}")
@@ -317,7 +322,8 @@ def plan_debug_image(
         steps_first_line = len(lines) + 1
         lines += steps_text.rstrip("\n").split("\n")
     lines.append(
-        f'CMD ["azmlinfsrv", "--entry_script", "{WRAPPER_PATH}", "--port", "{INFERENCE_PORT}"]'
+        f'CMD ["python", "{LAUNCHER_PATH}", "--entry_script", "{WRAPPER_PATH}", '
+        f'"--port", "{INFERENCE_PORT}"]'
     )
     for item in translation.untranslated:
         notes.append(f"not installed: {item.entry} ({item.reason})")

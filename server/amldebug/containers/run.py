@@ -453,7 +453,7 @@ for entry in os.listdir('/proc'):
             argv = handle.read().split(b'\0')[:2]
     except (OSError, IndexError, ValueError):
         continue
-    server = any(a.endswith((b'azmlinfsrv', b'gunicorn')) for a in argv)
+    server = any(a.endswith((b'azmlinfsrv', b'gunicorn', b'amldebug_launch.py')) for a in argv)
     procs[int(entry)] = (ppid, server)
 servers = {p for p, (pp, s) in procs.items() if s}
 masters = {p for p in servers if procs[p][0] not in servers}

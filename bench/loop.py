@@ -1,0 +1,277 @@
+"""Speed of the Docker debug loop, measured against a real engine.
+
+    python bench/loop.py [--base-image amldebug-test/python-base:bookworm] [--repeat 5] [--json]
+
+Figures (targets from issue 3):
+- reload: an edited score.py is served <= 1.5 s after `amldebug reload` starts (CLI process
+  included), median and worst of --repeat runs;
+- warm up: `amldebug up` after editing only score.py, <= 10 s, with zero package layers rebuilt;
+- start to ready: container start until `GET /` answers, as a ratio to the bare inference server
+  (no wrapper, no debugpy) started in the same image in the same run, and to the bare server as a
+  local process when one is installed (AMLDEBUG_PROCESS_PYTHON or /opt/amlinf).
+
+Needs `.ci/setup-docker.sh` (engine + base image). Leaves nothing running; `--keep` keeps images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "server"))
+
+from amldebug.containers.build import (  # noqa: E402
+    build_debug_image,
+    build_options_from_environment,
+)
+from amldebug.containers.docker_engine import connect  # noqa: E402
+from amldebug.containers.run import RunOptions, run_debug_container  # noqa: E402
+from amldebug.project import discover_project  # noqa: E402
+
+WORKING = REPO / "examples" / "working-project"
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def post(port: int) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/score",
+        data=(WORKING / "sample-request.json").read_bytes(),
+        headers={"Content-Type": "application/json"},
+    )
+    with _opener.open(request, timeout=30) as response:
+        return dict(json.loads(response.read()))
+
+
+def healthy(port: int) -> bool:
+    try:
+        with _opener.open(f"http://127.0.0.1:{port}/", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def wait_healthy(port: int, timeout: float = 60) -> float:
+    started = time.monotonic()
+    while not healthy(port):
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"port {port} never answered")
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def amldebug(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "amldebug", *args], capture_output=True, text=True, check=False
+    )
+
+
+def measure_reload(project: Path, name: str, port: int, repeat: int) -> list[float]:
+    score_py = project / "score.py"
+    original = score_py.read_text()
+    figures = []
+    for attempt in range(repeat):
+        marker = f"reload-{attempt}-{uuid.uuid4().hex[:6]}"
+        score_py.write_text(
+            original.replace(
+                'return {"predictions": predictions}',
+                f'return {{"predictions": predictions, "marker": "{marker}"}}',
+            )
+        )
+        started = time.monotonic()
+        done = amldebug("reload", str(project), "--name", name)
+        if done.returncode != 0:
+            raise RuntimeError(f"reload failed: {done.stderr}")
+        while post(port).get("marker") != marker:
+            time.sleep(0.01)
+        figures.append(time.monotonic() - started)
+    score_py.write_text(original)
+    return figures
+
+
+def measure_bare_container(engine: Any, image: str) -> float:
+    """The inference server alone in the same image: the user's score.py, no wrapper, no debugpy."""
+    port = free_port()
+    name = f"amldebug-bench-bare-{uuid.uuid4().hex[:6]}"
+    started = time.monotonic()
+    engine.run_container(
+        image,
+        name=name,
+        environment={
+            "AZUREML_ENTRY_SCRIPT": "/var/azureml-app/score.py",
+            "AMLDEBUG_DEBUG_PORT": "0",
+        },
+        command=["azmlinfsrv", "--entry_script", "/var/azureml-app/score.py", "--port", "5001"],
+        ports={"5001/tcp": ("127.0.0.1", port)},
+    )
+    try:
+        wait_healthy(port)
+        return time.monotonic() - started
+    finally:
+        engine.remove_container(name)
+
+
+def measure_bare_process(project: Path) -> float | None:
+    python = os.environ.get("AMLDEBUG_PROCESS_PYTHON") or "/opt/amlinf/bin/python"
+    if not Path(python).exists():
+        return None
+    port = free_port()
+    env = {**os.environ, "AZUREML_MODEL_DIR": str(project / "model")}
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [
+            python,
+            "-m",
+            "azureml_inference_server_http.amlserver",
+            "--entry_script",
+            str(project / "score.py"),
+            "--port",
+            str(port),
+        ],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_healthy(port)
+        return time.monotonic() - started
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-image", default="amldebug-test/python-base:bookworm")
+    parser.add_argument("--ca-bundle", default="auto")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the bench image")
+    args = parser.parse_args()
+
+    engine = connect()
+    run_id = uuid.uuid4().hex[:6]
+    tag = f"amldebug-bench:{run_id}"
+    name = f"amldebug-bench-{run_id}"
+    workdir = Path(tempfile.mkdtemp(prefix="amldebug-bench-"))
+    project = workdir / "project"
+    shutil.copytree(WORKING, project)
+    results: dict[str, Any] = {}
+    try:
+        options = build_options_from_environment(
+            base_image=args.base_image, tag=tag, ca_bundle=args.ca_bundle
+        )
+        first = build_debug_image(discover_project(project), options, engine)
+        results["first_build_s"] = round(first.seconds, 2)
+        results["first_build_packages_cached"] = first.package_steps_cached
+
+        # Container start to ready, ours (wrapper + debugpy) against the bare server.
+        ours = []
+        for _ in range(max(1, args.repeat // 2)):
+            run = run_debug_container(
+                discover_project(project),
+                RunOptions(image=tag, name=name, port=free_port(), debug_port=free_port()),
+                engine,
+            )
+            ours.append(run.seconds)
+            engine.remove_container(name)
+        bare = [measure_bare_container(engine, tag) for _ in range(max(1, args.repeat // 2))]
+        process = measure_bare_process(project)
+        results["start_to_ready_s"] = round(statistics.median(ours), 2)
+        results["bare_container_start_to_ready_s"] = round(statistics.median(bare), 2)
+        results["ratio_to_bare_container"] = round(
+            statistics.median(ours) / statistics.median(bare), 2
+        )
+        if process is not None:
+            results["bare_process_start_to_ready_s"] = round(process, 2)
+            results["ratio_to_bare_process"] = round(statistics.median(ours) / process, 2)
+
+        # Warm `up` after editing only score.py, as the user runs it (a CLI process).
+        score_py = project / "score.py"
+        score_py.write_text(score_py.read_text() + f"\n# bench edit {run_id}\n")
+        port, debug_port = free_port(), free_port()
+        started = time.monotonic()
+        up = amldebug(
+            "up",
+            str(project),
+            "--base-image",
+            args.base_image,
+            "--tag",
+            tag,
+            "--ca-bundle",
+            args.ca_bundle,
+            "--name",
+            name,
+            "--port",
+            str(port),
+            "--debug-port",
+            str(debug_port),
+            "--runtime",
+            "docker",
+            "--json",
+            "--quiet",
+        )
+        warm = time.monotonic() - started
+        if up.returncode != 0:
+            raise RuntimeError(f"up failed: {up.stderr}")
+        up_result = json.loads(up.stdout)
+        results["warm_up_s"] = round(warm, 2)
+        results["warm_up_package_layers_cached"] = up_result["build"]["packageLayersCached"]
+        assert post(port) == {"predictions": [14.0, 17.75]}
+
+        reloads = measure_reload(project, name, port, args.repeat)
+        results["reload_median_s"] = round(statistics.median(reloads), 2)
+        results["reload_max_s"] = round(max(reloads), 2)
+        results["targets"] = {"reload_s": 1.5, "warm_up_s": 10.0}
+    finally:
+        engine.remove_container(name)
+        if not args.keep:
+            engine.remove_image(tag)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(f"first build:              {results['first_build_s']:.2f} s")
+        print(
+            f"warm up (score.py edit):  {results['warm_up_s']:.2f} s "
+            f"(target <= 10 s; package layers cached: {results['warm_up_package_layers_cached']})"
+        )
+        print(
+            f"reload:                   median {results['reload_median_s']:.2f} s, "
+            f"max {results['reload_max_s']:.2f} s (target <= 1.5 s)"
+        )
+        print(
+            f"start to ready:           {results['start_to_ready_s']:.2f} s; bare server in the "
+            f"same image {results['bare_container_start_to_ready_s']:.2f} s "
+            f"(x{results['ratio_to_bare_container']})"
+        )
+        if "bare_process_start_to_ready_s" in results:
+            print(
+                f"bare server as a local process: {results['bare_process_start_to_ready_s']:.2f} s "
+                f"(ours x{results['ratio_to_bare_process']})"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
