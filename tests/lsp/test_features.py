@@ -21,16 +21,20 @@ def run(raw_data):
 """
 
 
+SKLEARN_SCORE = WORKING_SCORE.replace("import os\n", "import os\n\nimport sklearn\n")
+
+
 async def test_editing_the_conda_file_rechecks_the_open_entry_script(
     client: LanguageClient, project: Path
 ):
-    score_uri = open_document(client, project / "score.py", WORKING_SCORE, version=4)
+    score_uri = open_document(client, project / "score.py", SKLEARN_SCORE, version=4)
     conda_uri = open_document(client, project / "conda.yml", CONDA, version=1, language="yaml")
-    await wait_for_publish(client, score_uri)
+    before = await wait_for_publish(client, score_uri, where=lambda p: "AML116" in codes(p))
+    assert "scikit-learn" in next(d.message for d in before.diagnostics if d.code == "AML116")
     await wait_for_publish(client, conda_uri)
 
     after = len(client.published)
-    edited = CONDA + "      - scikit-learn==1.5.0\n"
+    edited = CONDA + "      - scikit-learn==1.5.0\n"  # unsaved: the file on disk lacks it
     replace_text(client, conda_uri, CONDA, edited, version=2)
 
     conda_published = await wait_for_publish(client, conda_uri, after=after)
@@ -38,6 +42,30 @@ async def test_editing_the_conda_file_rechecks_the_open_entry_script(
     assert conda_published.version == 2
     # score.py did not change, so it keeps its version; its rules saw the unsaved conda text.
     assert score_published.version == 4
+    assert "AML116" not in codes(score_published)
+
+
+async def test_missing_distribution_fix_edits_the_conda_file(client: LanguageClient, project: Path):
+    score_uri = open_document(client, project / "score.py", SKLEARN_SCORE, version=1)
+    conda_uri = open_document(client, project / "conda.yml", CONDA, version=6, language="yaml")
+    published = await wait_for_publish(client, score_uri, where=lambda p: "AML116" in codes(p))
+    aml116 = next(d for d in published.diagnostics if d.code == "AML116")
+
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=score_uri),
+            range=aml116.range,
+            context=types.CodeActionContext(diagnostics=[aml116]),
+        )
+    )
+
+    fix = next(a for a in actions or [] if isinstance(a, types.CodeAction) and a.diagnostics)
+    assert fix.edit is not None and fix.edit.document_changes
+    change = fix.edit.document_changes[0]
+    assert isinstance(change, types.TextDocumentEdit)
+    assert change.text_document.uri == conda_uri
+    assert change.text_document.version == 6  # the open conda file's version
+    assert "scikit-learn" in _apply_workspace_edit(fix.edit, conda_uri, CONDA)
 
 
 async def test_editing_the_entry_script_rechecks_the_open_conda_file(
@@ -227,6 +255,24 @@ async def test_quick_fix_adds_pip_to_the_conda_dependencies(client: LanguageClie
     replace_text(client, uri, CONDA_WITHOUT_PIP, fixed, version=2)
     republished = await wait_for_publish(client, uri, after=after, where=lambda p: p.version == 2)
     assert "AML203" not in codes(republished)
+
+
+async def test_hover_on_scale_settings_shows_the_arithmetic(client: LanguageClient, project: Path):
+    text = (
+        "name: blue\nscale_settings:\n  type: target_utilization\n  min_instances: 1\n"
+        "  max_instances: 3\n  target_utilization_percentage: 70\n"
+    )
+    uri = open_document(client, project / "deployment.yml", text, language="yaml")
+
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=5, character=5),
+        )
+    )
+
+    assert hover is not None
+    assert "30 %" in hover.contents.value  # type: ignore[union-attr]
 
 
 async def test_engine_commands_are_advertised_and_answer(client: LanguageClient, project: Path):
