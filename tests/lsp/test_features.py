@@ -292,3 +292,27 @@ async def test_engine_commands_are_advertised_and_answer(client: LanguageClient,
     provider = capabilities.execute_command_provider
     assert provider is not None
     assert {"amldebug.up", "amldebug.explain", "amldebug.replicas"} <= set(provider.commands)
+
+
+async def test_debug_only_refactor_is_offered_on_def_run(client: LanguageClient, project: Path):
+    uri = open_document(client, project / "score.py", WORKING_SCORE)
+    await wait_for_publish(client, uri)
+    line = WORKING_SCORE.split("\n").index("def run(raw_data):")
+
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(
+                start=types.Position(line=line, character=4),
+                end=types.Position(line=line, character=4),
+            ),
+            context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.Refactor]),
+        )
+    )
+
+    refactor = next(a for a in actions or [] if isinstance(a, types.CodeAction))
+    assert refactor.kind == types.CodeActionKind.RefactorRewrite
+    assert "debug only" in refactor.title
+    assert refactor.edit is not None
+    wrapped = _apply_workspace_edit(refactor.edit, uri, WORKING_SCORE)
+    assert "    try:\n" in wrapped and "except Exception" in wrapped
