@@ -12,31 +12,18 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from amldebug.containers.build import BuildFailed, build_debug_image, build_options_from_environment
-from amldebug.containers.debug_loop import RUNTIMES, UpResult, choose_runtime, run_in_process, up
-from amldebug.containers.docker_engine import EngineUnavailable, connect
-from amldebug.containers.dockerfile import DEFAULT_BASE_IMAGE, DEFAULT_TAG, BuildOptions
-from amldebug.containers.run import (
-    DEFAULT_NAME,
-    ContainerCrashed,
-    ContainerStatus,
-    RunOptions,
-    commit_container,
-    container_logs,
-    follow_logs,
-    list_debug_containers,
-    model_path,
-    pull_image,
-    reload_container,
-    run_debug_container,
-    stop_container,
-    sync_container,
-)
+from amldebug.containers.defaults import DEFAULT_BASE_IMAGE, DEFAULT_NAME, DEFAULT_TAG, RUNTIMES
 from amldebug.errors import AmlDebugError, UsageError
 from amldebug.progress import CancelToken
 from amldebug.project import CONTAINER_APP_ROOT, Project, discover_project
+
+if TYPE_CHECKING:
+    from amldebug.containers.build import BuildFailed
+    from amldebug.containers.debug_loop import UpResult
+    from amldebug.containers.dockerfile import BuildOptions
+    from amldebug.containers.run import ContainerCrashed, RunOptions
 
 
 class TerminalReporter:
@@ -56,6 +43,7 @@ class TerminalReporter:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+
     build = subparsers.add_parser("build", help="build the debug image for a project")
     _add_project_options(build)
     _add_build_options(build)
@@ -225,6 +213,8 @@ def _project(args: argparse.Namespace) -> Project:
 
 
 def _build_options(args: argparse.Namespace, project: Project) -> BuildOptions:
+    from amldebug.containers.build import build_options_from_environment
+
     return build_options_from_environment(
         base_image=args.base_image or project.base_image or DEFAULT_BASE_IMAGE,
         tag=args.tag,
@@ -233,6 +223,8 @@ def _build_options(args: argparse.Namespace, project: Project) -> BuildOptions:
 
 
 def _run_options(args: argparse.Namespace, image: str) -> RunOptions:
+    from amldebug.containers.run import RunOptions
+
     env: dict[str, str] = {}
     for item in args.env:
         key, sep, value = item.partition("=")
@@ -264,6 +256,9 @@ def _report_build_failure(error: BuildFailed) -> None:
 
 
 def build_command(args: argparse.Namespace) -> int:
+    from amldebug.containers.build import BuildFailed, build_debug_image
+    from amldebug.containers.docker_engine import connect
+
     project = _project(args)
     options = _build_options(args, project)
     engine = connect()
@@ -301,6 +296,7 @@ def build_command(args: argparse.Namespace) -> int:
 def _print_ready(
     result: UpResult | None, run: Any, project: Project, runtime: str, why: str
 ) -> None:
+
     url = getattr(run, "url", "")
     name = getattr(run, "name", None)
     debug_port = getattr(run, "debug_port", None)
@@ -354,6 +350,9 @@ def _crash_exit(error: ContainerCrashed) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from amldebug.containers.debug_loop import choose_runtime, run_in_process
+    from amldebug.containers.run import ContainerCrashed, run_debug_container
+
     project = _project(args)
     options = _run_options(args, args.image)
     choice = choose_runtime(args.runtime)
@@ -375,6 +374,10 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def up_command(args: argparse.Namespace) -> int:
+    from amldebug.containers.build import BuildFailed
+    from amldebug.containers.debug_loop import up
+    from amldebug.containers.run import ContainerCrashed
+
     project = _project(args)
     for problem in project.problems:
         print(f"amldebug: {problem}", file=sys.stderr)
@@ -421,6 +424,8 @@ def up_command(args: argparse.Namespace) -> int:
 
 def update_command(args: argparse.Namespace) -> int:
     """`up` that keeps the running container's ports unless new ones are given."""
+    from amldebug.containers.docker_engine import connect
+
     engine = connect()
     existing = engine.find_container(args.name)
     if existing is None:
@@ -432,6 +437,9 @@ def update_command(args: argparse.Namespace) -> int:
 
 
 def reload_command(args: argparse.Namespace) -> int:
+    from amldebug.containers.docker_engine import connect
+    from amldebug.containers.run import ContainerCrashed, reload_container
+
     engine = connect()
     project = discover_project(args.folder) if Path(args.folder).exists() else None
     try:
@@ -445,6 +453,9 @@ def reload_command(args: argparse.Namespace) -> int:
 
 
 def logs_command(args: argparse.Namespace) -> int:
+    from amldebug.containers.docker_engine import connect
+    from amldebug.containers.run import container_logs, follow_logs
+
     if _process_server(args.name) is not None:
         from amldebug.containers.process_runtime import (
             follow_process_server_log,
@@ -481,6 +492,8 @@ class _StdoutLines:
 
 
 def shell_command(args: argparse.Namespace) -> int:
+    from amldebug.containers.docker_engine import connect
+
     engine = connect()
     engine.container(args.name)  # a clear message when it does not exist
     docker = shutil.which("docker")
@@ -499,6 +512,9 @@ def shell_command(args: argparse.Namespace) -> int:
 
 
 def commit_command(args: argparse.Namespace) -> int:
+    from amldebug.containers.docker_engine import connect
+    from amldebug.containers.run import commit_container
+
     engine = connect()
     image = commit_container(engine, args.name, args.tag)
     print(f"Committed {args.name} as {image}. Run it with: amldebug run --image {image} --no-mount")
@@ -506,6 +522,9 @@ def commit_command(args: argparse.Namespace) -> int:
 
 
 def sync_command(args: argparse.Namespace) -> int:
+    from amldebug.containers.docker_engine import connect
+    from amldebug.containers.run import sync_container
+
     engine = connect()
     project = discover_project(args.folder)
     result = sync_container(engine, args.name, project, apply=args.apply, force=args.force)
@@ -541,6 +560,9 @@ def _process_server(name: str) -> Any:
 
 
 def stop_command(args: argparse.Namespace) -> int:
+    from amldebug.containers.docker_engine import EngineUnavailable, connect
+    from amldebug.containers.run import stop_container
+
     stopped_process = False
     if _process_server(args.name) is not None:
         from amldebug.containers.process_runtime import stop_process_server
@@ -564,6 +586,9 @@ def stop_command(args: argparse.Namespace) -> int:
 
 
 def model_path_command(args: argparse.Namespace) -> int:
+    from amldebug.containers.docker_engine import connect
+    from amldebug.containers.run import model_path
+
     engine = connect()
     result = model_path(engine, args.name)
     if args.json:
@@ -595,6 +620,9 @@ def model_path_command(args: argparse.Namespace) -> int:
 
 
 def pull_command(args: argparse.Namespace) -> int:
+    from amldebug.containers.docker_engine import connect
+    from amldebug.containers.run import pull_image
+
     password = None
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -614,7 +642,9 @@ def pull_command(args: argparse.Namespace) -> int:
 
 
 def ps_command(args: argparse.Namespace) -> int:
+    from amldebug.containers.docker_engine import EngineUnavailable, connect
     from amldebug.containers.process_runtime import list_process_servers, process_server_status
+    from amldebug.containers.run import ContainerStatus, list_debug_containers
 
     processes = [process_server_status(server.name) for server in list_process_servers()]
     rows: list[Any] = [

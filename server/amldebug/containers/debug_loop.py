@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from amldebug.containers.build import BuildResult, build_debug_image
+from amldebug.containers.defaults import RUNTIMES
 from amldebug.containers.docker_engine import DockerEngine, EngineUnavailable, connect
 from amldebug.containers.dockerfile import BuildOptions
 from amldebug.containers.run import (
@@ -24,8 +25,6 @@ from amldebug.containers.run import (
 from amldebug.errors import UsageError
 from amldebug.progress import CancelToken, NullReporter, ProgressReporter
 from amldebug.project import Project
-
-RUNTIMES = ("docker", "process", "auto")
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from amldebug.analysis.conda_model import CondaDependency, parse_conda_environment
+from amldebug.containers.defaults import DEFAULT_BASE_IMAGE, DEFAULT_TAG
 from amldebug.project import CONTAINER_APP_ROOT, Project
 
-DEFAULT_BASE_IMAGE = "mcr.microsoft.com/azureml/minimal-ubuntu22.04-py39-cpu-inference:latest"
-DEFAULT_TAG = "debug:1"
 INFERENCE_SERVER_PACKAGE = "azureml-inference-server-http"
 DEBUGGER_PACKAGE = "debugpy"
 

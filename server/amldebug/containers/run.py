@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from amldebug.containers import scoring_client
+from amldebug.containers.defaults import DEFAULT_NAME
 from amldebug.containers.docker_engine import DockerEngine, split_reference
 from amldebug.containers.dockerfile import (
     DEBUG_PORT,
@@ -41,7 +42,7 @@ LABEL_RUNTIME = "amldebug.runtime"
 LABEL_PORT = "amldebug.port"
 LABEL_DEBUG_PORT = "amldebug.debug-port"
 LABEL_MOUNTED = "amldebug.mounted"
-DEFAULT_NAME = "debug"
+
 # A host folder with a copy of debugpy, mounted into images we did not build (run-time injection).
 INJECT_DIR = "/opt/amldebug-inject"
 _SKIPPED_SYNC_DIRS = frozenset(
