@@ -5,8 +5,16 @@ import { executeCommand, getExtension, showWarningMessage } from './common/vscod
 export const DEBUGPY_EXTENSION_ID = 'ms-python.debugpy';
 export const INSTALL_DEBUGGER = 'Install Python Debugger';
 
+export function hasDebuggerExtension(): boolean {
+    return !!getExtension(DEBUGPY_EXTENSION_ID);
+}
+
+/**
+ * True when the Python Debugger is installed; otherwise offers to install it. Callers that have
+ * other work to do (building, starting) do not wait on this question: see debugInContainer.
+ */
 export async function ensureDebuggerExtension(): Promise<boolean> {
-    if (getExtension(DEBUGPY_EXTENSION_ID)) {
+    if (hasDebuggerExtension()) {
         return true;
     }
     const choice = await showWarningMessage(

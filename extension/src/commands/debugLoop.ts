@@ -21,7 +21,7 @@ import {
     writeFileText,
 } from '../common/vscodeapi';
 import { parseContainerState } from '../containerState';
-import { ensureDebuggerExtension } from '../debugger';
+import { ensureDebuggerExtension, hasDebuggerExtension } from '../debugger';
 import { failureMessage, formatTestResponse, SAMPLE_REQUEST } from '../formatting';
 import {
     defaultAttachConfiguration,
@@ -112,7 +112,10 @@ export async function debugInContainer(
         return false;
     }
     const settings = getSettings(target.workspaceFolder.uri);
-    const canAttach = await ensureDebuggerExtension();
+    // The offer to install the debugger must not hold up the build: ask now, decide at the end.
+    const debuggerOffer = hasDebuggerExtension()
+        ? Promise.resolve(true)
+        : ensureDebuggerExtension();
     services.channels.build.clear();
     services.channels.build.show(true);
     services.container.update({ state: 'building' });
@@ -135,6 +138,8 @@ export async function debugInContainer(
     recordRunResult(services, result);
     await writeLaunchConfig(services, target, settings);
     const port = typeof result.port === 'number' ? result.port : settings.port;
+    const canAttach =
+        hasDebuggerExtension() || (await Promise.race([debuggerOffer, Promise.resolve(false)]));
     if (!canAttach) {
         void showInformationMessage(
             `Azure ML: the debug container is ready on http://127.0.0.1:${port}/score. ` +

@@ -26,6 +26,7 @@ export const SERVER_ID = 'amldebug';
 export const SERVER_NAME = 'Azure ML Language Server';
 export const MAX_RESTARTS = 5;
 export const RESTART_WINDOW_MS = 3 * 60 * 1000;
+export const DEBUG_SERVER_PORT_VARIABLE = 'AMLDEBUG_DEBUG_SERVER_PORT';
 
 /** What every engine command returns (docs/lsp-protocol.md). */
 export interface EngineResult {
@@ -73,7 +74,16 @@ export function serverLaunch(
 ): ServerLaunch {
     const [executable, ...extraArgs] = interpreter.command;
     const isConsoleScript = /^amldebug(\.exe)?$/i.test(path.basename(executable));
-    const args = isConsoleScript ? [...extraArgs, 'lsp'] : [...extraArgs, '-m', 'amldebug', 'lsp'];
+    // Set by .vscode/launch.json ("Extension + language server"): the server waits for a Python
+    // debugger on that loopback port, so both halves can be debugged together.
+    const debugPort = baseEnv[DEBUG_SERVER_PORT_VARIABLE];
+    const underDebugger =
+        debugPort && !isConsoleScript
+            ? ['-m', 'debugpy', '--listen', `127.0.0.1:${debugPort}`]
+            : [];
+    const args = isConsoleScript
+        ? [...extraArgs, 'lsp']
+        : [...extraArgs, ...underDebugger, '-m', 'amldebug', 'lsp'];
     const existing = baseEnv.PYTHONPATH ? [baseEnv.PYTHONPATH] : [];
     const env: NodeJS.ProcessEnv = {
         ...baseEnv,
@@ -97,10 +107,14 @@ export async function resolveServerLaunch(
     return { interpreter, launch };
 }
 
-/** The same process for a CLI verb: the server launch without its trailing `lsp`. */
+/** The same process for a CLI verb: the server launch without `lsp` and without the debugger. */
 export function cliLaunchFrom(launch: ServerLaunch): ServerLaunch {
-    const args =
+    let args =
         launch.args[launch.args.length - 1] === 'lsp' ? launch.args.slice(0, -1) : launch.args;
+    const debuggerAt = args.indexOf('debugpy');
+    if (debuggerAt > 0 && args[debuggerAt - 1] === '-m') {
+        args = [...args.slice(0, debuggerAt - 1), ...args.slice(debuggerAt + 3)];
+    }
     return { ...launch, args };
 }
 

@@ -17,6 +17,8 @@ export interface AmlDebugSettings {
     runtime: Runtime;
     entryScript: string;
     condaFile: string;
+    containerName: string;
+    imageTag: string;
     select: string[];
     ignore: string[];
 }
@@ -35,6 +37,8 @@ export const DEFAULT_SETTINGS: AmlDebugSettings = {
     runtime: 'auto',
     entryScript: '',
     condaFile: '',
+    containerName: '',
+    imageTag: '',
     select: [],
     ignore: [],
 };
@@ -65,6 +69,8 @@ export function getSettings(scope?: ConfigurationScope): AmlDebugSettings {
         runtime: read('runtime'),
         entryScript: read('entryScript'),
         condaFile: read('condaFile'),
+        containerName: read('containerName'),
+        imageTag: read('imageTag'),
         select: read('select'),
         ignore: read('ignore'),
     };
@@ -97,6 +103,12 @@ export function debugLoopOptions(
     }
     if (settings.entryScript) {
         options.entryScript = settings.entryScript;
+    }
+    if (settings.containerName) {
+        options.name = settings.containerName;
+    }
+    if (settings.imageTag) {
+        options.tag = settings.imageTag;
     }
     return options;
 }

@@ -56,6 +56,22 @@ describe('language server launch', () => {
         assert.deepStrictEqual(cliLaunchFrom(launch).args.slice(-2), ['-m', 'amldebug']);
     });
 
+    it('starts the server under debugpy when the development launch configuration asks', () => {
+        const launch = serverLaunch({ command: ['python3'], source: 'fallback' }, [], {
+            AMLDEBUG_DEBUG_SERVER_PORT: '5679',
+        });
+        assert.deepStrictEqual(launch.args, [
+            '-m',
+            'debugpy',
+            '--listen',
+            '127.0.0.1:5679',
+            '-m',
+            'amldebug',
+            'lsp',
+        ]);
+        assert.deepStrictEqual(cliLaunchFrom(launch).args, ['-m', 'amldebug']);
+    });
+
     it('prefers the packaged server and falls back to the source tree in a checkout', () => {
         const packaged = new Set([path.join(bundledTool, 'amldebug'), bundledLibs]);
         assert.deepStrictEqual(
