@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,15 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from amldebug.rules import get_rule
+
+
+async def send_raw(client: LanguageClient, message: dict) -> None:
+    """Bytes on the wire, bypassing the client's typed serialisation (which refuses bad params)."""
+    body = json.dumps(message).encode()
+    result = client.protocol.writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)  # type: ignore[union-attr]
+    if inspect.isawaitable(result):
+        await result
+
 
 NO_INIT_SCORE = """\
 import json
@@ -115,3 +126,44 @@ async def test_server_survives_requests_about_documents_it_never_saw(
     # Still answering afterwards.
     uri = open_document(client, project / "score.py", "\x00")
     assert codes(await wait_for_publish(client, uri)) == ["AML002"]
+
+
+async def test_server_survives_malformed_and_out_of_order_messages(
+    client: LanguageClient, project: Path
+):
+    ghost = (project / "never-opened.py").as_uri()
+    # A change to a document that was never opened, a message whose params do not match the
+    # protocol, and a range far outside the document.
+    await send_raw(
+        client,
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didChange",
+            "params": {
+                "textDocument": {"uri": ghost, "version": 2},
+                "contentChanges": [{"text": "x"}],
+            },
+        },
+    )
+    await send_raw(
+        client, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"x": 42}}
+    )
+    await send_raw(client, {"jsonrpc": "2.0", "method": "textDocument/didClose", "params": None})
+    uri = open_document(client, project / "score.py", WORKING_SCORE)
+    await wait_for_publish(client, uri)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(
+                start=types.Position(line=10_000, character=3),
+                end=types.Position(line=20_000, character=0),
+            ),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert not actions
+
+    # Still analysing afterwards.
+    after = len(client.published)
+    replace_text(client, uri, WORKING_SCORE, "\x00", version=2)
+    assert codes(await wait_for_publish(client, uri, after=after)) == ["AML002"]
