@@ -543,3 +543,75 @@ def test_pull_from_a_registry_then_run_injects_the_debugger_into_a_foreign_image
         engine.remove_container(container_name("pulled"))
         engine.remove_image(local)
         engine.remove_image(remote)
+
+
+def test_update_rebuilds_and_restarts_on_the_same_ports(
+    engine: DockerEngine,
+    image: str,
+    tmp_path: Path,
+    cleanup: list[str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project_dir = copy_project(tmp_path)
+    cleanup.append(container_name("update"))
+    _, result = start(engine, image, project_dir, "update")
+    model = project_dir / "model" / "model.json"
+    data = json.loads(model.read_text())
+    data["bias"] += 100
+    model.write_text(json.dumps(data))  # a new model: baked into the image, so a rebuild
+    # Its own tag: the module's image must keep the original model for the other tests.
+    argv = ["update", str(project_dir), "--base-image", BASE_IMAGE, "--tag", f"{image}-update"]
+    argv += ["--ca-bundle", "auto", "--name", result.name, "-q"]
+    assert main(argv) == 0
+    assert f"Ready: http://127.0.0.1:{result.port}" in capsys.readouterr().out
+    assert score(result.port) == {"predictions": [114.0, 117.75]}
+    assert container_status(engine, result.name).debug_port == result.debug_port
+
+
+def test_shell_opens_in_the_app_root(
+    engine: DockerEngine, image: str, tmp_path: Path, cleanup: list[str]
+) -> None:
+    if shutil.which("docker") is None:
+        pytest.skip("the docker command-line client is not installed")
+    cleanup.append(container_name("shell"))
+    _, result = start(engine, image, copy_project(tmp_path), "shell")
+    done = subprocess.run(
+        [sys.executable, "-m", "amldebug", "shell", "--name", result.name],
+        input="pwd\nls score.py\nexit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == ["/var/azureml-app", "score.py"]
+
+
+def test_wait_for_debugger_holds_init_until_an_editor_attaches(
+    engine: DockerEngine, image: str, tmp_path: Path, cleanup: list[str]
+) -> None:
+    from amldebug.containers.launch_config import docker_debug_configuration
+
+    project_dir = copy_project(tmp_path)
+    cleanup.append(container_name("wait"))
+    _, result = start(engine, image, project_dir, "wait", wait_for_debugger=True)
+    assert result.ready is False
+    assert container_status(engine, result.name).state == "starting"
+    configuration = json.loads(
+        json.dumps(docker_debug_configuration(result.debug_port)).replace(
+            "${workspaceFolder}", str(project_dir)
+        )
+    )
+    score_py = project_dir / "score.py"
+    line = line_of(score_py, "model = json.load(handle)")
+    with DapClient("127.0.0.1", result.debug_port) as client:
+        client.attach(configuration, {str(score_py): [line]})
+        stopped = client.wait_event("stopped", timeout=30)
+        frame = client.top_frame(stopped["body"]["threadId"])
+        assert (Path(frame["source"]["path"]), frame["line"]) == (score_py, line)
+        client.request("continue", {"threadId": stopped["body"]["threadId"]})
+        deadline = time.monotonic() + 30
+        while container_status(engine, result.name).state != "ready":
+            assert time.monotonic() < deadline, "init() did not finish after continue"
+            time.sleep(0.1)
+    assert score(result.port) == EXPECTED

@@ -173,10 +173,8 @@ def _add_run_options(parser: argparse.ArgumentParser, *, image: bool) -> None:
             "--image", default=DEFAULT_TAG, help=f"image to run (default {DEFAULT_TAG})"
         )
     _add_name(parser)
-    parser.add_argument("--port", type=int, default=8000, help="host port for 5001 (default 8000)")
-    parser.add_argument(
-        "--debug-port", type=int, default=5678, help="host port for debugpy (default 5678)"
-    )
+    parser.add_argument("--port", type=int, help="host port for 5001 (default 8000)")
+    parser.add_argument("--debug-port", type=int, help="host port for debugpy (default 5678)")
     parser.add_argument(
         "--bind",
         default="127.0.0.1",
@@ -234,8 +232,8 @@ def _run_options(args: argparse.Namespace, image: str) -> RunOptions:
     return RunOptions(
         image=image,
         name=args.name,
-        port=args.port,
-        debug_port=args.debug_port,
+        port=args.port or 8000,
+        debug_port=args.debug_port or 5678,
         bind=args.bind,
         mount=not args.no_mount,
         wait_for_debugger=args.wait_for_debugger,
@@ -432,6 +430,12 @@ def update_command(args: argparse.Namespace) -> int:
         print(
             f"amldebug: no container '{args.name}' runs yet; starting a new one.", file=sys.stderr
         )
+    else:
+        labels = existing.labels or {}
+        if args.port is None and labels.get("amldebug.port", "").isdigit():
+            args.port = int(labels["amldebug.port"])
+        if args.debug_port is None and labels.get("amldebug.debug-port", "").isdigit():
+            args.debug_port = int(labels["amldebug.debug-port"])
     args.runtime = "docker"
     return up_command(args)
 
