@@ -18,7 +18,7 @@ from typing import Any
 from amldebug.containers import scoring_client
 from amldebug.containers.build import BuildFailed, build_debug_image, build_options_from_environment
 from amldebug.containers.debug_loop import choose_runtime, run_in_process, up
-from amldebug.containers.docker_engine import DockerEngine, connect
+from amldebug.containers.docker_engine import DockerEngine, EngineUnavailable, connect
 from amldebug.containers.dockerfile import DEFAULT_BASE_IMAGE, DEFAULT_TAG, BuildOptions
 from amldebug.containers.run import (
     DEFAULT_NAME,
@@ -459,6 +459,11 @@ def logs_command(ls: Any, raw: Any = None) -> dict[str, Any]:
     if not _trusted(ls, options):
         return _refusal()
     tail = options.get("tail")
+    name = str(options.get("name") or DEFAULT_NAME)
+    if _process_server(name) is not None:
+        from amldebug.containers.process_runtime import read_process_server_log
+
+        return {"ok": True, "text": read_process_server_log(name, int(tail) if tail else None)}
     text = container_logs(
         _engine(), str(options.get("name") or DEFAULT_NAME), tail=int(tail) if tail else None
     )
@@ -496,16 +501,30 @@ def sync_command(ls: Any, raw: Any = None) -> dict[str, Any]:
     }
 
 
+def _process_server(name: str) -> Any:
+    """The local-process server of that name (the no-Docker runtime), or None."""
+    from amldebug.containers.process_runtime import list_process_servers
+
+    return next((server for server in list_process_servers() if server.name == name), None)
+
+
 def stop_command(ls: Any, raw: Any = None) -> dict[str, Any]:
     options = _options(raw)
     if not _trusted(ls, options):
         return _refusal()
     name = str(options.get("name") or DEFAULT_NAME)
+    if _process_server(name) is not None:
+        from amldebug.containers.process_runtime import stop_process_server
+
+        stopped = stop_process_server(name)
+        _Session(ls, "Stopping", None).state(name, "stopped", runtime="process")
+        return {"ok": True, "stopped": stopped, "removedImage": None, "runtime": "process"}
     stopped, image = stop_container(
         _engine(), name, remove_image=options.get("removeImage") is True
     )
-    with _Session(ls, "Stopping", None) as session:
-        session.state(name, "stopped", message=f"Stopped {name}")
+    _Session(ls, "Stopping", None).state(
+        name, "stopped", runtime="docker", message=f"Stopped {name}"
+    )
     return {"ok": True, "stopped": stopped, "removedImage": image}
 
 
@@ -513,7 +532,26 @@ def status_command(ls: Any, raw: Any = None) -> dict[str, Any]:
     options = _options(raw)
     if not _trusted(ls, options):
         return _refusal()
-    status = container_status(_engine(), str(options.get("name") or DEFAULT_NAME))
+    name = str(options.get("name") or DEFAULT_NAME)
+    if _process_server(name) is not None:
+        from amldebug.containers.process_runtime import process_server_status
+
+        local = process_server_status(name)
+        state = {"waiting-for-debugger": "starting"}.get(local.state, local.state)
+        return {
+            "ok": True,
+            "state": state,
+            "port": local.server.port if local.server else None,
+            "debugPort": local.server.debug_port if local.server else None,
+            "image": None,
+            "runtime": "process",
+        }
+    try:
+        engine = _engine()
+    except EngineUnavailable as error:
+        # A status poll is not a failure the user must act on: say there is nothing running.
+        return {"ok": True, "state": "none", "runtime": "docker", "message": error.message}
+    status = container_status(engine, name)
     return {
         "ok": True,
         "state": status.state,
