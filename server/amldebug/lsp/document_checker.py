@@ -173,10 +173,12 @@ class DocumentChecker:
             logger.exception("analysing %s failed; no diagnostics published for it", document.path)
             kind, found = FileKind.OTHER, []
         own = [d for d in found if d.path is None or d.path == document.path]
-        lsp_diagnostics = []
+        # Kept in step: code actions pair each engine diagnostic with the one the client holds.
+        kept, lsp_diagnostics = [], []
         for diagnostic in own:
             try:
                 lsp_diagnostics.append(to_lsp_diagnostic(diagnostic, lines, self.codec))
+                kept.append(diagnostic)
             except Exception:
                 logger.exception("could not convert %s for the client", diagnostic)
         return CheckResult(
@@ -186,7 +188,7 @@ class DocumentChecker:
             kind=kind,
             project=project,
             lines=lines,
-            diagnostics=own,
+            diagnostics=kept,
             lsp_diagnostics=lsp_diagnostics,
             seconds=time.perf_counter() - started,
         )

@@ -548,17 +548,21 @@ def _code_actions(
         other = ls.workspace.text_documents.get(uri)
         return other.version if other is not None else None
 
-    def build(fix: engine.Fix, diagnostics: list[types.Diagnostic]) -> types.CodeAction:
-        return fix_to_code_action(
-            fix,
-            document_uri=document.uri,
-            document_version=document.version,
-            lines_of=lambda uri: result.lines if uri == document.uri else ls._lines_of(uri),
-            versions_of=versions_of,
-            codec=ls.checker.codec,
-            diagnostics=diagnostics,
-            document_changes=document_changes,
-        )
+    def build(fix: engine.Fix, diagnostics: list[types.Diagnostic]) -> types.CodeAction | None:
+        try:
+            return fix_to_code_action(
+                fix,
+                document_uri=document.uri,
+                document_version=document.version,
+                lines_of=lambda uri: result.lines if uri == document.uri else ls._lines_of(uri),
+                versions_of=versions_of,
+                codec=ls.checker.codec,
+                diagnostics=diagnostics,
+                document_changes=document_changes,
+            )
+        except Exception:  # one odd fix must not hide the others
+            logger.exception("could not offer the fix %r", fix.title)
+            return None
 
     actions: list[types.CodeAction] = []
     for diagnostic, lsp_diagnostic in zip(result.diagnostics, result.lsp_diagnostics, strict=False):
@@ -566,15 +570,20 @@ def _code_actions(
             continue
         for fix in diagnostic.fixes:
             action = build(fix, [lsp_diagnostic])
-            if wanted(action.kind):
+            if action is not None and wanted(action.kind):
                 actions.append(action)
 
     if result.kind is FileKind.ENTRY_SCRIPT:
         start = from_lsp_position(params.range.start, result.lines, ls.checker.codec)
         context = AnalysisContext(path=document.path, project=result.project, overlay=overlay)
-        for fix in entry_script.refactors_at(document.text, start.line, context):
+        try:
+            refactors = entry_script.refactors_at(document.text, start.line, context)
+        except Exception:  # the quick fixes above are still worth returning
+            logger.exception("refactors_at failed on %s:%d", document.path, start.line + 1)
+            refactors = []
+        for fix in refactors:
             action = build(fix, [])
-            if wanted(action.kind):
+            if action is not None and wanted(action.kind):
                 actions.append(action)
     return actions
 
