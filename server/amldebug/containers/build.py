@@ -7,9 +7,11 @@ import os
 import re
 import ssl
 import tarfile
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from amldebug.containers.docker_engine import DockerEngine
 from amldebug.containers.dockerfile import (
@@ -131,19 +133,33 @@ def build_options_from_environment(
 
 
 def build_context(plan: BuildPlan) -> bytes:
-    """The tar the engine builds from; fixed mtimes and owners so unchanged files hit the cache."""
+    """The build context tar in memory (for small plans and tests)."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        dockerfile = plan.dockerfile.encode("utf-8")
-        _add_bytes(archive, "Dockerfile", dockerfile)
+    write_build_context(plan, buffer)
+    return buffer.getvalue()
+
+
+def write_build_context(plan: BuildPlan, target: IO[bytes]) -> None:
+    """Write the tar the engine builds from into `target`, streaming files (models can be large).
+
+    Fixed mtimes and owners, so unchanged files hit the layer cache whatever their timestamps.
+    """
+    with tarfile.open(fileobj=target, mode="w") as archive:
+        _add_bytes(archive, "Dockerfile", plan.dockerfile.encode("utf-8"))
         directory = tarfile.TarInfo(CONTEXT_CODE)
         directory.type = tarfile.DIRTYPE
         directory.mode = 0o755
         archive.addfile(directory)
         for name, source in context_files(plan):
-            data = source if isinstance(source, bytes) else source.read_bytes()
-            _add_bytes(archive, name, data)
-    return buffer.getvalue()
+            if isinstance(source, bytes):
+                _add_bytes(archive, name, source)
+                continue
+            info = tarfile.TarInfo(name)
+            info.mode = 0o644
+            info.mtime = 0
+            with source.open("rb") as handle:
+                info.size = os.fstat(handle.fileno()).st_size
+                archive.addfile(info, handle)
 
 
 def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -175,8 +191,40 @@ def build_debug_image(
     for note in plan.notes:
         reporter.log(f"amldebug: {note}")
     reporter.step(f"Building {options.tag} from {options.base_image}", 5)
-    context = build_context(plan)
     log = _BuildLog()
+    with tempfile.TemporaryFile() as context:
+        write_build_context(plan, context)
+        context.seek(0)
+        image_id = _stream_build(engine, context, options, project, plan, log, reporter, cancel)
+    if not image_id:
+        image_id = engine.image_id(options.tag)
+    reporter.step(f"Built {options.tag}", 100)
+    steps = log.steps
+    return BuildResult(
+        image=options.tag,
+        image_id=image_id,
+        seconds=time.monotonic() - started,
+        log_tail=tuple(log.lines[-_LOG_TAIL:]),
+        cached_steps=tuple(steps[i] for i in sorted(log.cached)),
+        rebuilt_steps=tuple(
+            s for i, s in enumerate(steps) if i not in log.cached and s.startswith(("RUN", "COPY"))
+        ),
+        notes=plan.notes,
+        plan=plan,
+    )
+
+
+def _stream_build(
+    engine: DockerEngine,
+    context: IO[bytes],
+    options: BuildOptions,
+    project: Project,
+    plan: BuildPlan,
+    log: _BuildLog,
+    reporter: ProgressReporter,
+    cancel: CancelToken,
+) -> str:
+    """Feed the engine's build stream to `log` and `reporter`; the image id ("" if not said)."""
     image_id = ""
     stream = engine.build(context, tag=options.tag, labels={LABEL_PROJECT: str(project.root)})
     try:
@@ -195,22 +243,7 @@ def build_debug_image(
         close = getattr(stream, "close", None)
         if close is not None:
             close()
-    if not image_id:
-        image_id = engine.image_id(options.tag)
-    reporter.step(f"Built {options.tag}", 100)
-    steps = log.steps
-    return BuildResult(
-        image=options.tag,
-        image_id=image_id,
-        seconds=time.monotonic() - started,
-        log_tail=tuple(log.lines[-_LOG_TAIL:]),
-        cached_steps=tuple(steps[i] for i in sorted(log.cached)),
-        rebuilt_steps=tuple(
-            s for i, s in enumerate(steps) if i not in log.cached and s.startswith(("RUN", "COPY"))
-        ),
-        notes=plan.notes,
-        plan=plan,
-    )
+    return image_id
 
 
 def _record(log: _BuildLog, line: str, reporter: ProgressReporter) -> None:

@@ -12,7 +12,7 @@ import os
 import tarfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import docker
 import docker.errors
@@ -125,12 +125,12 @@ class DockerEngine:
         self.client.images.get(reference).tag(repository, tag)
 
     def build(
-        self, context: bytes, *, tag: str, labels: dict[str, str] | None = None
+        self, context: IO[bytes], *, tag: str, labels: dict[str, str] | None = None
     ) -> Iterator[dict[str, Any]]:
         """The engine's decoded build stream (classic builder: `stream`, `error`, `aux`)."""
         return iter(
             self.client.api.build(
-                fileobj=io.BytesIO(context),
+                fileobj=context,
                 custom_context=True,
                 tag=tag,
                 rm=True,
