@@ -405,6 +405,7 @@ def up_command(args: argparse.Namespace) -> int:
                 "image": result.build.image,
                 "seconds": round(result.build.seconds, 2),
                 "packageLayersCached": result.build.package_steps_cached,
+                "notes": list(result.build.notes),
             }
         data["launchConfig"] = str(result.launch_config) if result.launch_config else None
         _emit(args, data)
@@ -416,6 +417,9 @@ def up_command(args: argparse.Namespace) -> int:
                 else "packages installed"
             )
             print(f"Built {result.build.image} in {result.build.seconds:.1f} s ({cached}).")
+            for note in result.build.notes:
+                if note.startswith("not installed"):
+                    print(f"amldebug: {note}", file=sys.stderr)
         _print_ready(result, run, project, result.runtime, result.reason)
     return 0
 
