@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from amldebug.analysis import analyze_document
+from amldebug.analysis.hover import hover_at
 from amldebug.diagnostics import Diagnostic, Severity
 from amldebug.project import FileKind, discover_project
 
@@ -234,3 +235,16 @@ def test_huge_file_gets_the_size_notice(project, name: str) -> None:
 def test_binary_file_gets_the_not_text_notice(project, name: str) -> None:
     text = "\x00\x01\x02PK\x03\x04"
     assert [d.code for d in analyse(project, name, text)] == ["AML002"]
+
+
+@pytest.mark.parametrize("name", ["score.py", "deployment.yml", "other.py"])
+@FUZZ
+@given(
+    text=pieces_text(PYTHON_PIECES) | pieces_text(YAML_PIECES),
+    line=st.integers(min_value=-2, max_value=60),
+    character=st.integers(min_value=-2, max_value=200),
+)
+def test_hover_never_crashes(project, name: str, text: str, line: int, character: int) -> None:
+    root, found = project
+    result = hover_at(root / name, text, line, character, project=found, overlay={})
+    assert result is None or (isinstance(result, str) and result.strip())
