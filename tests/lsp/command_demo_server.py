@@ -4,8 +4,10 @@ debug-loop and troubleshooting commands use (`current_command`, `LspProgressRepo
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from amldebug.diagnostics import Diagnostic, Range, Severity
 from amldebug.errors import AmlDebugError
 from amldebug.lsp.notifications import send_container_state
 from amldebug.lsp.progress import LspProgressReporter, current_command
@@ -31,6 +33,21 @@ def add_demo_commands(server: AmlDebugLanguageServer) -> None:
             "trusted": ls.workspace_trusted,
             "command": request.command if request else None,
         }
+
+    @server.command("demo.buildFailed")
+    @server.thread()
+    def build_failed(ls: AmlDebugLanguageServer, options: dict[str, Any]) -> dict[str, Any]:
+        if options.get("clear"):
+            ls.clear_external_diagnostics("amldebug-build")
+            return {"ok": True}
+        failure = Diagnostic(
+            "BUILD",
+            Severity.ERROR,
+            "pip: No matching distribution found for nosuchpackage",
+            Range.of(int(options["line"]), 8, int(options["line"]), 21),
+        )
+        ls.publish_external_diagnostics("amldebug-build", Path(options["path"]), [failure])
+        return {"ok": False, "error": "The image build failed."}
 
     @server.command("demo.fail")
     def fail(ls: AmlDebugLanguageServer, options: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 import pytest_lsp
-from lsp_session import make_recording_client, start_session
+from lsp_session import (
+    CONDA,
+    codes,
+    make_recording_client,
+    open_document,
+    start_session,
+    wait_for_publish,
+)
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
@@ -44,6 +51,7 @@ def make_client() -> LanguageClient:
     )
 )
 async def demo(lsp_client: LanguageClient, tmp_path: Path):
+    (tmp_path / "conda.yml").write_text(CONDA)
     await start_session(lsp_client, tmp_path, {"trusted": True})
     yield
     await lsp_client.shutdown_session()
@@ -104,3 +112,31 @@ async def test_user_facing_error_comes_back_as_a_result(demo: LanguageClient):
         "error": "Docker is not running.",
         "hint": "Start it with `sudo service docker start`.",
     }
+
+
+async def test_build_failure_diagnostics_join_the_analysis_and_clear(
+    demo: LanguageClient, tmp_path: Path
+):
+    conda = tmp_path / "conda.yml"
+    uri = open_document(demo, conda, CONDA + "      - nosuchpackage\n", language="yaml")
+    analysed = await wait_for_publish(demo, uri)
+
+    after = len(demo.published)  # type: ignore[attr-defined]
+    await demo.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="demo.buildFailed", arguments=[{"path": str(conda), "line": 6}]
+        )
+    )
+    with_build = await wait_for_publish(demo, uri, after=after)
+    assert codes(with_build) == [*codes(analysed), "BUILD"]
+    build = with_build.diagnostics[-1]
+    assert build.range.start == types.Position(line=6, character=8)
+    assert "nosuchpackage" in build.message
+    assert with_build.version == 1
+
+    after = len(demo.published)  # type: ignore[attr-defined]
+    await demo.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="demo.buildFailed", arguments=[{"clear": True}])
+    )
+    cleared = await wait_for_publish(demo, uri, after=after)
+    assert codes(cleared) == codes(analysed)
