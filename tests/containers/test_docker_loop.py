@@ -150,7 +150,7 @@ def test_second_build_after_editing_only_score_py_reuses_every_package_layer(
     options = build_options_from_environment(base_image=BASE_IMAGE, tag=image, ca_bundle="auto")
     result = build_debug_image(project, options, engine)
     assert result.package_steps_cached
-    assert any("pip install" in step for step in result.cached_steps)
+    assert any("install.sh" in step for step in result.cached_steps)
     assert result.rebuilt_steps == ("COPY code/ /var/azureml-app/",)
 
 

@@ -104,7 +104,9 @@ def test_ca_bundle_is_used_in_the_package_stage_and_removed_in_the_same_run(tmp_
     package_stage, final_stage = stages
     assert "COPY .amldebug/ca-bundle.pem /tmp/amldebug-ca.pem" in package_stage
     run_line = next(line for line in package_stage.splitlines() if line.startswith("RUN "))
-    assert "PIP_CERT=/tmp/amldebug-ca.pem" in run_line
+    install = plan.files[".amldebug/env/install.sh"]
+    assert isinstance(install, bytes)
+    assert "export PIP_CERT=/tmp/amldebug-ca.pem" in install.decode()
     assert "rm -rf /tmp/amldebug-env /tmp/amldebug-ca.pem" in run_line
     assert "ca-bundle" not in final_stage and "amldebug-ca" not in final_stage
     assert "COPY --from=packages /opt/amldebug/env /opt/amldebug/env" in final_stage
@@ -118,9 +120,10 @@ def test_pip_index_settings_reach_the_install_without_entering_the_image() -> No
         pip_trusted_host="mirror.example",
     )
     plan = plan_debug_image(project, options)
-    run_line = next(line for line in plan.dockerfile.splitlines() if line.startswith("RUN "))
-    assert "PIP_INDEX_URL='https://mirror.example/simple'" in run_line
-    assert "ENV PIP_INDEX_URL" not in plan.dockerfile
+    install = plan.files[".amldebug/env/install.sh"]
+    assert isinstance(install, bytes)
+    assert "export PIP_INDEX_URL='https://mirror.example/simple'" in install.decode()
+    assert "PIP_INDEX_URL" not in plan.dockerfile
 
 
 def test_steps_file_comes_last(tmp_path: Path) -> None:

@@ -248,8 +248,12 @@ def _emit(args: argparse.Namespace, data: dict[str, Any]) -> None:
 
 
 def _report_build_failure(error: BuildFailed) -> None:
-    # The log was streamed; with --quiet show its tail so the message has context.
-    for line in error.log_tail[-15:]:
+    """With --quiet the log was not streamed: show what the failing step printed."""
+    tail = list(error.log_tail)
+    last_step = max((i for i, line in enumerate(tail) if line.startswith("Step ")), default=-1)
+    noise = (" ---> ", "Removing intermediate container", "The command '")
+    shown = [line for line in tail[last_step + 1 :] if not line.startswith(noise)]
+    for line in shown[-20:]:
         print(line, file=sys.stderr)
 
 

@@ -68,7 +68,7 @@ class BuildResult:
     def package_steps_cached(self) -> bool:
         """True when the package install was reused from the cache."""
         return not any(
-            step.startswith("RUN ") and "pip install" in step for step in self.rebuilt_steps
+            step.startswith("RUN ") and "install.sh" in step for step in self.rebuilt_steps
         )
 
 
@@ -246,7 +246,13 @@ def _stream_build(
     return image_id
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def _record(log: _BuildLog, line: str, reporter: ProgressReporter) -> None:
+    line = _ANSI.sub("", line).rstrip()
+    if not line.strip():
+        return
     log.lines.append(line)
     reporter.log(line)
     match = _STEP.match(line)
@@ -296,8 +302,14 @@ def _failure(project: Project, plan: BuildPlan, log: _BuildLog, error: str) -> B
         hint = "Fix the entry above and build again."
     else:
         hint = "Read the build log above; `amldebug check` may point at the cause."
-    last = error.strip().splitlines()[-1] if error.strip() else "unknown error"
-    message = f"The image build failed: {last}"
+    step = log.steps[-1] if log.steps else ""
+    if "install.sh" in step:
+        what = "installing the environment's packages failed"
+    elif step:
+        what = f"step {len(log.steps)} failed: {step[:160]}"
+    else:
+        what = error.strip().splitlines()[-1][:300] if error.strip() else "unknown error"
+    message = f"The image build failed: {what}."
     if locations:
         message += "\n" + "\n".join(location.render(project) for location in locations)
     return BuildFailed(message, hint=hint, locations=locations, log_tail=tail)
@@ -310,8 +322,9 @@ def locate_build_failure(
     found: list[BuildLocation] = []
     by_name: dict[str, RequirementSource] = {r.name: r for r in plan.requirements if r.name}
     seen: set[str] = set()
-    for line in lines:
-        for pattern in _PIP_MISSING:
+    # Patterns in order of precision: pip's "No matching distribution" names the package best.
+    for pattern in _PIP_MISSING:
+        for line in lines:
             match = pattern.search(line)
             if not match:
                 continue
@@ -320,7 +333,9 @@ def locate_build_failure(
             if source is None or source.file is None or source.line is None or name in seen:
                 continue
             seen.add(name)
-            found.append(BuildLocation(source.file, source.line, line.strip()))
+            found.append(
+                BuildLocation(source.file, source.line, line.strip().removeprefix("ERROR: "))
+            )
     if found:
         return tuple(found)
     if project.steps_file is not None and failing_step and plan.steps_first_line is not None:
