@@ -318,3 +318,27 @@ async def test_debug_only_refactor_is_offered_on_def_run(client: LanguageClient,
     assert refactor.edit is not None
     wrapped = _apply_workspace_edit(refactor.edit, uri, WORKING_SCORE)
     assert "    try:\n" in wrapped and "except Exception" in wrapped
+
+
+async def test_conda_file_changed_on_disk_rechecks_the_open_entry_script(
+    client: LanguageClient, project: Path
+):
+    score_uri = open_document(client, project / "score.py", SKLEARN_SCORE)
+    await wait_for_publish(client, score_uri, where=lambda p: "AML116" in codes(p))
+    methods = [r.method for r in client.registrations]  # type: ignore[attr-defined]
+    assert types.WORKSPACE_DID_CHANGE_WATCHED_FILES in methods
+
+    (project / "conda.yml").write_text(CONDA + "      - scikit-learn==1.5.0\n")  # e.g. git pull
+    after = len(client.published)
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[
+                types.FileEvent(
+                    uri=(project / "conda.yml").as_uri(), type=types.FileChangeType.Changed
+                )
+            ]
+        )
+    )
+
+    republished = await wait_for_publish(client, score_uri, after=after)
+    assert "AML116" not in codes(republished)

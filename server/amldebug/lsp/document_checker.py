@@ -128,6 +128,20 @@ class DocumentChecker:
             if document.path != path and self._related(document.path, path, project):
                 self.check(document, recheck_related=False)
 
+    def files_changed_on_disk(self, paths: list[Path]) -> None:
+        """Files changed outside the editor: re-check the open documents whose project holds them.
+        Changes to open documents are skipped; their didChange/didSave were handled already."""
+        documents = self.open_documents()
+        open_paths = {document.path for document in documents}
+        changed = [path for path in paths if path not in open_paths]
+        for document in documents:
+            if any(
+                document.path.parent == path.parent
+                or self._related(document.path, path, self.project_for(path))
+                for path in changed
+            ):
+                self.check(document, recheck_related=False)
+
     def result_for(self, uri: str, version: int | None) -> CheckResult | None:
         result = self._results.get(uri)
         if result is None or result.version != version:

@@ -385,23 +385,52 @@ def create_server(*, load_commands_now: bool = False) -> AmlDebugLanguageServer:
     return server
 
 
-async def _register_for_configuration_changes(ls: AmlDebugLanguageServer) -> None:
-    try:
-        await ls.client_register_capability_async(
-            types.RegistrationParams(
-                registrations=[
-                    types.Registration(
-                        id="amldebug-configuration",
-                        method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
-                        register_options=types.DidChangeConfigurationRegistrationOptions(
-                            section=SECTION
-                        ),
-                    )
-                ]
+# Files on disk whose change can alter another file's diagnostics (a conda file edited outside
+# the editor, a `git checkout` that brings a deployment YAML).
+WATCHED_FILE_PATTERNS = ("**/*.yml", "**/*.yaml", "**/*.py", "**/Dockerfile.steps", "**/*.steps")
+
+
+async def _register_with_client(ls: AmlDebugLanguageServer) -> None:
+    """Ask for the notifications VS Code sends only to servers that registered for them."""
+    workspace = ls.client_capabilities.workspace
+    registrations = []
+    if (
+        workspace
+        and workspace.did_change_configuration
+        and workspace.did_change_configuration.dynamic_registration
+    ):
+        registrations.append(
+            types.Registration(
+                id="amldebug-configuration",
+                method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                register_options=types.DidChangeConfigurationRegistrationOptions(section=SECTION),
             )
         )
+    if (
+        workspace
+        and workspace.did_change_watched_files
+        and workspace.did_change_watched_files.dynamic_registration
+    ):
+        registrations.append(
+            types.Registration(
+                id="amldebug-watched-files",
+                method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                    watchers=[
+                        types.FileSystemWatcher(glob_pattern=pattern)
+                        for pattern in WATCHED_FILE_PATTERNS
+                    ]
+                ),
+            )
+        )
+    if not registrations:
+        return
+    try:
+        await ls.client_register_capability_async(
+            types.RegistrationParams(registrations=registrations)
+        )
     except Exception as error:  # a client that says it can but cannot: settings still load at start
-        logger.info("the client refused client/registerCapability for settings changes: %s", error)
+        logger.info("the client refused client/registerCapability: %s", error)
 
 
 def _register_features(server: AmlDebugLanguageServer) -> None:
@@ -423,15 +452,7 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
     @server.feature(types.INITIALIZED)
     @guarded()
     async def initialized(ls: AmlDebugLanguageServer, params: types.InitializedParams) -> None:
-        capabilities = ls.client_capabilities.workspace
-        dynamic = (
-            capabilities
-            and capabilities.did_change_configuration
-            and capabilities.did_change_configuration.dynamic_registration
-        )
-        if dynamic:
-            # VS Code sends didChangeConfiguration only to servers that registered for it.
-            await _register_for_configuration_changes(ls)
+        await _register_with_client(ls)
         await ls.pull_settings()
         if ls.loop is not None:
             ls.loop.call_later(COMMAND_LOAD_DELAY_SECONDS, ls.preload_command_modules)
@@ -474,8 +495,8 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
     def did_change_watched_files(
         ls: AmlDebugLanguageServer, params: types.DidChangeWatchedFilesParams
     ) -> None:
-        # A conda file or deployment YAML changed on disk (not open): any open document may read it.
-        ls.checker.check_all()
+        paths = [Path(path) for change in params.changes if (path := to_fs_path(change.uri))]
+        ls.checker.files_changed_on_disk(paths)
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     @guarded()
