@@ -192,3 +192,56 @@ async def test_up_invoke_reload_stop_over_lsp_with_progress_and_state(
         engine.remove_container(name)
         engine.remove_image(tag)
         engine.close()
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+async def test_failed_build_of_unsaved_conda_text_is_a_diagnostic_on_its_line(
+    trusted: LanguageClient, project: Path
+) -> None:
+    try:
+        engine = connect(timeout=5)
+    except AmlDebugError as error:
+        pytest.skip(f"no Docker engine ({error.message}); run .ci/setup-docker.sh")
+    if not engine.image_exists(BASE_IMAGE):
+        pytest.skip(f"the base image {BASE_IMAGE} is missing; run .ci/setup-docker.sh")
+    conda = project / "conda.yml"
+    uri = conda.as_uri()
+    # The editor holds a change not yet saved: the build must use it.
+    unsaved = conda.read_text() + "      - amldebug-no-such-package-lsp==0.0.1\n"
+    trusted.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="yaml", version=1, text=unsaved
+            )
+        )
+    )
+    tag = f"amldebug-test-lsp-fail:{uuid.uuid4().hex[:8]}"
+    try:
+        result = await execute(
+            trusted,
+            "amldebug.build",
+            {"folder": str(project), "baseImage": BASE_IMAGE, "tag": tag, "caBundle": "auto"},
+        )
+    finally:
+        engine.remove_image(tag)
+        engine.close()
+    line = unsaved.splitlines().index("      - amldebug-no-such-package-lsp==0.0.1")
+    assert result["ok"] is False
+    assert "installing the environment's packages failed" in result["error"]
+    assert result["buildDiagnostics"] == [
+        {
+            "file": str(conda),
+            "line": line,
+            "message": "The image build failed here: "
+            "No matching distribution found for amldebug-no-such-package-lsp==0.0.1",
+        }
+    ]
+    for _ in range(50):
+        published = [d for d in trusted.diagnostics.get(uri, []) if d.code == "BUILD"]
+        if published:
+            break
+        await asyncio.sleep(0.1)
+    assert [(d.range.start.line, d.severity) for d in published] == [
+        (line, types.DiagnosticSeverity.Error)
+    ]

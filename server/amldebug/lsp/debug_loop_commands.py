@@ -160,6 +160,20 @@ def _run_options(options: dict[str, Any], image: str) -> RunOptions:
     )
 
 
+def _editor_text(ls: Any, path: Path | None) -> str | None:
+    """The unsaved editor text of `path` when it is open, so a build uses what the user sees."""
+    if path is None or ls is None or not hasattr(ls, "open_documents"):
+        return None
+    try:
+        wanted = path.resolve()
+        for document in ls.open_documents():
+            if Path(document.path).resolve() == wanted:
+                return str(document.text)
+    except Exception:  # documents changing under us: the file on disk is the fallback
+        return None
+    return None
+
+
 def _engine() -> DockerEngine:
     return connect()
 
@@ -230,7 +244,13 @@ def build_command(ls: Any, raw: Any = None) -> dict[str, Any]:
         session.state(str(options.get("name") or DEFAULT_NAME), "building")
         try:
             result = build_debug_image(
-                project, build_options, _engine(), reporter=session.reporter, cancel=session.cancel
+                project,
+                build_options,
+                _engine(),
+                reporter=session.reporter,
+                cancel=session.cancel,
+                conda_text=_editor_text(ls, project.conda_file),
+                steps_text=_editor_text(ls, project.steps_file),
             )
         except BuildFailed as error:
             return {
@@ -310,6 +330,8 @@ def up_command(ls: Any, raw: Any = None) -> dict[str, Any]:
                 runtime=str(options.get("runtime") or "auto"),
                 reporter=session.reporter,
                 cancel=session.cancel,
+                conda_text=_editor_text(ls, project.conda_file),
+                steps_text=_editor_text(ls, project.steps_file),
             )
         except BuildFailed as error:
             return {
