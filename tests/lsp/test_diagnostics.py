@@ -167,3 +167,6 @@ async def test_server_survives_malformed_and_out_of_order_messages(
     after = len(client.published)
     replace_text(client, uri, WORKING_SCORE, "\x00", version=2)
     assert codes(await wait_for_publish(client, uri, after=after)) == ["AML002"]
+    # Problems go to the log, never as pop-ups in the user's face.
+    assert client.messages == []
+    assert any(m.type == types.MessageType.Error for m in client.log_messages)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams
 from pygls.feature_manager import assign_thread_attr, is_thread_function
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -203,6 +203,13 @@ class AmlDebugLanguageServer(LanguageServer):
             open_documents=self.open_documents,
             workspace_roots=self.workspace_roots,
         )
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls' out-of-band errors (a malformed message, a failing notification handler): into
+        the log, not a pop-up per keystroke as pygls does by default."""
+        if source is FeatureRequestError:
+            return  # the request's error response already says it
+        notifications.log_message(self, f"amldebug: {error}", types.MessageType.Error)
 
     # -- state shared with command handlers ------------------------------------------------
 
