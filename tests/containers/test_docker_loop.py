@@ -615,3 +615,36 @@ def test_wait_for_debugger_holds_init_until_an_editor_attaches(
             assert time.monotonic() < deadline, "init() did not finish after continue"
             time.sleep(0.1)
     assert score(result.port) == EXPECTED
+
+
+def test_failing_steps_line_is_reported_and_the_ca_bundle_never_reaches_the_image(
+    engine: DockerEngine, image: str, tmp_path: Path
+) -> None:
+    # The module's image was built with --ca-bundle auto: nothing of it is left inside.
+    probe = engine.run_container(
+        image,
+        command=[
+            "/bin/sh",
+            "-c",
+            "ls /tmp/amldebug-ca.pem /tmp/amldebug-env; echo PIP_CERT=[$PIP_CERT]",
+        ],
+    )
+    try:
+        probe.wait(timeout=60)
+        output = probe.logs().decode()
+    finally:
+        probe.remove(force=True)
+    assert "No such file or directory" in output and "/tmp/amldebug-ca.pem" in output
+    assert "PIP_CERT=[]" in output, "PIP_CERT must not be set in the image"
+
+    project_dir = copy_project(tmp_path)
+    steps = project_dir / "Dockerfile.steps"
+    steps.write_text("ENV EDITOR=vim\nRUN apt-get install -y \\\n    amldebug-no-such-tool\n")
+    project = discover_project(project_dir)
+    options = build_options_from_environment(
+        base_image=BASE_IMAGE, tag=f"amldebug-test-steps:{RUN_ID}", ca_bundle="auto"
+    )
+    with pytest.raises(BuildFailed) as caught:
+        build_debug_image(project, options, engine)
+    assert [(loc.file, loc.line + 1) for loc in caught.value.locations] == [(steps, 2)]
+    assert "Dockerfile.steps:2:" in caught.value.message
