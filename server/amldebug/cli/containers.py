@@ -449,9 +449,17 @@ def update_command(args: argparse.Namespace) -> int:
 
 
 def reload_command(args: argparse.Namespace) -> int:
+    from amldebug.containers.debug_loop import find_process_server, reload_process_server
     from amldebug.containers.docker_engine import connect
     from amldebug.containers.run import ContainerCrashed, reload_container
 
+    if find_process_server(args.name) is not None:
+        try:
+            seconds = reload_process_server(args.name, reporter=TerminalReporter(show_log=False))
+        except ContainerCrashed as error:
+            return _crash_exit(error)
+        print(f"Restarted the local inference server {args.name} in {seconds:.2f} s.")
+        return 0
     engine = connect()
     project = discover_project(args.folder) if Path(args.folder).exists() else None
     try:
@@ -565,10 +573,9 @@ def sync_command(args: argparse.Namespace) -> int:
 
 
 def _process_server(name: str) -> Any:
-    """The local-process server of that name (the no-Docker runtime), or None."""
-    from amldebug.containers.process_runtime import list_process_servers
+    from amldebug.containers.debug_loop import find_process_server
 
-    return next((server for server in list_process_servers() if server.name == name), None)
+    return find_process_server(name)
 
 
 def stop_command(args: argparse.Namespace) -> int:

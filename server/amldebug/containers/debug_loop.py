@@ -166,3 +166,39 @@ def up(
     if write_launch_json:
         path, changed = write_attach_configuration(project, choice.runtime, debug_port)
     return UpResult(choice.runtime, choice.reason, built, ran, process, path, changed)
+
+
+def find_process_server(name: str) -> Any:
+    """The local-process server of that name (the no-Docker runtime), or None."""
+    from amldebug.containers.process_runtime import list_process_servers
+
+    return next((server for server in list_process_servers() if server.name == name), None)
+
+
+def reload_process_server(
+    name: str, *, reporter: ProgressReporter | None = None, cancel: CancelToken | None = None
+) -> float:
+    """`reload` for the local-process runtime: restart the server with the same settings (a new
+    process imports the edited entry script). Returns the seconds it took."""
+    import time
+
+    from amldebug.project import discover_project
+
+    server = find_process_server(name)
+    if server is None:
+        raise UsageError(f"There is no local inference server named '{name}'.")
+    started = time.monotonic()
+    options = RunOptions(
+        name=name,
+        port=server.port,
+        debug_port=server.debug_port,
+        bind=server.bind,
+        wait_for_debugger=server.wait_for_debugger,
+    )
+    run_in_process(
+        discover_project(server.project_root),
+        options,
+        reporter=reporter or NullReporter(),
+        cancel=cancel or CancelToken(),
+    )
+    return time.monotonic() - started

@@ -465,6 +465,20 @@ def reload_command(ls: Any, raw: Any = None) -> dict[str, Any]:
         return _refusal()
     name = str(options.get("name") or DEFAULT_NAME)
     project = _project(ls, options, required=False)
+    if _process_server(name) is not None:
+        from amldebug.containers.debug_loop import reload_process_server
+
+        with _Session(ls, f"Restarting {name}", "container") as session:
+            session.state(name, "starting", runtime="process", message="Restarting")
+            try:
+                seconds = reload_process_server(
+                    name, reporter=session.reporter, cancel=session.cancel
+                )
+            except ContainerCrashed as error:
+                session.state(name, "crashed", runtime="process", message=error.message)
+                return _crash_result(error, name)
+            session.state(name, "ready", runtime="process", message="Restarted")
+        return {"ok": True, "seconds": round(seconds, 2), "runtime": "process"}
     with _Session(ls, f"Reloading {name}", "container") as session:
         session.state(name, "starting", message="Reloading the entry script")
         try:
@@ -524,10 +538,9 @@ def sync_command(ls: Any, raw: Any = None) -> dict[str, Any]:
 
 
 def _process_server(name: str) -> Any:
-    """The local-process server of that name (the no-Docker runtime), or None."""
-    from amldebug.containers.process_runtime import list_process_servers
+    from amldebug.containers.debug_loop import find_process_server
 
-    return next((server for server in list_process_servers() if server.name == name), None)
+    return find_process_server(name)
 
 
 def stop_command(ls: Any, raw: Any = None) -> dict[str, Any]:
