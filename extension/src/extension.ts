@@ -61,7 +61,8 @@ export async function activate(context: ExtensionContext): Promise<void> {
             statusBar.update(parseContainerState(params)),
         'amldebug/log': (params: { channel?: string; line?: string } | undefined) => {
             const channel = params?.channel === 'build' ? channels.build : channels.container;
-            channel.appendLine(String(params?.line ?? ''));
+            // Lines may arrive with their own newline.
+            channel.appendLine(String(params?.line ?? '').replace(/\r?\n$/, ''));
         },
     });
     languageServer = server;

@@ -13,7 +13,7 @@ let workspace;
 before(async () => {
     const vsix = ensureVsix();
     workspace = copyFixture('aml-project');
-    workbench = new Workbench(workspace);
+    workbench = new Workbench(workspace, 'editor');
     assert.match(workbench.installExtension(vsix), /successfully installed/);
     assert.ok(
         fs

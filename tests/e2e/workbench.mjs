@@ -22,7 +22,7 @@ export const SCREENSHOTS = path.join(REPO_ROOT, 'test-results', 'e2e');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function freePort() {
+export async function freePort() {
     return new Promise((resolve, reject) => {
         const server = net.createServer();
         server.listen(0, '127.0.0.1', () => {
@@ -64,8 +64,10 @@ const USER_SETTINGS = {
 };
 
 export class Workbench {
-    constructor(workspace) {
+    constructor(workspace, name) {
         this.workspace = workspace;
+        // Prefixes screenshots and names the copied logs, so several test files can share a folder.
+        this.name = name;
         this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'amldebug-code-server-'));
         this.userDataDir = path.join(this.root, 'user-data');
         this.extensionsDir = path.join(this.root, 'extensions');
@@ -166,7 +168,10 @@ export class Workbench {
     async screenshot(name) {
         fs.mkdirSync(SCREENSHOTS, { recursive: true });
         this.shot += 1;
-        const file = path.join(SCREENSHOTS, `${String(this.shot).padStart(2, '0')}-${name}.png`);
+        const file = path.join(
+            SCREENSHOTS,
+            `${this.name}-${String(this.shot).padStart(2, '0')}-${name}.png`,
+        );
         await this.page.screenshot({ path: file }).catch(() => undefined);
         return file;
     }
@@ -265,9 +270,16 @@ export class Workbench {
             try {
                 await item.waitFor({ state: 'visible', timeout: 15_000 });
                 await this.screenshot('quick-fix-menu');
-                // The action widget re-renders while it measures itself, so a mouse click can
-                // chase a moving target; hovering focuses the row and Enter applies it.
-                await item.hover();
+                // The widget puts a pointer-blocking layer over the editor, so choose by keyboard:
+                // move the focus down the list until it is on the wanted action, then Enter.
+                const focused = page.locator('.action-widget .monaco-list-row.focused');
+                for (let step = 0; step < 20; step++) {
+                    const label = (await focused.first().getAttribute('aria-label')) ?? '';
+                    if (titlePattern.test(label)) {
+                        break;
+                    }
+                    await page.keyboard.press('ArrowDown');
+                }
                 await page.keyboard.press('Enter');
                 await item.waitFor({ state: 'hidden', timeout: 10_000 });
                 return;
@@ -293,7 +305,21 @@ export class Workbench {
         throw new Error(`${file} never matched; last content:\n${text}`);
     }
 
+    /** Keeps the editor's logs (extension host, output channels) next to the screenshots. */
+    keepLogs() {
+        const logs = path.join(this.userDataDir, 'logs');
+        if (fs.existsSync(logs)) {
+            const target = path.join(SCREENSHOTS, `${this.name}-logs`);
+            fs.rmSync(target, { recursive: true, force: true });
+            fs.cpSync(logs, target, { recursive: true });
+            if (fs.existsSync(this.log)) {
+                fs.copyFileSync(this.log, path.join(target, 'code-server.log'));
+            }
+        }
+    }
+
     async close() {
+        this.keepLogs();
         await this.browser?.close().catch(() => undefined);
         if (this.process?.pid) {
             try {
