@@ -436,6 +436,16 @@ def test_auto_runtime_without_an_engine_runs_a_local_process_and_says_why(
         assert score(port) == EXPECTED
         launch = json.loads((project_dir / ".vscode" / "launch.json").read_text())
         assert "pathMappings" not in launch["configurations"][0]
+        score_py = project_dir / "score.py"
+        score_py.write_text(
+            score_py.read_text().replace(
+                'return {"predictions": predictions}',
+                'return {"predictions": predictions, "edited": True}',
+            )
+        )
+        assert main(["reload", "--name", name]) == 0
+        assert f"Restarted the local inference server {name}" in capsys.readouterr().out
+        assert score(port) == {**EXPECTED, "edited": True}
     finally:
         assert main(["stop", "--name", name]) == 0
 
