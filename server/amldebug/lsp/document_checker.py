@@ -75,6 +75,14 @@ class CheckResult:
 class _CachedProject:
     signature: tuple[object, ...]
     project: Project
+    checked_at: float
+    # What the file is by the project's choices and its name alone (None until first asked).
+    kind_by_path: FileKind | None = None
+
+
+# How long a project stays trusted before its folder is looked at again (a few syscalls per
+# folder, worth skipping between keystrokes). Saves and file watching invalidate at once.
+PROJECT_RECHECK_SECONDS = 1.0
 
 
 @dataclass
@@ -131,6 +139,7 @@ class DocumentChecker:
     def files_changed_on_disk(self, paths: list[Path]) -> None:
         """Files changed outside the editor: re-check the open documents whose project holds them.
         Changes to open documents are skipped; their didChange/didSave were handled already."""
+        self.invalidate_projects()
         documents = self.open_documents()
         open_paths = {document.path for document in documents}
         changed = [path for path in paths if path not in open_paths]
@@ -174,7 +183,7 @@ class DocumentChecker:
         project = self.project_for(document.path, settings)
         lines = document.text.split("\n")
         try:
-            kind = classify_file(document.path, document.text, project)
+            kind = self.kind_of(document.path, document.text, settings)
             found = analyze_document(
                 document.path,
                 document.text,
@@ -243,20 +252,41 @@ class DocumentChecker:
 
     def project_for(self, path: Path, settings: ServerSettings | None = None) -> Project:
         """`path`'s project with the editor's settings; cached until its folder changes."""
-        settings = settings or self.settings
+        return self._cached_project(path, settings or self.settings).project
+
+    def kind_of(self, path: Path, text: str, settings: ServerSettings | None = None) -> FileKind:
+        """`classify_file`, with the part that depends on the path alone cached with the project."""
+        cached = self._cached_project(path, settings or self.settings)
+        if cached.kind_by_path is None:
+            cached.kind_by_path = classify_file(path, None, cached.project)
+        if cached.kind_by_path in (FileKind.PYTHON, FileKind.OTHER):
+            return classify_file(path, text, cached.project)  # decided by content
+        return cached.kind_by_path
+
+    def invalidate_projects(self) -> None:
+        with self._projects_lock:
+            self._projects.clear()
+
+    def _cached_project(self, path: Path, settings: ServerSettings) -> _CachedProject:
         root = self._workspace_root_of(path)
         entry = settings.explicit_path(settings.entry_script, root)
         conda = settings.explicit_path(settings.conda_file, root)
         key = (path, entry, conda)
-        signature = _folder_signature(path)
+        now = time.monotonic()
         with self._projects_lock:
             cached = self._projects.get(key)
-            if cached is not None and cached.signature == signature:
-                return cached.project
-        project = discover_project(path, entry_script=entry, conda_file=conda)
+        if cached is not None and now - cached.checked_at < PROJECT_RECHECK_SECONDS:
+            return cached
+        signature = _folder_signature(path)
+        if cached is not None and cached.signature == signature:
+            cached.checked_at = now
+            return cached
+        fresh = _CachedProject(
+            signature, discover_project(path, entry_script=entry, conda_file=conda), now
+        )
         with self._projects_lock:
-            self._projects[key] = _CachedProject(signature, project)
-        return project
+            self._projects[key] = fresh
+        return fresh
 
     def _workspace_root_of(self, path: Path) -> Path | None:
         best: Path | None = None

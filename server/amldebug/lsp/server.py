@@ -489,6 +489,7 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     @guarded()
     def did_save(ls: AmlDebugLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.checker.invalidate_projects()  # a saved deployment YAML or conda file can move things
         if (document := ls.open_document(params.text_document.uri)) is not None:
             ls.checker.check(document)
 
