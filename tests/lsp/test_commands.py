@@ -140,3 +140,26 @@ async def test_build_failure_diagnostics_join_the_analysis_and_clear(
     )
     cleared = await wait_for_publish(demo, uri, after=after)
     assert codes(cleared) == codes(analysed)
+
+
+async def test_cancel_from_the_progress_notification_stops_the_command(demo: LanguageClient):
+    pending = asyncio.ensure_future(
+        demo.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="demo.count",
+                arguments=[{"to": 1000, "pause": 0.05}],
+                work_done_token="cancellable-build",
+            )
+        )
+    )
+    await asyncio.sleep(0.3)
+    demo.window_work_done_progress_cancel(
+        types.WorkDoneProgressCancelParams(token="cancellable-build")
+    )
+
+    result = await asyncio.wait_for(pending, 10)
+
+    assert result == {"ok": False, "cancelled": True, "error": "Cancelled."}
+    await asyncio.sleep(0.2)
+    end = demo.progress_reports["cancellable-build"][-1]  # type: ignore[attr-defined]
+    assert end.kind == "end" and end.message == "Cancelled"
