@@ -328,5 +328,8 @@ export class Workbench {
                 // Already gone.
             }
         }
+        // The profile and the workspace copy are per run; the logs were kept above.
+        fs.rmSync(this.root, { recursive: true, force: true, maxRetries: 3 });
+        fs.rmSync(this.workspace, { recursive: true, force: true, maxRetries: 3 });
     }
 }
