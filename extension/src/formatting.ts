@@ -86,7 +86,9 @@ export function formatReplicaEstimate(result: EngineResult): string {
 
 /** "what failed: why. next step" from an `{ok: false}` result. */
 export function failureMessage(what: string, result: EngineResult): string {
-    const error = result.error ?? 'unknown error';
+    const reason = result.error ?? 'unknown error';
+    // The hint is a sentence of its own.
+    const error = result.hint && !/[.!?:]$/.test(reason.trim()) ? `${reason.trim()}.` : reason;
     const hint = result.hint ? ` ${result.hint}` : '';
     return `Azure ML: ${what} failed: ${error}${hint}`;
 }

@@ -112,3 +112,25 @@ test('Send Test Request shows the status and the served prediction', { skip }, a
     // The model's weights are [1, 2, 3] and the sample row is [1, 1, 1].
     assert.match(text, /"predictions":\s*\[\s*6(\.0)?\s*\]/);
 });
+
+test(
+    'a failing image build is shown in the Problems panel on the conda line',
+    { skip },
+    async () => {
+        const conda = path.join(workspace, 'conda.yml');
+        const broken = fs
+            .readFileSync(conda, 'utf8')
+            .replace(
+                '      - azureml-inference-server-http==1.5.1\n',
+                '      - azureml-inference-server-http==1.5.1\n      - amldebug-no-such-package==9.9.9\n',
+            );
+        fs.writeFileSync(conda, broken);
+        await workbench.dismissNotifications();
+        await workbench.runCommand('Azure ML: Debug in Container');
+        const problems = await workbench.problemsShowing('The image build failed here', 420_000);
+        await workbench.screenshot('build-failure-in-problems');
+        assert.match(problems, /conda\.yml/);
+        assert.match(problems, /amldebug-no-such-package/);
+        assert.match(problems, /Ln 9/);
+    },
+);

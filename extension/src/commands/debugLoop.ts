@@ -124,8 +124,9 @@ export async function debugInContainer(
         workspaceFolder: target.workspaceFolder.uri.fsPath,
     });
     if (!result.ok) {
+        // Only a container that started and died is "crashed"; a failed build leaves none.
         services.container.update({
-            state: result.cancelled ? 'none' : 'crashed',
+            state: typeof result.traceback === 'string' ? 'crashed' : 'none',
             message: result.error,
         });
         if (typeof result.traceback === 'string') {
@@ -198,8 +199,9 @@ export async function runContainer(services: Services, resource?: vscode.Uri): P
         debugLoopOptions(settings, target.projectDir),
     );
     if (!result.ok) {
+        // Only a container that started and died is "crashed"; a failed build leaves none.
         services.container.update({
-            state: result.cancelled ? 'none' : 'crashed',
+            state: typeof result.traceback === 'string' ? 'crashed' : 'none',
             message: result.error,
         });
         if (typeof result.traceback === 'string') {

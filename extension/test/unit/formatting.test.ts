@@ -70,6 +70,14 @@ describe('result formatting', () => {
             }),
             'Azure ML: Building the debug image failed: Docker is not running. Start Docker Desktop.',
         );
+        assert.strictEqual(
+            failureMessage('Pulling base:1', {
+                ok: false,
+                error: 'not found',
+                hint: 'Log in first.',
+            }),
+            'Azure ML: Pulling base:1 failed: not found. Log in first.',
+        );
         assert.match(formatReplicaEstimate({ ok: true, replicas: 4 }), /about 4 replica/);
     });
 });
