@@ -64,7 +64,9 @@ const USER_SETTINGS = {
 };
 
 export class Workbench {
-    constructor(workspace, name) {
+    /** `trusted: false` opens the folder in Restricted Mode, without the trust prompt. */
+    constructor(workspace, name, { trusted = true } = {}) {
+        this.trusted = trusted;
         this.workspace = workspace;
         // Prefixes screenshots and names the copied logs, so several test files can share a folder.
         this.name = name;
@@ -88,7 +90,17 @@ export class Workbench {
         fs.mkdirSync(path.join(this.userDataDir, 'User'), { recursive: true });
         fs.writeFileSync(
             path.join(this.userDataDir, 'User', 'settings.json'),
-            JSON.stringify(USER_SETTINGS, null, 2),
+            JSON.stringify(
+                this.trusted
+                    ? USER_SETTINGS
+                    : {
+                          ...USER_SETTINGS,
+                          'security.workspace.trust.enabled': true,
+                          'security.workspace.trust.startupPrompt': 'never',
+                      },
+                null,
+                2,
+            ),
         );
         return output;
     }
@@ -106,7 +118,7 @@ export class Workbench {
                 `127.0.0.1:${this.port}`,
                 '--disable-telemetry',
                 '--disable-update-check',
-                '--disable-workspace-trust',
+                ...(this.trusted ? ['--disable-workspace-trust'] : []),
                 '--disable-getting-started-override',
                 this.workspace,
             ],
