@@ -170,3 +170,29 @@ async def test_server_survives_malformed_and_out_of_order_messages(
     # Problems go to the log, never as pop-ups in the user's face.
     assert client.messages == []
     assert any(m.type == types.MessageType.Error for m in client.log_messages)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "code", "line"),
+    [
+        ("Dockerfile.steps", "RUN apt-get update\nFROM ubuntu:22.04\n", "AML301", 1),
+        (
+            "deployment.yml",
+            "name: blue\nscale_settings:\n  type: target_utilization\n"
+            "  min_instances: 5\n  max_instances: 2\n",
+            "AML401",
+            None,
+        ),
+    ],
+)
+async def test_steps_files_and_deployment_yaml_get_diagnostics(
+    client: LanguageClient, project: Path, name: str, text: str, code: str, line: int | None
+):
+    uri = open_document(client, project / name, text, language="plaintext")
+
+    published = await wait_for_publish(client, uri, where=lambda p: code in codes(p))
+
+    found = next(d for d in published.diagnostics if d.code == code)
+    assert found.source == "amldebug"
+    if line is not None:
+        assert found.range.start.line == line
