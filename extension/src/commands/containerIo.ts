@@ -25,7 +25,7 @@ export class LogFollower {
         channel.show(true);
         this.stop();
         if (state.runtime === 'docker' && state.name) {
-            this.follow(state.name);
+            await this.follow(state.name);
             return;
         }
         // The process runtime (or an unknown container): the server's tail, then its streamed lines.
@@ -54,14 +54,16 @@ export class LogFollower {
         child?.kill();
     }
 
-    private follow(name: string): void {
+    /** `amldebug logs --follow`: the engine's own log reader, streamed into the channel. */
+    private async follow(name: string): Promise<void> {
         const channel = this.services.channels.container;
-        channel.appendLine(
-            `--- following docker logs of ${name} (stops when the container stops) ---`,
+        channel.appendLine(`--- following the log of ${name} (stops when the container stops) ---`);
+        const cli = await this.services.cliLaunch();
+        const child = spawn(
+            cli.command,
+            [...cli.args, 'logs', '--follow', '--tail', '500', '--name', name],
+            { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...cli.env } },
         );
-        const child = spawn('docker', ['logs', '--follow', '--tail', '500', name], {
-            stdio: ['ignore', 'pipe', 'pipe'],
-        });
         this.child = child;
         child.stdout?.on('data', (chunk: Buffer) => channel.append(chunk.toString('utf8')));
         child.stderr?.on('data', (chunk: Buffer) => channel.append(chunk.toString('utf8')));
@@ -92,7 +94,7 @@ export async function openShell(services: Services): Promise<void> {
     const terminal = createTerminal({
         name: `Azure ML: ${name}`,
         shellPath: cli.command,
-        shellArgs: [...cli.args, 'shell', name],
+        shellArgs: [...cli.args, 'shell', '--name', name],
         env: cli.env,
     });
     terminal.show();
