@@ -19,7 +19,10 @@ def test_working_example_is_read_from_its_deployment_yaml():
     assert project.entry_script == WORKING / "score.py"
     assert project.conda_file == WORKING / "conda.yml"
     assert project.model_paths == (WORKING / "model",)
-    assert project.base_image == "mcr.microsoft.com/azureml/minimal-ubuntu22.04-py39-cpu-inference:latest"
+    assert (
+        project.base_image
+        == "mcr.microsoft.com/azureml/minimal-ubuntu22.04-py39-cpu-inference:latest"
+    )
     assert project.problems == ()
 
 
@@ -43,8 +46,10 @@ def test_conda_file_names_are_tried_in_the_documented_order(tmp_path):
 def test_deployment_yaml_points_into_a_code_folder(tmp_path):
     write(
         tmp_path / "blue.yaml",
-        "model:\n  path: ./models/clf\ncode_configuration:\n  code: src\n  scoring_script: main.py\n"
-        "environment:\n  conda_file: env/conda.yml\n  image: myimage:1\nenvironment_variables:\n  LOG_LEVEL: debug\n",
+        "model:\n  path: ./models/clf\n"
+        "code_configuration:\n  code: src\n  scoring_script: main.py\n"
+        "environment:\n  conda_file: env/conda.yml\n  image: myimage:1\n"
+        "environment_variables:\n  LOG_LEVEL: debug\n",
     )
     write(tmp_path / "src" / "main.py", "def init(): pass\ndef run(x): return x\n")
     write(tmp_path / "env" / "conda.yml", "dependencies: []\n")
@@ -58,7 +63,9 @@ def test_deployment_yaml_points_into_a_code_folder(tmp_path):
 
 
 def test_a_file_in_the_code_folder_finds_the_deployment_one_level_up(tmp_path):
-    write(tmp_path / "deployment.yml", "code_configuration:\n  code: src\n  scoring_script: main.py\n")
+    write(
+        tmp_path / "deployment.yml", "code_configuration:\n  code: src\n  scoring_script: main.py\n"
+    )
     script = write(tmp_path / "src" / "main.py", "def init(): pass\ndef run(x): return x\n")
     project = discover_project(script)
     assert project.root == tmp_path
@@ -70,14 +77,20 @@ def test_explicit_options_win(tmp_path):
     write(tmp_path / "other.py")
     write(tmp_path / "conda.yml")
     write(tmp_path / "envs" / "prod.yml")
-    project = discover_project(tmp_path, entry_script="other.py", conda_file="envs/prod.yml", model_paths=["m.pkl"])
+    project = discover_project(
+        tmp_path, entry_script="other.py", conda_file="envs/prod.yml", model_paths=["m.pkl"]
+    )
     assert project.entry_script == tmp_path / "other.py"
     assert project.conda_file == tmp_path / "envs" / "prod.yml"
     assert project.model_paths == (tmp_path / "m.pkl",)
 
 
 def test_registered_assets_and_missing_files_are_reported_not_raised(tmp_path):
-    write(tmp_path / "d.yml", "model: azureml:clf:3\nenvironment: azureml:env:1\ncode_configuration:\n  scoring_script: gone.py\n")
+    write(
+        tmp_path / "d.yml",
+        "model: azureml:clf:3\nenvironment: azureml:env:1\n"
+        "code_configuration:\n  scoring_script: gone.py\n",
+    )
     project = discover_project(tmp_path)
     text = " ".join(project.problems)
     assert "azureml:clf:3" in text and "--model" in text
@@ -99,8 +112,14 @@ def test_classify_by_name_and_by_content(tmp_path):
     entry = "import json\n\ndef init():\n    pass\n\ndef run(data):\n    return data\n"
     assert classify_file(tmp_path / "predict.py", entry) is FileKind.ENTRY_SCRIPT
     assert classify_file(tmp_path / "train.py", "print('hi')\n") is FileKind.PYTHON
-    assert classify_file(tmp_path / "env.yaml", "name: e\ndependencies:\n  - pip\n") is FileKind.CONDA_FILE
-    assert classify_file(tmp_path / "blue.yml", "scale_settings:\n  type: default\n") is FileKind.DEPLOYMENT
+    assert (
+        classify_file(tmp_path / "env.yaml", "name: e\ndependencies:\n  - pip\n")
+        is FileKind.CONDA_FILE
+    )
+    assert (
+        classify_file(tmp_path / "blue.yml", "scale_settings:\n  type: default\n")
+        is FileKind.DEPLOYMENT
+    )
     assert classify_file(tmp_path / "notes.txt", "dependencies:") is FileKind.OTHER
 
 

@@ -40,11 +40,15 @@ class Range:
     end: Position
 
     @classmethod
-    def of(cls, line: int, start_char: int, end_line: int | None = None, end_char: int | None = None) -> Range:
+    def of(
+        cls, line: int, start_char: int, end_line: int | None = None, end_char: int | None = None
+    ) -> Range:
         """A range from 0-based coordinates; end defaults to the same point on the same line."""
         return cls(
             Position(line, start_char),
-            Position(line if end_line is None else end_line, start_char if end_char is None else end_char),
+            Position(
+                line if end_line is None else end_line, start_char if end_char is None else end_char
+            ),
         )
 
     @classmethod
@@ -115,7 +119,9 @@ def apply_edits(text: str, edits: list[TextEdit] | tuple[TextEdit, ...]) -> str:
 
     result = text
     # From the end backwards so earlier offsets stay valid; inserts at one point keep their order.
-    ordered = sorted(enumerate(edits), key=lambda item: (item[1].range.start, item[0]), reverse=True)
+    ordered = sorted(
+        enumerate(edits), key=lambda item: (item[1].range.start, item[0]), reverse=True
+    )
     for _, edit in ordered:
         begin, end = offset(edit.range.start), offset(edit.range.end)
         result = result[:begin] + edit.new_text + result[end:]

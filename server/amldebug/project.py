@@ -30,7 +30,9 @@ CONTAINER_APP_ROOT = "/var/azureml-app"
 _YAML_SUFFIXES = (".yml", ".yaml")
 _DEPLOYMENT_MARKERS = ("code_configuration", "scale_settings", "request_settings", "instance_type")
 _MAX_DEPLOYMENT_YAML_BYTES = 256 * 1024
-_ENTRY_SCRIPT_SHAPE = re.compile(r"^def\s+init\s*\(.*?^def\s+run\s*\(|^def\s+run\s*\(.*?^def\s+init\s*\(", re.M | re.S)
+_ENTRY_SCRIPT_SHAPE = re.compile(
+    r"^def\s+init\s*\(.*?^def\s+run\s*\(|^def\s+run\s*\(.*?^def\s+init\s*\(", re.M | re.S
+)
 _CONDA_SHAPE = re.compile(r"^dependencies\s*:", re.M)
 
 
@@ -87,7 +89,9 @@ def discover_project(
     if deployment_file is None and not start_path.is_dir() and root.parent != root:
         # A score.py in src/ with the deployment YAML one level up.
         parent_file, parent_deployment = _find_deployment(root.parent, [])
-        if parent_file is not None and _deployment_names(parent_file, parent_deployment, start_path):
+        if parent_file is not None and _deployment_names(
+            parent_file, parent_deployment, start_path
+        ):
             root, deployment_file, deployment = root.parent, parent_file, parent_deployment
 
     found = _from_deployment(deployment_file, deployment, problems) if deployment_file else {}
@@ -98,10 +102,16 @@ def discover_project(
         path = Path(value).expanduser()
         return path if path.is_absolute() else (root / path)
 
-    entry = explicit(entry_script) or found.get("entry_script") or _first_existing(root, ENTRY_SCRIPT_NAMES)
+    entry = (
+        explicit(entry_script)
+        or found.get("entry_script")
+        or _first_existing(root, ENTRY_SCRIPT_NAMES)
+    )
     if entry is None and start_path.is_file() and start_path.suffix == ".py":
         entry = start_path if _looks_like_entry_script(start_path) else None
-    conda = explicit(conda_file) or found.get("conda_file") or _first_existing(root, CONDA_FILE_NAMES)
+    conda = (
+        explicit(conda_file) or found.get("conda_file") or _first_existing(root, CONDA_FILE_NAMES)
+    )
     steps = explicit(steps_file) or _first_existing(root, (STEPS_FILE_NAME,))
     models = tuple(p for p in (explicit(m) for m in model_paths) if p is not None) or tuple(
         found.get("model_paths", ())
@@ -123,8 +133,10 @@ def discover_project(
     )
 
 
-def classify_file(path: Path | str, text: str | None = None, project: Project | None = None) -> FileKind:
-    """What kind of deployment file `path` is, by the project's choices, then names, then content."""
+def classify_file(
+    path: Path | str, text: str | None = None, project: Project | None = None
+) -> FileKind:
+    """What kind of `path` is: by the project's choices, then names, then content."""
     path = Path(path)
     if project is not None:
         resolved = _resolve(path)
@@ -173,13 +185,15 @@ def _first_existing(root: Path, names: tuple[str, ...]) -> Path | None:
 
 def _looks_like_entry_script(path: Path) -> bool:
     try:
-        return bool(_ENTRY_SCRIPT_SHAPE.search(path.read_text(encoding="utf-8", errors="replace")[:200000]))
+        return bool(
+            _ENTRY_SCRIPT_SHAPE.search(path.read_text(encoding="utf-8", errors="replace")[:200000])
+        )
     except OSError:
         return False
 
 
 def _find_deployment(root: Path, problems: list[str]) -> tuple[Path | None, dict[str, Any]]:
-    """The first YAML in `root` that reads as an online deployment (sorted by name, for stability)."""
+    """The first YAML in `root` that reads as an online deployment (by name, for stability)."""
     try:
         candidates = sorted(p for p in root.iterdir() if p.suffix in _YAML_SUFFIXES and p.is_file())
     except OSError:
@@ -198,7 +212,9 @@ def _find_deployment(root: Path, problems: list[str]) -> tuple[Path | None, dict
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as error:
-            problems.append(f"{candidate.name} looks like a deployment but is not valid YAML: {error}")
+            problems.append(
+                f"{candidate.name} looks like a deployment but is not valid YAML: {error}"
+            )
             continue
         if isinstance(data, dict):
             return candidate, data
@@ -211,7 +227,9 @@ def _deployment_names(deployment_file: Path, deployment: dict[str, Any], script:
     return entry is not None and _resolve(entry) == _resolve(script)
 
 
-def _from_deployment(deployment_file: Path, data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+def _from_deployment(
+    deployment_file: Path, data: dict[str, Any], problems: list[str]
+) -> dict[str, Any]:
     """Read the parts of a v2 online deployment YAML that a local debug run needs."""
     base = deployment_file.parent
     found: dict[str, Any] = {}
@@ -219,12 +237,16 @@ def _from_deployment(deployment_file: Path, data: dict[str, Any], problems: list
     code_configuration = data.get("code_configuration")
     if isinstance(code_configuration, dict):
         code = code_configuration.get("code")
-        code_dir = base / code if isinstance(code, str) and not code.startswith("azureml:") else base
+        code_dir = (
+            base / code if isinstance(code, str) and not code.startswith("azureml:") else base
+        )
         script = code_configuration.get("scoring_script")
         if isinstance(script, str) and script:
             found["entry_script"] = code_dir / script
         elif script is not None:
-            problems.append(f"{deployment_file.name}: code_configuration.scoring_script is not a file name.")
+            problems.append(
+                f"{deployment_file.name}: code_configuration.scoring_script is not a file name."
+            )
 
     environment = data.get("environment")
     if isinstance(environment, dict):
@@ -247,10 +269,13 @@ def _from_deployment(deployment_file: Path, data: dict[str, Any], problems: list
             found["model_paths"] = (base / model_path,)
     elif isinstance(model, str) and model:
         problems.append(
-            f"{deployment_file.name}: model '{model}' is a registered asset; pass --model with a local copy."
+            f"{deployment_file.name}: model '{model}' is a registered asset; "
+            "pass --model with a local copy."
         )
 
     variables = data.get("environment_variables")
     if isinstance(variables, dict):
-        found["environment_variables"] = {str(k): "" if v is None else str(v) for k, v in variables.items()}
+        found["environment_variables"] = {
+            str(k): "" if v is None else str(v) for k, v in variables.items()
+        }
     return found

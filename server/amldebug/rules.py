@@ -42,11 +42,12 @@ def get_rule(code: str) -> Rule | None:
 
 
 def render_rule(rule: Rule) -> str:
-    """A rule's documentation as markdown: the `amldebug rule` output and a `docs/rules.md` section."""
+    """A rule's documentation as markdown, as `amldebug rule CODE` prints it."""
     parts = [
         f"## {rule.code} `{rule.name}`",
         "",
-        f"**{rule.severity.label}** · {rule.summary}" + (" · quick fix available" if rule.fixable else ""),
+        f"**{rule.severity.label}** · {rule.summary}"
+        + (" · quick fix available" if rule.fixable else ""),
         "",
         "### Why",
         "",
@@ -68,8 +69,8 @@ def render_catalogue() -> str:
     lines = [
         "# amldebug rules",
         "",
-        "Generated from the rule catalogue (`python -m amldebug.cli.main rule --all > docs/rules.md`);",
-        "edit the catalogue in `server/amldebug/analysis/`, not this file.",
+        "Generated from the rule catalogue (`amldebug rule --all > docs/rules.md`); edit the",
+        "catalogue in `server/amldebug/analysis/`, not this file.",
         "",
         "| code | name | severity | what | fix |",
         "|---|---|---|---|---|",
@@ -77,7 +78,8 @@ def render_catalogue() -> str:
     for rule in rules:
         summary = rule.summary.replace("|", "\\|")
         lines.append(
-            f"| [{rule.code}](#{rule.code.lower()}-{rule.name}) | {rule.name} | {rule.severity.label} "
+            f"| [{rule.code}](#{rule.code.lower()}-{rule.name}) | {rule.name} "
+            f"| {rule.severity.label} "
             f"| {summary} | {'yes' if rule.fixable else ''} |"
         )
     lines.append("")

@@ -4,6 +4,7 @@ VS Code does: initialize, attach with the generated launch.json entry, set break
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import queue
@@ -37,10 +38,8 @@ class DapClient:
         self._reader.start()
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._socket.close()
-        except OSError:
-            pass
 
     def __enter__(self) -> DapClient:
         return self
@@ -64,7 +63,8 @@ class DapClient:
             raise DapError(f"no response to request {seq} within {timeout}s") from None
         if not response.get("success", False):
             raise DapError(
-                f"{response.get('command')} failed: {response.get('message')} {response.get('body')}"
+                f"{response.get('command')} failed: "
+                f"{response.get('message')} {response.get('body')}"
             )
         return response
 

@@ -29,17 +29,24 @@ class RuleSelection:
     def parse(cls, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> RuleSelection:
         def split(values: Iterable[str]) -> tuple[str, ...]:
             return tuple(
-                part.strip().upper() for value in values for part in str(value).split(",") if part.strip()
+                part.strip().upper()
+                for value in values
+                for part in str(value).split(",")
+                if part.strip()
             )
 
         return cls(split(select), split(ignore))
 
     def enabled(self, code: str) -> bool:
         # The longest matching prefix decides, as in ruff: `--select AML1 --ignore AML106`.
-        best_select = max((len(p) for p in self.select if code.startswith(p) or p == "ALL"), default=-1)
+        best_select = max(
+            (len(p) for p in self.select if code.startswith(p) or p == "ALL"), default=-1
+        )
         if not self.select:
             best_select = 0
-        best_ignore = max((len(p) for p in self.ignore if code.startswith(p) or p == "ALL"), default=-1)
+        best_ignore = max(
+            (len(p) for p in self.ignore if code.startswith(p) or p == "ALL"), default=-1
+        )
         return best_select >= 0 and best_select >= best_ignore
 
 
@@ -125,9 +132,9 @@ def _run_analyzers(kind: FileKind, text: str, context: AnalysisContext) -> list[
     from amldebug.analysis import conda_file, entry_script, scale_settings, steps_file
 
     if kind is FileKind.ENTRY_SCRIPT:
-        return entry_script.analyze_entry_script(text, context) + scale_settings.analyze_python_scale_settings(
+        return entry_script.analyze_entry_script(
             text, context
-        )
+        ) + scale_settings.analyze_python_scale_settings(text, context)
     if kind is FileKind.PYTHON:
         return scale_settings.analyze_python_scale_settings(text, context)
     if kind is FileKind.CONDA_FILE:

@@ -22,7 +22,10 @@ NOT_TEXT = Rule(
     severity=Severity.INFORMATION,
     summary="file is binary or not UTF-8 text",
     why="Entry scripts, conda files and steps files are read as UTF-8 text; this one is not.",
-    fix="Save the file as UTF-8. A binary file in the place of a conda file or entry script is a mistake.",
+    fix=(
+        "Save the file as UTF-8. A binary file in the place of a conda file or entry script "
+        "is a mistake."
+    ),
 )
 
 RULES = (FILE_TOO_LARGE, NOT_TEXT)

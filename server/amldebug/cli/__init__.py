@@ -1,1 +1,1 @@
-"""The `amldebug` command line: one module per group of verbs, each a thin adapter over the engine."""
+"""The `amldebug` command line: one module per group of verbs, each a thin engine adapter."""

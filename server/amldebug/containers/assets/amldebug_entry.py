@@ -39,7 +39,8 @@ def _start_debugger() -> None:
     except (OSError, RuntimeError) as error:
         # A second worker (WORKER_COUNT > 1) finds the port taken: serve anyway, without a debugger.
         print(
-            f"amldebug: debugpy could not listen on {host}:{port} ({error}); this worker runs without a debugger.",
+            f"amldebug: debugpy could not listen on {host}:{port} ({error}); "
+            "this worker runs without a debugger.",
             file=sys.stderr,
         )
         return
