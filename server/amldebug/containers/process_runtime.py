@@ -663,18 +663,24 @@ def _terminate(server: ProcessServer, timeout: float) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=5)
         _children.pop(server.pid, None)
-    deadline = time.monotonic() + 3.0
-    signalled = False
+    # The adapter may take a moment to appear in /proc or to exit after TERM on a loaded machine:
+    # poll until the port is really free, escalating to KILL.
+    deadline = time.monotonic() + 6.0
+    terminated_at: float | None = None
     while time.monotonic() < deadline:
-        holder = ports.find_port_holder(server.debug_port, server.bind)
-        if holder is None or holder.pid is None:
+        if ports.is_port_free(server.debug_port, server.bind):
             return
-        if not _is_debugpy_adapter(holder.command, server.debug_port):
-            return  # someone else took the port meanwhile: not ours to end
-        if not signalled:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(holder.pid, signal.SIGTERM)
-            signalled = True
+        holder = ports.find_port_holder(server.debug_port, server.bind)
+        if holder is not None and holder.pid is not None:
+            if not _is_debugpy_adapter(holder.command, server.debug_port):
+                return  # someone else took the port meanwhile: not ours to end
+            if terminated_at is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(holder.pid, signal.SIGTERM)
+                terminated_at = time.monotonic()
+            elif time.monotonic() - terminated_at > 2.0:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(holder.pid, signal.SIGKILL)
         time.sleep(0.05)
 
 
