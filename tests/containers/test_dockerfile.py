@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from amldebug.containers.build import (
     build_context,
@@ -11,7 +15,9 @@ from amldebug.containers.build import (
 )
 from amldebug.containers.dockerfile import (
     BuildOptions,
+    conda_python_version,
     plan_debug_image,
+    python_version_check,
     translate_conda_to_pip,
 )
 from amldebug.containers.run import next_free_tag, registry_of
@@ -213,3 +219,26 @@ def test_next_free_debug_tag_and_registry_names() -> None:
     assert registry_of("myacr.azurecr.io/azureml/img:1") == "myacr.azurecr.io"
     assert registry_of("127.0.0.1:5000/base:1") == "127.0.0.1:5000"
     assert registry_of("ubuntu:22.04") is None
+
+
+@pytest.mark.parametrize(
+    ("pin", "matches"),
+    [(f"{sys.version_info[0]}.{sys.version_info[1]}", True), ("2.7", False)],
+)
+def test_the_build_log_says_whether_the_base_images_python_matches_the_conda_pin(pin, matches):
+    conda = f"dependencies:\n  - python={pin}\n  - pip\n"
+    assert conda_python_version(conda) == pin
+    script = "\n".join(python_version_check(conda_python_version(conda)))
+    result = subprocess.run(
+        ["sh", "-c", script], env={"PY": sys.executable}, capture_output=True, text=True, check=True
+    )
+    if matches:
+        assert f"matches python={pin} in the conda file" in result.stdout
+    else:
+        assert "WARNING: the base image has Python" in result.stderr
+        assert "asks for python=2.7" in result.stderr
+
+
+def test_no_python_pin_means_no_version_check():
+    assert conda_python_version("dependencies:\n  - numpy=1.26\n") is None
+    assert python_version_check(None) == []

@@ -201,7 +201,7 @@ def _conda_entry(dependency: CondaDependency) -> tuple[str, str] | str:
         return (f"pip{version}" if version else "pip", "pip")
     if _CONDA_ONLY.match(name):
         if name == "python":
-            return "the venv uses the base image's Python; pick a base image with this version"
+            return "the venv uses the base image's Python; the build log says whether it matches"
         return "a conda-only (non-Python) package with no pip equivalent"
     pip_name = _CONDA_TO_PIP.get(name, name)
     version = _pip_version(dependency.spec)
@@ -287,7 +287,9 @@ def plan_debug_image(
     if options.ca_bundle is not None:
         lines.append(f"COPY {CONTEXT_CA} {CA_BUNDLE_IN_BUILD}")
     files[CONTEXT_INSTALL] = _install_script(
-        use_conda=bool(conda_text) and options.prefer_conda, pip_env=pip_env
+        use_conda=bool(conda_text) and options.prefer_conda,
+        pip_env=pip_env,
+        python_version=conda_python_version(conda_text or ""),
     ).encode("utf-8")
     # One COPY for the environment files and the install script: one cache key for them all.
     lines.append(f"COPY .amldebug/env/ {BUILD_ENV_DIR}/")
@@ -361,7 +363,35 @@ def _pip_environment(options: BuildOptions) -> list[str]:
     return settings
 
 
-def _install_script(*, use_conda: bool, pip_env: list[str]) -> str:
+def conda_python_version(conda_text: str) -> str | None:
+    """The major.minor Python a conda file asks for (`python=3.11`, `python==3.9.7`), if any."""
+    for dependency in parse_conda_environment(conda_text).conda_entries():
+        if dependency.name == "python":
+            match = re.search(r"(\d+)\.(\d+)", dependency.spec)
+            return f"{match[1]}.{match[2]}" if match else None
+    return None
+
+
+def python_version_check(wanted: str | None) -> list[str]:
+    """Shell lines that compare the base image's Python ($PY) with the conda file's pin: a venv
+    cannot change the interpreter, so a mismatch is said plainly in the build log."""
+    if wanted is None:
+        return []
+    return [
+        'HAVE=$("$PY" -c \'import sys; print("%d.%d" % sys.version_info[:2])\')',
+        f'if [ "$HAVE" = "{wanted}" ]; then',
+        f"  echo \"amldebug: the base image's Python $HAVE matches python={wanted} "
+        'in the conda file"',
+        "else",
+        f'  echo "amldebug: WARNING: the base image has Python $HAVE but the conda file asks for '
+        f'python={wanted}; packages are installed for $HAVE (pick a base image with {wanted})" >&2',
+        "fi",
+    ]
+
+
+def _install_script(
+    *, use_conda: bool, pip_env: list[str], python_version: str | None = None
+) -> str:
     """The package install, as a shell script run once in the package stage: conda when the base
     image has it (and there is a conda file), else a venv with pip."""
     pip = f"{ENV_PREFIX}/bin/python -m pip install --no-cache-dir --disable-pip-version-check"
@@ -374,6 +404,7 @@ def _install_script(*, use_conda: bool, pip_env: list[str]) -> str:
     venv = [
         "PY=$(command -v python3 || command -v python || true)",
         'if [ -z "$PY" ]; then echo "amldebug: the base image has no python3" >&2; exit 1; fi',
+        *python_version_check(python_version),
         f'"$PY" -m venv {ENV_PREFIX}',
         f"{pip} -r {BUILD_ENV_DIR}/requirements.txt",
     ]
