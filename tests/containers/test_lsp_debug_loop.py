@@ -245,3 +245,48 @@ async def test_failed_build_of_unsaved_conda_text_is_a_diagnostic_on_its_line(
     assert [(d.range.start.line, d.severity) for d in published] == [
         (line, types.DiagnosticSeverity.Error)
     ]
+
+
+async def test_up_with_write_launch_config_false_returns_the_text_and_leaves_the_file(
+    trusted: LanguageClient, project: Path
+) -> None:
+    """The editor applies launch.json itself (one undoable edit), so `up` must not write it."""
+    from amldebug.containers.process_runtime import find_server_python
+
+    try:
+        find_server_python()
+    except AmlDebugError:
+        pytest.skip("no Python with azureml-inference-server-http (set AMLDEBUG_PROCESS_PYTHON)")
+    launch = project / ".vscode" / "launch.json"
+    launch.parent.mkdir(exist_ok=True)
+    before = (
+        '{\n  // my own entries stay\n  "version": "0.2.0",\n  "configurations": [\n'
+        '    {"name": "Run tests", "type": "debugpy", "request": "launch", "module": "pytest"}\n'
+        "  ]\n}\n"
+    )
+    launch.write_text(before)
+    name = f"amldebug-test-lsp-noedit-{uuid.uuid4().hex[:8]}"
+    port, debug_port = free_port(), free_port()
+    try:
+        up = await execute(
+            trusted,
+            "amldebug.up",
+            {
+                "folder": str(project),
+                "name": name,
+                "port": port,
+                "debugPort": debug_port,
+                "runtime": "process",
+                "writeLaunchConfig": False,
+            },
+        )
+        assert up["ok"] is True, up
+        assert up["launchConfig"] is None
+        assert launch.read_text() == before
+        edit = up["launchConfigEdit"]
+        assert edit["ok"] is True and edit["path"] == str(launch)
+        assert edit["created"] is False and edit["changed"] is True
+        assert "// my own entries stay" in edit["text"] and '"module": "pytest"' in edit["text"]
+        assert f'"port": {debug_port}' in edit["text"]
+    finally:
+        await execute(trusted, "amldebug.stop", {"name": name})

@@ -119,9 +119,11 @@ export async function debugInContainer(
     services.channels.build.clear();
     services.channels.build.show(true);
     services.container.update({ state: 'building' });
+    // The server computes launch.json but leaves writing it to us: one undoable WorkspaceEdit.
     const result = await runWithProgress(services, 'Azure ML: Debug in Container', 'amldebug.up', {
         ...debugLoopOptions(settings, target.projectDir),
         workspaceFolder: target.workspaceFolder.uri.fsPath,
+        writeLaunchConfig: false,
     });
     if (!result.ok) {
         // Only a container that started and died is "crashed"; a failed build leaves none.
@@ -137,7 +139,7 @@ export async function debugInContainer(
         return false;
     }
     recordRunResult(services, result);
-    await writeLaunchConfig(services, target, settings);
+    await writeLaunchConfig(services, target, settings, launchConfigEdit(result));
     const port = typeof result.port === 'number' ? result.port : settings.port;
     const canAttach =
         hasDebuggerExtension() || (await Promise.race([debuggerOffer, Promise.resolve(false)]));
@@ -217,19 +219,31 @@ export async function runContainer(services: Services, resource?: vscode.Uri): P
     );
 }
 
-/** Asks the server for the merged launch.json text and writes it through a WorkspaceEdit. */
+/** The launch.json edit `amldebug.up` computed with `writeLaunchConfig: false`, if it sent one. */
+function launchConfigEdit(result: EngineResult): EngineResult | undefined {
+    const edit = result.launchConfigEdit;
+    return edit && typeof edit === 'object' ? (edit as EngineResult) : undefined;
+}
+
+/**
+ * Writes the merged launch.json text through a WorkspaceEdit: the text `computed` by an earlier
+ * command (Debug in Container's `up`), else the text `amldebug.launchConfig` returns now.
+ */
 export async function writeLaunchConfig(
     services: Services,
     target: ProjectTarget,
     settings: AmlDebugSettings,
+    computed?: EngineResult,
 ): Promise<{ outcome: WriteOutcome; uri: vscode.Uri } | undefined> {
-    const result = await services.server.executeEngineCommand('amldebug.launchConfig', {
-        folder: target.projectDir,
-        workspaceFolder: target.workspaceFolder.uri.fsPath,
-        debugPort: settings.debugPort,
-        runtime: settings.runtime,
-        write: false,
-    });
+    const result =
+        computed ??
+        (await services.server.executeEngineCommand('amldebug.launchConfig', {
+            folder: target.projectDir,
+            workspaceFolder: target.workspaceFolder.uri.fsPath,
+            debugPort: settings.debugPort,
+            runtime: settings.runtime,
+            write: false,
+        }));
     if (!result.ok || typeof result.text !== 'string') {
         await reportFailure(
             services,

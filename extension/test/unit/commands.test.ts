@@ -11,7 +11,7 @@ import type { EngineResult } from '../../src/common/server';
 import * as api from '../../src/common/vscodeapi';
 import { NO_CONTAINER, type ContainerState } from '../../src/containerState';
 import type { Services } from '../../src/services';
-import { Uri } from './fakeVscode';
+import { Uri, type WorkspaceEdit } from './fakeVscode';
 
 const WORKSPACE = Uri.file('/work/project');
 const FOLDER = { uri: WORKSPACE, name: 'project', index: 0 };
@@ -110,7 +110,62 @@ describe('debug-loop commands', () => {
                 port: 8000,
                 debugPort: 5678,
                 runtime: 'docker',
+                launchConfig: null,
+                launchConfigEdit: {
+                    ok: true,
+                    path: '/work/project/.vscode/launch.json',
+                    created: true,
+                    text: LAUNCH_TEXT,
+                },
             },
+        });
+
+        assert.strictEqual(await debugInContainer(services), true);
+
+        // `up` computes launch.json without writing it; the client applies it as one edit.
+        assert.deepStrictEqual(
+            calls.map((c) => c.command),
+            ['amldebug.up'],
+        );
+        const up = calls[0].options;
+        assert.strictEqual(up.folder, WORKSPACE.fsPath);
+        assert.strictEqual(up.trusted, true);
+        assert.strictEqual(up.bind, '127.0.0.1');
+        assert.strictEqual(up.writeLaunchConfig, false);
+        assert.ok(applyEdit.calledOnce);
+        const edit = applyEdit.firstCall.args[0] as unknown as WorkspaceEdit;
+        assert.deepStrictEqual(
+            edit.operations.map((o) => [o.kind, o.uri.fsPath]),
+            [
+                ['createFile', '/work/project/.vscode/launch.json'],
+                ['insert', '/work/project/.vscode/launch.json'],
+            ],
+        );
+        const insert = edit.operations[1];
+        assert.ok(insert.kind === 'insert' && insert.text === LAUNCH_TEXT);
+        assert.deepStrictEqual(
+            states.map((s) => s.state),
+            ['building', 'ready'],
+        );
+        assert.strictEqual(services.container.state.name, 'amldebug-project');
+        const configuration = startDebugging.firstCall.args[1];
+        assert.strictEqual(configuration.request, 'attach');
+        assert.deepStrictEqual(configuration.connect, { host: '127.0.0.1', port: 5678 });
+    });
+
+    it('debugInContainer asks amldebug.launchConfig when `up` sent no launch.json edit', async () => {
+        stubEditorBasics();
+        sinon.stub(api, 'getExtension').returns({ id: 'ms-python.debugpy' } as any);
+        sinon.stub(api, 'fileExists').callsFake(async () => false);
+        sinon.stub(api, 'openTextDocument').resolves({
+            getText: () => LAUNCH_TEXT,
+            positionAt: () => ({ line: 0, character: 0 }),
+            save: async () => true,
+        } as any);
+        const applyEdit = sinon.stub(api, 'applyEdit').resolves(true);
+        sinon.stub(api, 'startDebugging').resolves(true);
+        const { services, calls } = fakeServices({
+            'amldebug.up': { ok: true, name: 'amldebug-project', port: 8000, debugPort: 5678 },
             'amldebug.launchConfig': {
                 ok: true,
                 path: '/work/project/.vscode/launch.json',
@@ -124,20 +179,8 @@ describe('debug-loop commands', () => {
             calls.map((c) => c.command),
             ['amldebug.up', 'amldebug.launchConfig'],
         );
-        const up = calls[0].options;
-        assert.strictEqual(up.folder, WORKSPACE.fsPath);
-        assert.strictEqual(up.trusted, true);
-        assert.strictEqual(up.bind, '127.0.0.1');
         assert.strictEqual(calls[1].options.write, false);
         assert.ok(applyEdit.calledOnce);
-        assert.deepStrictEqual(
-            states.map((s) => s.state),
-            ['building', 'ready'],
-        );
-        assert.strictEqual(services.container.state.name, 'amldebug-project');
-        const configuration = startDebugging.firstCall.args[1];
-        assert.strictEqual(configuration.request, 'attach');
-        assert.deepStrictEqual(configuration.connect, { host: '127.0.0.1', port: 5678 });
     });
 
     it('an init() crash opens score.py at the failing line and marks the container crashed', async () => {

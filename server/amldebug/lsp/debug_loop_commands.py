@@ -320,6 +320,9 @@ def up_command(ls: Any, raw: Any = None) -> dict[str, Any]:
     assert project is not None
     build_options = _build_options(options, project)
     run_options = _run_options(options, build_options.tag)
+    # An editor passes `writeLaunchConfig: false` and applies the returned text itself, so the
+    # change is one undoable edit; the CLI-like default writes the file here.
+    write_launch_json = options.get("writeLaunchConfig", True) is not False
     with _Session(ls, "Starting the debug loop", "build") as session:
         session.state(run_options.name, "building")
         try:
@@ -328,6 +331,7 @@ def up_command(ls: Any, raw: Any = None) -> dict[str, Any]:
                 build_options,
                 run_options,
                 runtime=str(options.get("runtime") or "auto"),
+                write_launch_json=write_launch_json,
                 reporter=session.reporter,
                 cancel=session.cancel,
                 conda_text=_editor_text(ls, project.conda_file),
@@ -366,40 +370,26 @@ def up_command(ls: Any, raw: Any = None) -> dict[str, Any]:
             }
         )
     data["launchConfig"] = str(result.launch_config) if result.launch_config else None
+    if not write_launch_json:
+        debug_port = getattr(run, "debug_port", None) or run_options.debug_port
+        data["launchConfigEdit"] = _launch_config_edit(project.root, result.runtime, debug_port)
     return data
 
 
-def launch_config_command(ls: Any, raw: Any = None) -> dict[str, Any]:
-    """The merged launch.json text for the editor to apply (written only with `write: true`)."""
+def _launch_config_edit(folder: Path, runtime: str, debug_port: int) -> dict[str, Any]:
+    """The merged launch.json text for `folder`, computed but not written."""
     from amldebug.containers.launch_config import (
         debug_configuration,
         launch_json_path,
         merge_launch_config,
-        write_launch_config,
     )
 
-    options = _options(raw)
-    folder = _folder(ls, options)
-    assert folder is not None
-    runtime = str(options.get("runtime") or "docker")
-    if runtime == "auto":
-        runtime = choose_runtime("auto").runtime
-    configuration = debug_configuration(runtime, int(options.get("debugPort") or 5678))
     path = launch_json_path(folder)
-    if options.get("write") is True:
-        written = write_launch_config(folder, configuration)
-        return {
-            "ok": True,
-            "path": str(written.path),
-            "created": written.created,
-            "updated": written.updated,
-            "text": written.text,
-        }
     try:
         existing = path.read_text(encoding="utf-8") if path.exists() else None
     except (OSError, UnicodeDecodeError) as error:
         raise AmlDebugError(f"Cannot read {path}: {error}") from None
-    edit = merge_launch_config(existing, configuration)
+    edit = merge_launch_config(existing, debug_configuration(runtime, debug_port))
     if edit.error is not None:
         return {
             "ok": False,
@@ -413,8 +403,33 @@ def launch_config_command(ls: Any, raw: Any = None) -> dict[str, Any]:
         "path": str(path),
         "created": edit.created,
         "updated": edit.updated,
+        "changed": edit.changed,
         "text": edit.text,
     }
+
+
+def launch_config_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+    """The merged launch.json text for the editor to apply (written only with `write: true`)."""
+    from amldebug.containers.launch_config import debug_configuration, write_launch_config
+
+    options = _options(raw)
+    folder = _folder(ls, options)
+    assert folder is not None
+    runtime = str(options.get("runtime") or "docker")
+    if runtime == "auto":
+        runtime = choose_runtime("auto").runtime
+    debug_port = int(options.get("debugPort") or 5678)
+    configuration = debug_configuration(runtime, debug_port)
+    if options.get("write") is True:
+        written = write_launch_config(folder, configuration)
+        return {
+            "ok": True,
+            "path": str(written.path),
+            "created": written.created,
+            "updated": written.updated,
+            "text": written.text,
+        }
+    return _launch_config_edit(folder, runtime, debug_port)
 
 
 def invoke_command(ls: Any, raw: Any = None) -> dict[str, Any]:
