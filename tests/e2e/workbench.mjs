@@ -81,7 +81,8 @@ export class Workbench {
         return ['--user-data-dir', this.userDataDir, '--extensions-dir', this.extensionsDir];
     }
 
-    installExtension(vsix) {
+    /** Installs the VSIX into this profile; `settings` go into the profile's user settings. */
+    installExtension(vsix, settings = {}) {
         const output = execFileSync(
             CODE_SERVER,
             [...this.codeServerArgs(), '--install-extension', vsix],
@@ -92,9 +93,10 @@ export class Workbench {
             path.join(this.userDataDir, 'User', 'settings.json'),
             JSON.stringify(
                 this.trusted
-                    ? USER_SETTINGS
+                    ? { ...USER_SETTINGS, ...settings }
                     : {
                           ...USER_SETTINGS,
+                          ...settings,
                           'security.workspace.trust.enabled': true,
                           'security.workspace.trust.startupPrompt': 'never',
                       },
@@ -192,11 +194,17 @@ export class Workbench {
         await this.runCommand('Notifications: Clear All Notifications').catch(() => undefined);
     }
 
-    /** Runs a command palette entry by its full title ("Azure ML: Generate launch.json"). */
-    async runCommand(title) {
+    /**
+     * Runs a command palette entry by its full title ("Azure ML: Generate launch.json").
+     * `keepSelection`: skip the Escape that closes stray widgets, because in an editor it also
+     * clears the selection the command is meant to read.
+     */
+    async runCommand(title, { keepSelection = false } = {}) {
         const page = this.page;
         for (let attempt = 1; attempt <= 3; attempt++) {
-            await page.keyboard.press('Escape');
+            if (!keepSelection) {
+                await page.keyboard.press('Escape');
+            }
             await page.keyboard.press('F1');
             const input = page.locator('.quick-input-widget input');
             try {
@@ -302,6 +310,86 @@ export class Workbench {
                 await sleep(3000);
             }
         }
+    }
+
+    /** The text of the first visible editor whose text matches `pattern`, once one does. */
+    async editorTextMatching(pattern, timeout = 60_000) {
+        // Monaco renders only the lines in view, reuses their elements out of order (each has its
+        // own `top`), and renders spaces as no-break spaces.
+        const handle = await this.page.waitForFunction(
+            ({ source, flags }) => {
+                const wanted = new RegExp(source, flags);
+                const textOf = (lines) =>
+                    [...lines.querySelectorAll(':scope > .view-line')]
+                        .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
+                        .map((line) => line.textContent.replace(/\u00a0/g, ' '))
+                        .join('\n');
+                return (
+                    [...document.querySelectorAll('.editor-instance .view-lines')]
+                        .map(textOf)
+                        .find((text) => wanted.test(text)) ?? false
+                );
+            },
+            { source: pattern.source, flags: pattern.flags },
+            { timeout, polling: 500 },
+        );
+        return handle.jsonValue();
+    }
+
+    /** The text of a notification toast matching `pattern`, once one shows. */
+    async notificationMatching(pattern, timeout = 60_000) {
+        const handle = await this.page.waitForFunction(
+            ({ source, flags }) => {
+                const wanted = new RegExp(source, flags);
+                return (
+                    [...document.querySelectorAll('.notification-toast')]
+                        .map((e) => e.textContent)
+                        .find((text) => wanted.test(text)) ?? false
+                );
+            },
+            { source: pattern.source, flags: pattern.flags },
+            { timeout, polling: 500 },
+        );
+        return handle.jsonValue();
+    }
+
+    /** Clicks the button labelled `label` on the notification toast that offers it. */
+    async clickNotificationButton(label, timeout = 60_000) {
+        const button = this.page
+            .locator('.notification-toast .monaco-button')
+            .filter({ hasText: label })
+            .first();
+        await button.waitFor({ state: 'visible', timeout });
+        await button.click();
+    }
+
+    /** Answers the input box whose prompt contains `prompt` with `value`. */
+    async answerInputBox(prompt, value, timeout = 30_000) {
+        const widget = this.page.locator('.quick-input-widget');
+        await widget.filter({ hasText: prompt }).waitFor({ state: 'visible', timeout });
+        const input = widget.locator('input').first();
+        await input.fill(String(value));
+        await this.page.keyboard.press('Enter');
+    }
+
+    /** Picks the quick pick row whose label contains `label`. */
+    async pickQuickPickItem(label, timeout = 30_000) {
+        const row = this.page
+            .locator('.quick-input-widget .monaco-list-row')
+            .filter({ hasText: label })
+            .first();
+        await row.waitFor({ state: 'visible', timeout });
+        await row.click();
+    }
+
+    /** Text of the status bar's Azure ML item once it matches `pattern`. */
+    async statusBarMatching(pattern, timeout = 60_000) {
+        const item = this.page
+            .locator('.part.statusbar .statusbar-item')
+            .filter({ hasText: pattern })
+            .first();
+        await item.waitFor({ state: 'visible', timeout });
+        return item.innerText();
     }
 
     async waitForFile(file, predicate, timeout = 60_000) {
