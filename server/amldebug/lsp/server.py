@@ -32,7 +32,7 @@ import sys
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 
 @contextlib.contextmanager
@@ -89,6 +89,7 @@ with _attrs_code_cache():
     from lsprotocol import types
 from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams
 from pygls.feature_manager import assign_thread_attr, is_thread_function
+from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
@@ -241,6 +242,52 @@ def _bind_command_request(
     return run
 
 
+class _StdinPump:
+    """stdin for pygls' message loop, read on one thread in chunks and parsed on the event loop.
+
+    pygls' own reader hands every header line and every body to a thread pool and back, three
+    round trips per message; here a message costs one wake-up of the loop, which matters most
+    when the machine is busy and each round trip waits for a core. Blocking reads on a thread,
+    as pygls does, so stdin and stdout keep their blocking mode whatever the client gave us.
+    """
+
+    def __init__(self, stdin: BinaryIO) -> None:
+        self._stdin = stdin
+        self._stream: asyncio.StreamReader | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._stream = asyncio.StreamReader()
+        threading.Thread(
+            target=self._pump, args=(loop, self._stream), name="amldebug-stdin", daemon=True
+        ).start()
+
+    def _pump(self, loop: asyncio.AbstractEventLoop, stream: asyncio.StreamReader) -> None:
+        read = getattr(self._stdin, "read1", None) or self._stdin.read
+        while True:
+            try:
+                chunk = read(1 << 16)
+            except (OSError, ValueError):
+                chunk = b""
+            try:
+                if not chunk:
+                    loop.call_soon_threadsafe(stream.feed_eof)
+                    return
+                loop.call_soon_threadsafe(stream.feed_data, chunk)
+            except RuntimeError:  # the loop has closed: the server is exiting
+                return
+
+    async def readline(self) -> bytes:
+        assert self._stream is not None
+        return await self._stream.readline()
+
+    async def readexactly(self, n: int) -> bytes:
+        assert self._stream is not None
+        try:
+            return await self._stream.readexactly(n)
+        except asyncio.IncompleteReadError as error:
+            return error.partial  # end of input: pygls stops on a short body
+
+
 class AmlDebugLanguageServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
@@ -258,6 +305,31 @@ class AmlDebugLanguageServer(LanguageServer):
             open_documents=self.open_documents,
             workspace_roots=self.workspace_roots,
         )
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """pygls' stdio server, reading stdin through `_StdinPump` (see there)."""
+        self._stop_event = stop_event = threading.Event()
+        reader = _StdinPump(stdin or sys.stdin.buffer)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+
+        async def serve() -> None:
+            reader.start(asyncio.get_running_loop())
+            await run_async(
+                stop_event=stop_event,
+                reader=reader,
+                protocol=self.protocol,
+                logger=logger,
+                error_handler=self.report_server_error,
+            )
+
+        try:
+            asyncio.run(serve())
+        except BrokenPipeError:
+            logger.error("the connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """pygls' out-of-band errors (a malformed message, a failing notification handler): into
