@@ -262,7 +262,13 @@ class _StdinPump:
         ).start()
 
     def _pump(self, loop: asyncio.AbstractEventLoop, stream: asyncio.StreamReader) -> None:
-        read = getattr(self._stdin, "read1", None) or self._stdin.read
+        try:
+            # The raw descriptor: a daemon thread blocked inside a buffered reader holds its lock,
+            # and the interpreter aborts at exit when it cannot take that lock to close stdin.
+            descriptor = self._stdin.fileno()
+            read: Callable[[int], bytes] = functools.partial(os.read, descriptor)
+        except (AttributeError, OSError, ValueError):  # an in-memory stream (tests)
+            read = getattr(self._stdin, "read1", None) or self._stdin.read
         while True:
             try:
                 chunk = read(1 << 16)
