@@ -10,12 +10,17 @@ Figures (targets from issue 3):
   (no wrapper, no debugpy) started in the same image in the same run, and to the bare server as a
   local process when one is installed (AMLDEBUG_PROCESS_PYTHON or /opt/amlinf).
 
+The amldebug package's bytecode is compiled first, as `pip install .` does (with
+PYTHONDONTWRITEBYTECODE=1 each CLI process would compile its modules from source;
+`--no-precompile` measures that).
+
 Needs `.ci/setup-docker.sh` (engine + base image). Leaves nothing running; `--keep` keeps images.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -166,7 +171,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the bench image")
+    parser.add_argument(
+        "--no-precompile",
+        action="store_true",
+        help="do not compile the amldebug package's bytecode first (CLI start-up from source)",
+    )
     args = parser.parse_args()
+    if not args.no_precompile:
+        compileall.compile_dir(REPO / "server" / "amldebug", quiet=1)
 
     engine = connect()
     run_id = uuid.uuid4().hex[:6]
