@@ -20,8 +20,10 @@ from amldebug.rules import Rule, all_rules, render_rule
 
 FORMATS = ("text", "json", "sarif", "github")
 
-# Where `docs/rules.md` is published; SARIF viewers link each rule to its section there.
-RULES_DOC_URL = "https://github.com/amldebug/amldebug/blob/main/docs/rules.md"
+# Where a team publishes `docs/rules.md` (SARIF viewers link each rule to its section there).
+# There is no canonical public address, so links appear only when this is set; every rule's full
+# documentation travels inside the SARIF log (`help.markdown`) either way.
+RULES_URL_VARIABLE = "AMLDEBUG_RULES_URL"
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -61,9 +63,14 @@ def display_path(path: Path | None, cwd: Path | None = None) -> str:
         return absolute.as_posix()
 
 
-def rule_doc_url(rule: Rule) -> str:
+def rules_doc_url() -> str | None:
+    return os.environ.get(RULES_URL_VARIABLE) or None
+
+
+def rule_doc_url(rule: Rule) -> str | None:
+    base = rules_doc_url()
     # The anchor GitHub derives from the `## AML106 `init-global-missing`` heading of rules.md.
-    return f"{RULES_DOC_URL}#{rule.code.lower()}-{rule.name}"
+    return f"{base}#{rule.code.lower()}-{rule.name}" if base else None
 
 
 def sort_for_output(diagnostics: Iterable[Diagnostic], cwd: Path | None = None) -> list[Diagnostic]:
@@ -190,7 +197,7 @@ def sarif_log(diagnostics: Sequence[Diagnostic], cwd: Path | None = None) -> dic
                         "name": "amldebug",
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "informationUri": RULES_DOC_URL,
+                        **({"informationUri": rules_doc_url()} if rules_doc_url() else {}),
                         "rules": rule_objects,
                     }
                 },
@@ -210,16 +217,19 @@ def format_sarif(diagnostics: Sequence[Diagnostic], cwd: Path | None = None) -> 
 
 
 def _sarif_rule(rule: Rule) -> dict[str, Any]:
-    return {
+    descriptor: dict[str, Any] = {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.why.strip() or rule.summary},
         "help": {"text": rule.fix.strip() or rule.summary, "markdown": render_rule(rule)},
-        "helpUri": rule_doc_url(rule),
         "defaultConfiguration": {"level": _SARIF_LEVELS[rule.severity]},
         "properties": {"fixable": rule.fixable},
     }
+    url = rule_doc_url(rule)
+    if url:
+        descriptor["helpUri"] = url
+    return descriptor
 
 
 def _sarif_result(diagnostic: Diagnostic, rule_index: int, cwd: Path | None) -> dict[str, Any]:

@@ -83,9 +83,8 @@ def test_sarif_has_the_catalogue_as_rules_and_one_based_regions(run_cli, fake_pr
     for rule in driver["rules"]:
         if rule["id"] in all_rules():
             catalogue = all_rules()[rule["id"]]
-            assert rule["helpUri"].endswith(
-                f"docs/rules.md#{catalogue.code.lower()}-{catalogue.name}"
-            )
+            assert "helpUri" not in rule  # no guessed address: AMLDEBUG_RULES_URL is unset
+            assert rule["help"]["markdown"].startswith(f"## {catalogue.code} `{catalogue.name}`")
             assert rule["shortDescription"]["text"] == catalogue.summary
     results = run["results"]
     assert [r["ruleId"] for r in results] == ["AML116", "AML106", "AML111"]
@@ -109,6 +108,17 @@ def test_sarif_levels_map_information_to_note(tmp_path):
     )
     result = reporting.sarif_log([diagnostic], cwd=tmp_path)["runs"][0]["results"][0]
     assert result["level"] == "note"
+
+
+def test_sarif_links_rules_to_the_published_docs_when_a_team_sets_the_address(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("AMLDEBUG_RULES_URL", "https://docs.example.test/rules.md")
+    diagnostic = Diagnostic("AML106", Severity.ERROR, "m", Range.of(0, 0), tmp_path / "score.py")
+    driver = reporting.sarif_log([diagnostic], cwd=tmp_path)["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://docs.example.test/rules.md"
+    rule = next(r for r in driver["rules"] if r["id"] == "AML106")
+    assert rule["helpUri"] == "https://docs.example.test/rules.md#aml106-init-global-missing"
 
 
 def test_github_annotations_escape_data_and_properties(run_cli, fake_project):
