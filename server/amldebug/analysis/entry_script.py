@@ -477,6 +477,13 @@ def _parse(text: str) -> ast.Module | _ParseFailure:
         return _ParseFailure(f"the file cannot be parsed: {error}", Range.of(0, 0, 0, 1))
 
 
+def parsed_tree(text: str) -> ast.Module | None:
+    """`text`'s syntax tree, None if it does not parse: one parse per text for every analyzer of
+    a Python file (the scale-settings rules read the same tree). Shared: never modify it."""
+    tree = _parse(text)
+    return None if isinstance(tree, _ParseFailure) else tree
+
+
 def _syntax_error_range(text: str, error: SyntaxError) -> Range:
     lines = text.split("\n")
     line = max((error.lineno or 1) - 1, 0)

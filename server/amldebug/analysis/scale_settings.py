@@ -155,9 +155,11 @@ def analyze_python_scale_settings(text: str, context: AnalysisContext) -> list[D
 
 
 def _python_settings(text: str) -> list[ScaleSettings]:
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    # The entry-script rules parsed this very text a moment ago: their cached tree, read-only.
+    from amldebug.analysis.entry_script import parsed_tree
+
+    tree = parsed_tree(text)
+    if tree is None:
         return []
     lines = text.splitlines()
     found = []
