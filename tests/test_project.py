@@ -128,3 +128,10 @@ def test_classify_prefers_the_projects_choice(tmp_path):
     script = write(tmp_path / "predict.py", "x = 1\n")
     project = discover_project(tmp_path)
     assert classify_file(script, "x = 1\n", project) is FileKind.ENTRY_SCRIPT
+
+
+def test_a_python_file_quoting_a_score_py_in_a_string_is_not_an_entry_script(tmp_path):
+    quoted = 'SCORE = """\ndef init():\n    pass\n\ndef run(data):\n    return data\n"""\n'
+    assert classify_file(tmp_path / "test_helpers.py", quoted) is FileKind.PYTHON
+    broken = "def init():\n    pass\n\ndef run(data):\n    return (\n"
+    assert classify_file(tmp_path / "predict.py", broken) is FileKind.ENTRY_SCRIPT

@@ -7,7 +7,9 @@ explicit arguments (flags, editor settings) win over both.
 
 from __future__ import annotations
 
+import ast
 import enum
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,7 +158,7 @@ def classify_file(
     if name == STEPS_FILE_NAME or name.endswith(".steps"):
         return FileKind.STEPS_FILE
     if path.suffix == ".py":
-        if text is not None and _ENTRY_SCRIPT_SHAPE.search(text):
+        if text is not None and _has_entry_points(text):
             return FileKind.ENTRY_SCRIPT
         return FileKind.PYTHON
     if path.suffix in _YAML_SUFFIXES and text is not None:
@@ -166,6 +168,23 @@ def classify_file(
         if _CONDA_SHAPE.search(head):
             return FileKind.CONDA_FILE
     return FileKind.OTHER
+
+
+@functools.lru_cache(maxsize=16)
+def _has_entry_points(text: str) -> bool:
+    """Top-level `def init` and `def run`: the regex is the cheap filter, the syntax tree the
+    proof (a test file quoting a score.py in a string is not an entry script). A file that does
+    not parse keeps the regex's answer, so its syntax error is still reported."""
+    if not _ENTRY_SCRIPT_SHAPE.search(text):
+        return False
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    names = {
+        node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    return {"init", "run"} <= names
 
 
 def _resolve(path: Path) -> Path:
@@ -185,9 +204,7 @@ def _first_existing(root: Path, names: tuple[str, ...]) -> Path | None:
 
 def _looks_like_entry_script(path: Path) -> bool:
     try:
-        return bool(
-            _ENTRY_SCRIPT_SHAPE.search(path.read_text(encoding="utf-8", errors="replace")[:200000])
-        )
+        return bool(_has_entry_points(path.read_text(encoding="utf-8", errors="replace")[:200000]))
     except OSError:
         return False
 
