@@ -230,6 +230,17 @@ def _run_json(result: Any, runtime: str, reason: str) -> dict[str, Any]:
     }
 
 
+def _build_failure_result(ls: Any, project: Project, error: BuildFailed) -> dict[str, Any]:
+    """What a failed build answers; its diagnostics are also published on the conda/steps line."""
+    return {
+        "ok": False,
+        "error": error.message,
+        "hint": error.hint,
+        "log": "\n".join(error.log_tail[-_LOG_TAIL:]),
+        "buildDiagnostics": _publish_build_failure(ls, project, error),
+    }
+
+
 # Commands -----------------------------------------------------------------------------------
 
 
@@ -253,13 +264,7 @@ def build_command(ls: Any, raw: Any = None) -> dict[str, Any]:
                 steps_text=_editor_text(ls, project.steps_file),
             )
         except BuildFailed as error:
-            return {
-                "ok": False,
-                "error": error.message,
-                "hint": error.hint,
-                "log": "\n".join(error.log_tail[-_LOG_TAIL:]),
-                "buildDiagnostics": _publish_build_failure(ls, project, error),
-            }
+            return _build_failure_result(ls, project, error)
     _clear_build_diagnostics(ls)
     return {
         "ok": True,
@@ -338,13 +343,7 @@ def up_command(ls: Any, raw: Any = None) -> dict[str, Any]:
                 steps_text=_editor_text(ls, project.steps_file),
             )
         except BuildFailed as error:
-            return {
-                "ok": False,
-                "error": error.message,
-                "hint": error.hint,
-                "log": "\n".join(error.log_tail[-_LOG_TAIL:]),
-                "buildDiagnostics": _publish_build_failure(ls, project, error),
-            }
+            return _build_failure_result(ls, project, error)
         except ContainerCrashed as error:
             session.state(run_options.name, "crashed", message=error.message)
             return _crash_result(error, run_options.name)
