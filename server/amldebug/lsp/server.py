@@ -379,17 +379,17 @@ class AmlDebugLanguageServer(LanguageServer):
     def open_documents(self) -> list[OpenDocument]:
         documents = []
         for uri, document in list(self.workspace.text_documents.items()):
-            path = to_fs_path(uri)
+            path = _path_of_uri(uri)
             if path is not None:
-                documents.append(OpenDocument(uri, Path(path), document.version, document.source))
+                documents.append(OpenDocument(uri, path, document.version, document.source))
         return documents
 
     def open_document(self, uri: str) -> OpenDocument | None:
-        path = to_fs_path(uri)
+        path = _path_of_uri(uri)
         document = self.workspace.text_documents.get(uri)
         if path is None or document is None:
             return None
-        return OpenDocument(uri, Path(path), document.version, document.source)
+        return OpenDocument(uri, path, document.version, document.source)
 
     def workspace_roots(self) -> list[Path]:
         roots = []
@@ -473,6 +473,14 @@ class AmlDebugLanguageServer(LanguageServer):
         # None means the client has no such section: keep what initializationOptions said.
         if values and isinstance(values[0], dict):
             self.apply_settings(parse_settings(values[0]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _path_of_uri(uri: str) -> Path | None:
+    """The open document's path: asked for every open document on each keystroke, and the same
+    few URIs every time."""
+    path = to_fs_path(uri)
+    return Path(path) if path is not None else None
 
 
 def guarded(default: Any = None) -> Callable[[F], F]:
