@@ -52,8 +52,10 @@ def _attrs_code_cache() -> Iterator[None]:
     except (ImportError, AttributeError):  # another attrs: nothing to hook
         yield
         return
+    from importlib.util import MAGIC_NUMBER  # the bytecode format, as .pyc files are keyed
+
     folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "amldebug"
-    cache_file = folder / f"lsprotocol-attrs-{sys.implementation.cache_tag}.marshal"
+    cache_file = folder / f"lsprotocol-attrs-{MAGIC_NUMBER.hex()}.marshal"
     try:
         cached = marshal.loads(cache_file.read_bytes())
         if not isinstance(cached, dict):
@@ -77,7 +79,8 @@ def _attrs_code_cache() -> Iterator[None]:
         yield
     finally:
         attrs_make._compile_and_eval = original
-    if used.keys() != cached.keys():
+    # An unknown home leaves "~" unexpanded: never write a cache relative to the working folder.
+    if used.keys() != cached.keys() and folder.is_absolute():
         with contextlib.suppress(OSError, ValueError):
             folder.mkdir(parents=True, exist_ok=True)
             partial = cache_file.with_name(f"{cache_file.name}.{os.getpid()}")
