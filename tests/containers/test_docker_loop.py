@@ -180,6 +180,8 @@ def test_up_scores_the_sample_then_stop_removes_it(
         [entry] = launch["configurations"]
         assert entry["connect"]["port"] == debug_port
         assert score(port) == EXPECTED
+        # The mounted workspace gets no root-owned bytecode from the container.
+        assert not list(project_dir.rglob("__pycache__"))
 
         assert main(["ps"]) == 0
         assert name in capsys.readouterr().out

@@ -135,7 +135,6 @@ test(
     'saving an edit to score.py reloads it: the next request runs the new code',
     { skip },
     async () => {
-        await workbench.openFile('score.py');
         const scorePy = path.join(workspace, 'score.py');
         const line =
             fs
@@ -143,13 +142,27 @@ test(
                 .split('\n')
                 .indexOf('    return {"predictions": [sum(row) for row in rows]}') + 1;
         assert.ok(line > 0, 'the return line of run() is where the fixture has it');
-        await workbench.goToLine(line, 5);
-        await workbench.page.keyboard.press('Shift+End');
-        await workbench.page.keyboard.insertText(
-            'return {"predictions": [sum(row) for row in rows], "reloaded": True}',
-        );
-        await workbench.page.keyboard.press('Control+S');
-        await workbench.waitForFile(scorePy, (text) => text.includes('"reloaded": True'));
+        // The response document of the previous request may hold the focus: close every editor
+        // so that score.py is the one active editor, and retry the edit if it did not land.
+        for (let attempt = 1; attempt <= 3; attempt++) {
+            await workbench.runCommand('View: Close All Editors').catch(() => undefined);
+            await workbench.openFile('score.py');
+            await workbench.goToLine(line, 5);
+            await workbench.page.keyboard.press('Shift+End');
+            await workbench.page.keyboard.insertText(
+                'return {"predictions": [sum(row) for row in rows], "reloaded": True}',
+            );
+            await workbench.page.keyboard.press('Control+S');
+            const saved = await workbench
+                .waitForFile(scorePy, (text) => text.includes('"reloaded": True'), 15_000)
+                .then(() => true)
+                .catch(() => false);
+            if (saved) {
+                break;
+            }
+            await workbench.screenshot(`score-py-edit-attempt-${attempt}-missed`);
+            assert.ok(attempt < 3, 'the edit to score.py was saved');
+        }
         await workbench.screenshot('score-py-edited');
         // Reload on save restarts the server in the background: ask until the new code answers.
         let text = '';

@@ -230,6 +230,26 @@ export class Workbench {
     async openFile(relativePath) {
         const page = this.page;
         const name = path.basename(relativePath);
+        const exactName = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+        // A top-level file: click it in the Explorer, which does not reorder under the pointer.
+        const explorerRow = page
+            .locator('.explorer-folders-view .monaco-list-row')
+            .filter({ has: page.locator('.label-name', { hasText: exactName }) })
+            .first();
+        if (!relativePath.includes('/') && (await explorerRow.isVisible().catch(() => false))) {
+            await explorerRow.click();
+            const opened = await page
+                .locator('.tabs-container .tab.active')
+                .filter({ has: page.locator('.label-name', { hasText: exactName }) })
+                .first()
+                .waitFor({ state: 'visible', timeout: 10_000 })
+                .then(() => true)
+                .catch(() => false);
+            if (opened) {
+                await page.locator('.monaco-editor .view-lines').first().waitFor();
+                return;
+            }
+        }
         for (let attempt = 1; attempt <= 3; attempt++) {
             await page.keyboard.press('Escape');
             await page.keyboard.press('Control+P');
@@ -237,19 +257,25 @@ export class Workbench {
             try {
                 await input.waitFor({ state: 'visible', timeout: 10_000 });
                 await input.fill(relativePath);
+                // The row whose label is exactly the file's name (not score.cpython-311.pyc).
                 const row = page
                     .locator('.quick-input-widget .monaco-list-row')
-                    .filter({ hasText: name })
+                    .filter({ has: page.locator('.label-name', { hasText: exactName }) })
                     .first();
                 await row.waitFor({ state: 'visible', timeout: 15_000 });
+                // Click the row that names the file: Enter could take a recently opened file that
+                // heads the list before the filter applies.
                 await row.click();
+                // Any visible tab of that name will do: the file may open in a side group.
                 await page
-                    .locator('.tabs-container .tab.active')
+                    .locator('.tabs-container .tab')
                     .filter({ hasText: name })
-                    .waitFor({ timeout: 15_000 });
+                    .first()
+                    .waitFor({ state: 'visible', timeout: 15_000 });
                 await page.locator('.monaco-editor .view-lines').first().waitFor();
                 return;
             } catch (error) {
+                await this.screenshot(`open-${name}-attempt-${attempt}-failed`);
                 if (attempt === 3) {
                     throw error;
                 }

@@ -151,6 +151,9 @@ def run_debug_container(
     volumes: dict[str, dict[str, str]] = {}
     if options.mount:
         volumes[str(project.root.resolve())] = {"bind": CONTAINER_APP_ROOT, "mode": "rw"}
+        # The container runs as root: bytecode it wrote would leave root-owned __pycache__
+        # folders in the user's workspace.
+        environment.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     command = None
     if not ours:
         # An image we did not build: bring the wrapper, debugpy and the models at run time.
