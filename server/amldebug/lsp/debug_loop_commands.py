@@ -11,6 +11,7 @@ The `*_command(ls, options)` functions hold the logic, so tests can call them wi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,16 @@ def _refusal() -> dict[str, Any]:
         "error": "The workspace is not trusted: amldebug does not run Docker or processes in it.",
         "hint": "Trust the workspace (Manage Workspace Trust), then run the command again.",
     }
+
+
+def _requires_trust(handler: Handler) -> Handler:
+    """Docker and process execution only in a trusted workspace, checked before any work."""
+
+    @functools.wraps(handler)
+    def checked(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+        return handler(ls, options) if _trusted(ls, options) else _refusal()
+
+    return checked
 
 
 def _options(options: Any) -> dict[str, Any]:
@@ -244,10 +255,8 @@ def _build_failure_result(ls: Any, project: Project, error: BuildFailed) -> dict
 # Commands -----------------------------------------------------------------------------------
 
 
-def build_command(ls: Any, raw: Any = None) -> dict[str, Any]:
-    options = _options(raw)
-    if not _trusted(ls, options):
-        return _refusal()
+@_requires_trust
+def build_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     project = _project(ls, options)
     assert project is not None
     build_options = _build_options(options, project)
@@ -277,10 +286,8 @@ def build_command(ls: Any, raw: Any = None) -> dict[str, Any]:
     }
 
 
-def run_command(ls: Any, raw: Any = None) -> dict[str, Any]:
-    options = _options(raw)
-    if not _trusted(ls, options):
-        return _refusal()
+@_requires_trust
+def run_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     project = _project(ls, options)
     assert project is not None
     run_options = _run_options(options, str(options.get("image") or DEFAULT_TAG))
@@ -317,10 +324,8 @@ def run_command(ls: Any, raw: Any = None) -> dict[str, Any]:
     return {"ok": True, **_run_json(result, choice.runtime, choice.reason)}
 
 
-def up_command(ls: Any, raw: Any = None) -> dict[str, Any]:
-    options = _options(raw)
-    if not _trusted(ls, options):
-        return _refusal()
+@_requires_trust
+def up_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     project = _project(ls, options)
     assert project is not None
     build_options = _build_options(options, project)
@@ -407,11 +412,10 @@ def _launch_config_edit(folder: Path, runtime: str, debug_port: int) -> dict[str
     }
 
 
-def launch_config_command(ls: Any, raw: Any = None) -> dict[str, Any]:
+def launch_config_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     """The merged launch.json text for the editor to apply (written only with `write: true`)."""
     from amldebug.containers.launch_config import debug_configuration, write_launch_config
 
-    options = _options(raw)
     folder = _folder(ls, options)
     assert folder is not None
     runtime = str(options.get("runtime") or "docker")
@@ -431,8 +435,7 @@ def launch_config_command(ls: Any, raw: Any = None) -> dict[str, Any]:
     return _launch_config_edit(folder, runtime, debug_port)
 
 
-def invoke_command(ls: Any, raw: Any = None) -> dict[str, Any]:
-    options = _options(raw)
+def invoke_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     folder = _folder(ls, options, required=False)
     data = options.get("data")
     if data is None:
@@ -473,10 +476,8 @@ def invoke_command(ls: Any, raw: Any = None) -> dict[str, Any]:
     }
 
 
-def reload_command(ls: Any, raw: Any = None) -> dict[str, Any]:
-    options = _options(raw)
-    if not _trusted(ls, options):
-        return _refusal()
+@_requires_trust
+def reload_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     name = str(options.get("name") or DEFAULT_NAME)
     project = _project(ls, options, required=False)
     if _process_server(name) is not None:
@@ -504,10 +505,8 @@ def reload_command(ls: Any, raw: Any = None) -> dict[str, Any]:
     return {"ok": True, "seconds": round(result.seconds, 2)}
 
 
-def logs_command(ls: Any, raw: Any = None) -> dict[str, Any]:
-    options = _options(raw)
-    if not _trusted(ls, options):
-        return _refusal()
+@_requires_trust
+def logs_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     tail = options.get("tail")
     name = str(options.get("name") or DEFAULT_NAME)
     if _process_server(name) is not None:
@@ -520,20 +519,16 @@ def logs_command(ls: Any, raw: Any = None) -> dict[str, Any]:
     return {"ok": True, "text": text}
 
 
-def commit_command(ls: Any, raw: Any = None) -> dict[str, Any]:
-    options = _options(raw)
-    if not _trusted(ls, options):
-        return _refusal()
+@_requires_trust
+def commit_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     image = commit_container(
         _engine(), str(options.get("name") or DEFAULT_NAME), options.get("tag") or None
     )
     return {"ok": True, "image": image}
 
 
-def sync_command(ls: Any, raw: Any = None) -> dict[str, Any]:
-    options = _options(raw)
-    if not _trusted(ls, options):
-        return _refusal()
+@_requires_trust
+def sync_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     project = _project(ls, options)
     assert project is not None
     result = sync_container(
@@ -557,10 +552,8 @@ def _process_server(name: str) -> Any:
     return find_process_server(name)
 
 
-def stop_command(ls: Any, raw: Any = None) -> dict[str, Any]:
-    options = _options(raw)
-    if not _trusted(ls, options):
-        return _refusal()
+@_requires_trust
+def stop_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     name = str(options.get("name") or DEFAULT_NAME)
     if _process_server(name) is not None:
         from amldebug.containers.process_runtime import stop_process_server
@@ -577,10 +570,8 @@ def stop_command(ls: Any, raw: Any = None) -> dict[str, Any]:
     return {"ok": True, "stopped": stopped, "removedImage": image}
 
 
-def status_command(ls: Any, raw: Any = None) -> dict[str, Any]:
-    options = _options(raw)
-    if not _trusted(ls, options):
-        return _refusal()
+@_requires_trust
+def status_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     name = str(options.get("name") or DEFAULT_NAME)
     if _process_server(name) is not None:
         from amldebug.containers.process_runtime import process_server_status
@@ -611,10 +602,8 @@ def status_command(ls: Any, raw: Any = None) -> dict[str, Any]:
     }
 
 
-def pull_command(ls: Any, raw: Any = None) -> dict[str, Any]:
-    options = _options(raw)
-    if not _trusted(ls, options):
-        return _refusal()
+@_requires_trust
+def pull_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     image = options.get("image")
     if not isinstance(image, str) or not image:
         raise AmlDebugError("amldebug.pull needs `image` (e.g. myacr.azurecr.io/azureml/img:1).")
@@ -631,10 +620,8 @@ def pull_command(ls: Any, raw: Any = None) -> dict[str, Any]:
     return {"ok": True, "image": local}
 
 
-def model_path_command(ls: Any, raw: Any = None) -> dict[str, Any]:
-    options = _options(raw)
-    if not _trusted(ls, options):
-        return _refusal()
+@_requires_trust
+def model_path_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     result = model_path(_engine(), str(options.get("name") or DEFAULT_NAME))
     return {
         "ok": True,
@@ -668,7 +655,7 @@ def register(server: Any) -> None:
 
 def _register_one(server: Any, command_id: str, handler: Handler) -> None:
     def command(ls: Any, options: Any = None) -> dict[str, Any]:
-        return handler(ls, options)
+        return handler(ls, _options(options))
 
     command.__name__ = handler.__name__
     # Blocking Docker calls run in a worker thread, off the event loop.
