@@ -126,16 +126,7 @@ export async function debugInContainer(
         writeLaunchConfig: false,
     });
     if (!result.ok) {
-        // Only a container that started and died is "crashed"; a failed build leaves none.
-        services.container.update({
-            state: typeof result.traceback === 'string' ? 'crashed' : 'none',
-            message: result.error,
-        });
-        if (typeof result.traceback === 'string') {
-            await showInitCrash(services, result);
-        } else {
-            await reportFailure(services, 'Debug in Container', result);
-        }
+        await reportStartFailure(services, 'Debug in Container', result);
         return false;
     }
     recordRunResult(services, result);
@@ -151,6 +142,24 @@ export async function debugInContainer(
         return true;
     }
     return attachToContainer(services, target, settings);
+}
+
+/** A failed up/run: an init() crash opens score.py at its line; anything else is reported. */
+async function reportStartFailure(
+    services: Services,
+    action: string,
+    result: EngineResult,
+): Promise<void> {
+    // Only a container that started and died is "crashed"; a failed build leaves none.
+    services.container.update({
+        state: typeof result.traceback === 'string' ? 'crashed' : 'none',
+        message: result.error,
+    });
+    if (typeof result.traceback === 'string') {
+        await showInitCrash(services, result);
+    } else {
+        await reportFailure(services, action, result);
+    }
 }
 
 export async function buildImage(services: Services, resource?: vscode.Uri): Promise<void> {
@@ -201,16 +210,7 @@ export async function runContainer(services: Services, resource?: vscode.Uri): P
         debugLoopOptions(settings, target.projectDir),
     );
     if (!result.ok) {
-        // Only a container that started and died is "crashed"; a failed build leaves none.
-        services.container.update({
-            state: typeof result.traceback === 'string' ? 'crashed' : 'none',
-            message: result.error,
-        });
-        if (typeof result.traceback === 'string') {
-            await showInitCrash(services, result);
-        } else {
-            await reportFailure(services, 'Running the debug container', result);
-        }
+        await reportStartFailure(services, 'Running the debug container', result);
         return;
     }
     recordRunResult(services, result);
