@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from amldebug.project import Project
 
@@ -32,6 +33,17 @@ class AnalysisContext:
     # text of open documents, so cross-file rules see what the user sees.
     overlay: Mapping[Path, str] = field(default_factory=dict)
     reader: Callable[[Path], str | None] = read_text_from_disk
+    # What the deployments found by discovery make of this file. The defaults are the old
+    # single-project view; discovery sets them so that rules run only where they mean something.
+    # deployed: a deployment (a YAML, a v1 call, or the folder conventions) uses this file, so
+    # deployment rules apply (AML204, AML210, AML211, AML116, AML113, the build checks).
+    deployed: bool = True
+    # "online": an online entry script (init() + run(raw_data)); "batch": a batch driver
+    # (run(mini_batch), batch endpoints / ParallelRunStep), which online rules must not judge.
+    entry_kind: Literal["online", "batch"] = "online"
+    # The folder the deployment uploads as code (`code_configuration.code`,
+    # `source_directory`): modules under it are importable, never packages to install.
+    code_root: Path | None = None
 
     def read_text(self, path: Path) -> str | None:
         for candidate in (path, path.absolute()):
