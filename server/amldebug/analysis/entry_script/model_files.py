@@ -1,0 +1,151 @@
+"""Loading the model: from where, when, and whether the file is there (AML112, AML113, AML115)."""
+
+from __future__ import annotations
+
+import ast
+
+from amldebug.analysis.entry_script.ast_helpers import string_value
+from amldebug.analysis.entry_script.definitions import (
+    GET_MODEL_PATH,
+    LOAD_AT_IMPORT,
+    MODEL_FILE_MISSING,
+)
+from amldebug.analysis.entry_script.facts import Where
+from amldebug.analysis.entry_script.path_facts import is_relative_path, looks_like_model_file
+from amldebug.analysis.entry_script.report import Report
+from amldebug.diagnostics import Range
+from amldebug.project import CONTAINER_APP_ROOT
+
+# Module-level functions that load a model from a file.
+LOADERS = {
+    "joblib.load",
+    "sklearn.externals.joblib.load",
+    "pickle.load",
+    "cloudpickle.load",
+    "dill.load",
+    "torch.load",
+    "torch.jit.load",
+    "tensorflow.saved_model.load",
+    "onnxruntime.InferenceSession",
+    "onnx.load",
+}
+# Methods and functions that load a model whatever module they come from.
+LOADER_NAMES = {"load_model", "from_pretrained", "InferenceSession", "load_learner"}
+
+
+def model_call(report: Report, call: ast.Call, name: str, where: Where) -> None:
+    """AML112, AML115 and AML113 for one call, `name` its qualified callee."""
+    parts = name.split(".")
+    last = parts[-1]
+    if last == "get_model_path" and len(parts) > 1 and parts[-2].endswith("Model"):
+        get_model_path(report, call)
+    if where.scope in ("module", "class") and not where.main_guard and is_loader(name, last):
+        report.add(
+            LOAD_AT_IMPORT,
+            f"{name}() runs when the server imports the script, outside init(): a failure "
+            "looks like an import error, and every worker repeats it; move it into "
+            "init() and keep the result in a global",
+            report.node_range(call),
+        )
+    if (name in ("open", "io.open") or is_loader(name, last) or last == "load") and call.args:
+        literal = string_value(call.args[0])
+        if literal is not None and is_relative_path(literal) and looks_like_model_file(literal):
+            code_relative_file(report, call.args[0], literal, f"{name}()")
+
+
+def get_model_path(report: Report, call: ast.Call) -> None:
+    argument = (
+        call.args[0]
+        if call.args
+        else next((k.value for k in call.keywords if k.arg == "model_name"), None)
+    )
+    model_name = string_value(argument) if argument is not None else None
+    shown = f"'{model_name}'" if model_name else "..."
+    report.add(
+        GET_MODEL_PATH,
+        f"Model.get_model_path({shown}) needs azureml-core in the image and a model "
+        "registered under that name (azureml-core v1); prefer "
+        "os.path.join(os.environ['AZUREML_MODEL_DIR'], <file>)",
+        report.node_range(call),
+    )
+    models = report.context.project.model_paths
+    if model_name and models and argument is not None:
+        if any(model.name == model_name or model.stem == model_name for model in models):
+            return
+        bases = (report.context.path.parent, report.context.project.root)
+        if any((base / model_name).exists() for base in bases):
+            return
+        report.add(
+            MODEL_FILE_MISSING,
+            f"Model.get_model_path('{model_name}') looks for a model named '{model_name}' "
+            f"(azureml-models/{model_name}/<version>), but the project's model paths are "
+            f"{model_list(report)}: ModelNotFoundException when it runs",
+            report.node_range(argument),
+        )
+
+
+def model_list(report: Report) -> str:
+    return ", ".join(
+        report.context.project.relative(model) for model in report.context.project.model_paths
+    )
+
+
+# AML113
+def check_model_paths(report: Report) -> None:
+    for kind, literals, _where in report.facts.path_joins:
+        if not literals:
+            continue
+        parts = [string_value(literal) or "" for literal in literals]
+        relative = "/".join(part.strip("/") for part in parts if part)
+        if not relative or not all(is_relative_path(part) for part in parts):
+            continue
+        if kind == "model":
+            model_dir_file(report, literals, relative)
+        elif looks_like_model_file(relative):
+            code_relative_file(report, literals[-1], relative, None)
+
+
+def model_dir_file(report: Report, literals: list[ast.Constant], relative: str) -> None:
+    models = report.context.project.model_paths
+    if not models:
+        return  # where AZUREML_MODEL_DIR points is unknown: say nothing
+    for model in models:
+        if model.is_dir() and (model / relative).exists():
+            return
+        if (model.parent / relative).exists():
+            return
+    where = report.node_range(literals[0])
+    end = report.node_range(literals[-1])
+    report.add(
+        MODEL_FILE_MISSING,
+        f"'{relative}' is joined to AZUREML_MODEL_DIR, but the model ({model_list(report)}) "
+        f"has no '{relative}': loading it fails with FileNotFoundError",
+        Range(where.start, end.end),
+    )
+
+
+def code_relative_file(
+    report: Report, literal: ast.expr, relative: str, opener: str | None
+) -> None:
+    """A model file named relative to the code folder: the working directory of the server
+    and the folder of the entry script are both /var/azureml-app in the container."""
+    bases = (report.context.path.parent, report.context.project.root)
+    if any((base / relative).exists() for base in bases):
+        return
+    script = report.script_name()
+    where = f"the working directory ({CONTAINER_APP_ROOT}, the code folder)"
+    if opener is None:
+        where = f"the folder of {script} ({CONTAINER_APP_ROOT} in the container)"
+    lead = f"{opener} opens '{relative}'" if opener else f"'{relative}' is resolved"
+    report.add(
+        MODEL_FILE_MISSING,
+        f"{lead} relative to {where}, but there is no '{relative}' next to {script}: "
+        "FileNotFoundError when it is loaded; model files belong under AZUREML_MODEL_DIR",
+        report.node_range(literal),
+    )
+
+
+def is_loader(name: str, last: str) -> bool:
+    if name in LOADERS or last in LOADER_NAMES:
+        return True
+    return name.startswith("mlflow.") and last == "load_model"
