@@ -9,6 +9,9 @@ builders) and `definitions` (the rules' documentation). Everything is pure apart
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from amldebug.analysis.context import AnalysisContext
 from amldebug.analysis.entry_script.calls import check_calls
 from amldebug.analysis.entry_script.contract import (
@@ -42,7 +45,7 @@ from amldebug.analysis.entry_script.returns import check_returns
 from amldebug.diagnostics import Diagnostic, Fix
 from amldebug.rules import Rule
 
-__all__ = ["RULES", "analyze_entry_script", "parsed_tree", "refactors_at"]
+__all__ = ["RULES", "analyze_entry_script", "is_batch_driver", "parsed_tree", "refactors_at"]
 
 RULES: tuple[Rule, ...] = (
     MISSING_INIT,
@@ -62,9 +65,46 @@ RULES: tuple[Rule, ...] = (
     IMPORT_NOT_PROVIDED,
 )
 
+# What applies to a batch driver (batch endpoints, ParallelRunStep): it is imported, init() is
+# called without arguments and run(mini_batch) reads what init() loaded, as for an online script;
+# but run() answers no HTTP request, so the online rules about its signature, what it returns
+# and how it reads the model do not apply.
+BATCH_RULES = frozenset(
+    rule.code
+    for rule in (
+        SYNTAX_ERROR,
+        MISSING_INIT,
+        MISSING_RUN,
+        INIT_PARAMETERS,
+        GLOBAL_MISSING,
+        PTVSD_IMPORT,
+        DEBUGGER_HOOK,
+        IMPORT_NOT_PROVIDED,
+    )
+)
+# The first parameter of a batch driver's run(): a list of files or a DataFrame per mini-batch.
+_BATCH_PARAMETER = re.compile(
+    r"(?:mini_?batch\w*|\w*_?batch|batch_\w+|file_list|files|file_paths|input_files)",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=8)
+def is_batch_driver(text: str) -> bool:
+    """Whether run()'s shape says batch driver: its first parameter is named like the mini-batch
+    that batch endpoints and ParallelRunStep pass (`run(mini_batch)`, `run(batch)`,
+    `run(file_list)`). Pure; False when the text does not parse or has no module-level run()."""
+    facts = script_facts(text)
+    if isinstance(facts, ParseFailure) or facts.run is None:
+        return False
+    arguments = facts.run.args
+    positional = arguments.posonlyargs + arguments.args
+    return bool(positional) and _BATCH_PARAMETER.fullmatch(positional[0].arg) is not None
+
 
 def analyze_entry_script(text: str, context: AnalysisContext) -> list[Diagnostic]:
-    """Diagnostics AML101-AML116 for one entry script's text."""
+    """Diagnostics AML101-AML116 for one entry script's text; for a batch driver (by
+    `context.entry_kind` or by run()'s shape) only the rules in BATCH_RULES."""
     facts = script_facts(text)
     if isinstance(facts, ParseFailure):
         return [
@@ -84,6 +124,8 @@ def analyze_entry_script(text: str, context: AnalysisContext) -> list[Diagnostic
     check_returns(report)
     check_model_paths(report)
     check_imports(report)
+    if context.entry_kind == "batch" or is_batch_driver(text):
+        return [d for d in report.diagnostics if d.code in BATCH_RULES]
     return report.diagnostics
 
 

@@ -16,16 +16,19 @@ The facts depend on the text only; the checks add the project context.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
 from amldebug.analysis.entry_script.ast_helpers import (
+    all_arguments,
     any_between,
     catches_import_error,
     is_main_guard,
     is_type_checking,
     lines_with,
+    names_bound,
     own_expressions,
     statement_bindings,
     touches,
@@ -107,6 +110,8 @@ class ScriptFacts:
     compile_errors: list[tuple[str, ast.AST]] = field(default_factory=list)
     # (kind, base node, literal components) for model-path joins
     path_joins: list[tuple[str, list[ast.Constant], Where]] = field(default_factory=list)
+    # (first, last) 1-based lines of each module-level `if __name__ == "__main__":` block
+    main_guard_lines: list[tuple[int, int]] = field(default_factory=list)
 
 
 @lru_cache(maxsize=2)
@@ -172,6 +177,9 @@ def walk_statements(
             if scope == "module" and function.name in ("init", "run"):
                 inner = function.name
                 setattr(facts, function.name, function)
+                if inner == "run":
+                    # Parameters are local to run(), whatever init() assigns.
+                    facts.run_locals.update(a.arg for a in all_arguments(function.args))
             hot = inner == "function" and any_between(hits, function.lineno, function.end_lineno)
             if (
                 inner != "function"
@@ -190,6 +198,7 @@ def walk_statements(
         elif kind is ast.If:
             test = statement.test  # type: ignore[attr-defined]
             if scope == "module" and is_main_guard(test):
+                facts.main_guard_lines.append((statement.lineno, statement.end_lineno or 0))
                 push(statement.orelse, where)  # type: ignore[attr-defined]
                 push(statement.body, where._replace(main_guard=True))  # type: ignore[attr-defined]
             elif is_type_checking(test):
@@ -203,6 +212,8 @@ def walk_statements(
             push(statement.orelse, where)  # type: ignore[attr-defined]
             for handler in reversed(statement.handlers):  # type: ignore[attr-defined]
                 names = where.except_names + ((handler.name,) if handler.name else ())
+                if scope == "run" and handler.name:
+                    facts.run_locals.add(handler.name)
                 push(handler.body, where._replace(except_names=names))
             optional = where.optional_import or catches_import_error(statement.handlers)  # type: ignore[attr-defined]
             push(statement.body, where._replace(optional_import=optional))  # type: ignore[attr-defined]
@@ -265,8 +276,16 @@ def scan_expressions(
                 elif kind is binop_type and track_dirs and isinstance(node.op, ast.Div):  # type: ignore[attr-defined]
                     if id(node) not in inner_divisions:
                         note_path_division(facts, node, dir_names, where, inner_divisions)  # type: ignore[arg-type]
-                elif kind is ast.NamedExpr and where.scope == "init":
-                    facts.init_stores.setdefault(node.target.id, node)  # type: ignore[attr-defined]
+                elif kind is ast.NamedExpr:
+                    if where.scope == "init":
+                        facts.init_stores.setdefault(node.target.id, node)  # type: ignore[attr-defined]
+                    elif in_run:
+                        facts.run_locals.add(node.target.id)  # type: ignore[attr-defined]
+                elif in_run and kind is ast.comprehension:
+                    # Local to the comprehension: never the global init() forgot (AML106).
+                    facts.run_locals.update(names_bound(node.target))  # type: ignore[attr-defined]
+                elif in_run and kind is ast.Lambda:
+                    facts.run_locals.update(a.arg for a in all_arguments(node.args))  # type: ignore[attr-defined]
                 elif (kind is ast.Yield or kind is ast.YieldFrom) and where.scope in (
                     "module",
                     "class",
@@ -295,3 +314,33 @@ def scan_expressions(
 def interesting_lines(text: str) -> list[int]:
     """1-based numbers of lines that mention something a rule looks for, ascending."""
     return lines_with(text, INTERESTING_WORDS)
+
+
+@lru_cache(maxsize=2)
+def main_only_functions(text: str) -> tuple[tuple[int, int], ...]:
+    """(first, last) lines of the module-level functions that only `if __name__ == "__main__":`
+    blocks use: every mention of the name outside the function itself sits in such a block.
+    Mentions are found in the text (comments and strings count), so a doubt keeps the function."""
+    facts = script_facts(text)
+    if isinstance(facts, ParseFailure) or not facts.main_guard_lines:
+        return ()
+    found: list[tuple[int, int]] = []
+    for statement in facts.tree.body:
+        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if statement.name in ("init", "run"):
+            continue
+        first = statement.decorator_list[0].lineno if statement.decorator_list else statement.lineno
+        last = statement.end_lineno or statement.lineno
+        in_main = False
+        for match in re.finditer(rf"\b{re.escape(statement.name)}\b", text):
+            line = text.count("\n", 0, match.start()) + 1
+            if first <= line <= last:
+                continue
+            if not any(start <= line <= end for start, end in facts.main_guard_lines):
+                break
+            in_main = True
+        else:
+            if in_main:
+                found.append((first, last))
+    return tuple(found)

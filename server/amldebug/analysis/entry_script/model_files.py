@@ -10,7 +10,7 @@ from amldebug.analysis.entry_script.definitions import (
     LOAD_AT_IMPORT,
     MODEL_FILE_MISSING,
 )
-from amldebug.analysis.entry_script.facts import Where
+from amldebug.analysis.entry_script.facts import Where, main_only_functions
 from amldebug.analysis.entry_script.path_facts import is_relative_path, looks_like_model_file
 from amldebug.analysis.entry_script.report import Report
 from amldebug.diagnostics import Range
@@ -37,7 +37,12 @@ def model_call(report: Report, call: ast.Call, name: str, where: Where) -> None:
     """AML112, AML115 and AML113 for one call, `name` its qualified callee."""
     parts = name.split(".")
     last = parts[-1]
-    if last == "get_model_path" and len(parts) > 1 and parts[-2].endswith("Model"):
+    if (
+        last == "get_model_path"
+        and len(parts) > 1
+        and parts[-2].endswith("Model")
+        and server_runs(report, where, call)
+    ):
         get_model_path(report, call)
     if where.scope in ("module", "class") and not where.main_guard and is_loader(name, last):
         report.add(
@@ -49,8 +54,22 @@ def model_call(report: Report, call: ast.Call, name: str, where: Where) -> None:
         )
     if (name in ("open", "io.open") or is_loader(name, last) or last == "load") and call.args:
         literal = string_value(call.args[0])
-        if literal is not None and is_relative_path(literal) and looks_like_model_file(literal):
+        if (
+            literal is not None
+            and is_relative_path(literal)
+            and looks_like_model_file(literal)
+            and server_runs(report, where, call)
+        ):
             code_relative_file(report, call.args[0], literal, f"{name}()")
+
+
+def server_runs(report: Report, where: Where, node: ast.AST) -> bool:
+    """False for code the inference server never runs: `if __name__ == "__main__":` blocks and
+    the functions only they call (a local test harness with its own paths)."""
+    if where.main_guard:
+        return False
+    line = node.lineno  # type: ignore[attr-defined]
+    return not any(first <= line <= last for first, last in main_only_functions(report.text))
 
 
 def get_model_path(report: Report, call: ast.Call) -> None:
@@ -92,8 +111,8 @@ def model_list(report: Report) -> str:
 
 # AML113
 def check_model_paths(report: Report) -> None:
-    for kind, literals, _where in report.facts.path_joins:
-        if not literals:
+    for kind, literals, where in report.facts.path_joins:
+        if not literals or not server_runs(report, where, literals[0]):
             continue
         parts = [string_value(literal) or "" for literal in literals]
         relative = "/".join(part.strip("/") for part in parts if part)
