@@ -2,20 +2,27 @@
 
 One module owns this; the CLI, the language server and the container code all call
 `discover_project`. An Azure ML v2 online deployment YAML in the folder wins over conventions;
-explicit arguments (flags, editor settings) win over both.
+explicit arguments (flags, editor settings) win over both. Beyond the one project that the debug
+loop runs, the project carries the index of every deployment in the tree (`amldebug.deployments`),
+which says what each file is used for, so rules run only where they mean something.
 """
 
 from __future__ import annotations
 
-import ast
 import enum
-import functools
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
+from amldebug.deployments import (
+    Deployment,
+    DeploymentIndex,
+    conventional_deployment,
+    has_entry_points,
+    scan_deployments,
+)
+from amldebug.deployments.yaml_sources import MAX_DEPLOYMENT_TEXT, deployments_from_yaml, yaml_kind
 
 ENTRY_SCRIPT_NAMES = ("score.py",)
 CONDA_FILE_NAMES = (
@@ -28,13 +35,10 @@ CONDA_FILE_NAMES = (
 STEPS_FILE_NAME = "Dockerfile.steps"
 # The inference server's application root inside Azure ML images.
 CONTAINER_APP_ROOT = "/var/azureml-app"
+# MLflow's own environment files: read by MLflow, never by an Azure ML image build.
+MLFLOW_ENVIRONMENT_FILES = ("python_env.yaml", "python_env.yml")
 
 _YAML_SUFFIXES = (".yml", ".yaml")
-_DEPLOYMENT_MARKERS = ("code_configuration", "scale_settings", "request_settings", "instance_type")
-_MAX_DEPLOYMENT_YAML_BYTES = 256 * 1024
-_ENTRY_SCRIPT_SHAPE = re.compile(
-    r"^def\s+init\s*\(.*?^def\s+run\s*\(|^def\s+run\s*\(.*?^def\s+init\s*\(", re.M | re.S
-)
 _CONDA_SHAPE = re.compile(r"^dependencies\s*:", re.M)
 
 
@@ -60,6 +64,10 @@ class Project:
     environment_variables: dict[str, str] = field(default_factory=dict)
     # Things discovery noticed but could not use (an unreadable deployment YAML, a missing file).
     problems: tuple[str, ...] = ()
+    # Every deployment of the scanned tree (None: not scanned, the old single-project view).
+    index: DeploymentIndex | None = field(default=None, compare=False, repr=False)
+    # The conda file came from a flag or a setting: it is the deployed environment.
+    explicit_conda_file: bool = False
 
     def relative(self, path: Path) -> str:
         """`path` relative to the project root when inside it, for messages."""
@@ -67,6 +75,38 @@ class Project:
             return path.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
             return str(path)
+
+    def deployments_of_entry_script(
+        self, path: Path, text: str | None = None
+    ) -> tuple[Deployment, ...]:
+        """The deployments that run `path` as their entry script; for a script that the scanned
+        tree does not declare, the one the folder conventions give it."""
+        if (
+            self.explicit_conda_file
+            and self.entry_script is not None
+            and _same(path, self.entry_script)
+        ):
+            return ()  # the user paired them with a flag or a setting
+        if self.index is not None:
+            found = self.index.for_entry_script(path)
+            if found or self.index.covers(path):
+                return found or (conventional_deployment(path, text),)
+        return (conventional_deployment(path, text),)
+
+    def is_deployed_environment(self, path: Path) -> bool:
+        """A deployment builds its image from this conda file."""
+        if self.explicit_conda_file and self.conda_file and _same(path, self.conda_file):
+            return True
+        if self.index is None:
+            return True  # no tree scanned: keep the single-project view
+        if self.index.using_conda_file(path):
+            return True
+        if not self.index.covers(path):
+            return any(
+                d.conda_file is not None and _same(d.conda_file, path)
+                for d in _conventions_beside(path)
+            )
+        return False
 
 
 def discover_project(
@@ -77,26 +117,35 @@ def discover_project(
     steps_file: Path | str | None = None,
     model_paths: tuple[Path | str, ...] | list[Path | str] = (),
     base_image: str | None = None,
+    index: DeploymentIndex | None = None,
+    scan: bool = True,
 ) -> Project:
     """Find the project that `start` (a folder, or a file inside one) belongs to.
 
-    Relative explicit paths are taken relative to the project root. Never raises for content
-    problems: they are reported in `Project.problems`.
+    Relative explicit paths are taken relative to the project root. `index` is the deployment
+    index of the tree the caller looks at (the checked folder, the workspace folder); without
+    one, the project folder is scanned (unless `scan` is False). Paths that project files name
+    stay inside that tree; flags may point anywhere. Never raises for content problems: they are
+    reported in `Project.problems`.
     """
     start_path = Path(start).expanduser().absolute()
     root = start_path if start_path.is_dir() else start_path.parent
     problems: list[str] = []
 
     deployment_file, deployment = _find_deployment(root, problems)
-    if deployment_file is None and not start_path.is_dir() and root.parent != root:
+    if deployment is None and not start_path.is_dir() and root.parent != root:
         # A score.py in src/ with the deployment YAML one level up.
         parent_file, parent_deployment = _find_deployment(root.parent, [])
-        if parent_file is not None and _deployment_names(
-            parent_file, parent_deployment, start_path
+        if (
+            parent_deployment is not None
+            and parent_deployment.entry_script is not None
+            and _same(parent_deployment.entry_script, start_path)
         ):
             root, deployment_file, deployment = root.parent, parent_file, parent_deployment
 
-    found = _from_deployment(deployment_file, deployment, problems) if deployment_file else {}
+    if index is None and scan:
+        index = scan_deployments(root)
+    boundary = index.root if index is not None and _inside(root, index.root) else root
 
     def explicit(value: Path | str | None) -> Path | None:
         if value is None or str(value) == "":
@@ -104,24 +153,54 @@ def discover_project(
         path = Path(value).expanduser()
         return path if path.is_absolute() else (root / path)
 
-    entry = (
-        explicit(entry_script)
-        or found.get("entry_script")
-        or _first_existing(root, ENTRY_SCRIPT_NAMES)
+    def declared(value: Path | None, what: str) -> Path | None:
+        """A path a project file names: kept only inside the tree the user opened."""
+        if value is None or _inside(value, boundary):
+            return value
+        problems.append(
+            f"{_shown(deployment_file, root)} names {what} {value}, outside {boundary}; it was "
+            "ignored (pass it as an option to use it)."
+        )
+        return None
+
+    entry = explicit(entry_script) or declared(
+        deployment.entry_script if deployment else None, "the entry script"
     )
+    entry = entry or _first_existing(root, ENTRY_SCRIPT_NAMES)
     if entry is None and start_path.is_file() and start_path.suffix == ".py":
         entry = start_path if _looks_like_entry_script(start_path) else None
-    conda = (
-        explicit(conda_file) or found.get("conda_file") or _first_existing(root, CONDA_FILE_NAMES)
+    conda = explicit(conda_file) or declared(
+        deployment.conda_file if deployment else None, "the conda file"
     )
+    if conda is None and entry is not None and deployment is None:
+        conda = _paired_conda_file(entry, index, boundary)
+    conda = conda or _first_existing(root, CONDA_FILE_NAMES)
     steps = explicit(steps_file) or _first_existing(root, (STEPS_FILE_NAME,))
-    models = tuple(p for p in (explicit(m) for m in model_paths) if p is not None) or tuple(
-        found.get("model_paths", ())
+    declared_models = tuple(
+        path
+        for path in (
+            declared(model.path, "the model") for model in (deployment.models if deployment else ())
+        )
+        if path is not None
+    )
+    models = (
+        tuple(p for p in (explicit(m) for m in model_paths) if p is not None) or declared_models
     )
     for label, path in (("entry script", entry), ("conda file", conda), ("steps file", steps)):
         if path is not None and not path.exists():
             problems.append(f"The {label} {path} does not exist.")
-
+    image = deployment.environment.image if deployment and deployment.environment else None
+    if deployment is not None and deployment.model_reference and not models:
+        problems.append(
+            f"{_shown(deployment_file, root)}: model '{deployment.model_reference}' is a "
+            "registered asset; pass --model with a local copy."
+        )
+    environment = deployment.environment if deployment else None
+    if environment is not None and environment.kind == "registry" and conda is None:
+        problems.append(
+            f"{_shown(deployment_file, root)}: environment '{environment.reference}' is a "
+            "registered asset; pass --conda-file and --base-image to debug it locally."
+        )
     return Project(
         root=root,
         entry_script=entry,
@@ -129,9 +208,11 @@ def discover_project(
         steps_file=steps,
         deployment_file=deployment_file,
         model_paths=models,
-        base_image=base_image or found.get("base_image"),
-        environment_variables=found.get("environment_variables", {}),
+        base_image=base_image or image,
+        environment_variables=dict(deployment.environment_variables) if deployment else {},
         problems=tuple(problems),
+        index=index,
+        explicit_conda_file=bool(conda_file),
     )
 
 
@@ -150,41 +231,57 @@ def classify_file(
             return FileKind.STEPS_FILE
         if project.deployment_file is not None and resolved == _resolve(project.deployment_file):
             return FileKind.DEPLOYMENT
+        if project.index is not None and project.index.using_conda_file(path):
+            return FileKind.CONDA_FILE
     name = path.name
     if name in ENTRY_SCRIPT_NAMES:
         return FileKind.ENTRY_SCRIPT
+    if name in MLFLOW_ENVIRONMENT_FILES or _is_mlflow_model_file(path):
+        return FileKind.OTHER
     if name in CONDA_FILE_NAMES:
         return FileKind.CONDA_FILE
     if name == STEPS_FILE_NAME or name.endswith(".steps"):
         return FileKind.STEPS_FILE
     if path.suffix == ".py":
-        if text is not None and _has_entry_points(text):
+        if text is not None and has_entry_points(text):
             return FileKind.ENTRY_SCRIPT
         return FileKind.PYTHON
     if path.suffix in _YAML_SUFFIXES and text is not None:
-        head = text[:20000]
-        if any(re.search(rf"^{marker}\s*:", head, re.M) for marker in _DEPLOYMENT_MARKERS):
+        kind = yaml_kind(text)
+        if kind in ("online-deployment", "batch-deployment"):
             return FileKind.DEPLOYMENT
-        if _CONDA_SHAPE.search(head):
+        if _CONDA_SHAPE.search(text[:20000]):
             return FileKind.CONDA_FILE
     return FileKind.OTHER
 
 
-@functools.lru_cache(maxsize=16)
-def _has_entry_points(text: str) -> bool:
-    """Top-level `def init` and `def run`: the regex is the cheap filter, the syntax tree the
-    proof (a test file quoting a score.py in a string is not an entry script). A file that does
-    not parse keeps the regex's answer, so its syntax error is still reported."""
-    if not _ENTRY_SCRIPT_SHAPE.search(text):
-        return False
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return True
-    names = {
-        node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-    }
-    return {"init", "run"} <= names
+def _is_mlflow_model_file(path: Path) -> bool:
+    """A YAML in an MLflow model folder (an `MLmodel` file beside it): MLflow's own files."""
+    return path.suffix in _YAML_SUFFIXES and (path.parent / "MLmodel").is_file()
+
+
+def _paired_conda_file(entry: Path, index: DeploymentIndex | None, boundary: Path) -> Path | None:
+    """The conda file a deployment of the tree builds `entry` with (a v1 call, an
+    inferenceconfig.json, an environment YAML), when one does."""
+    if index is None:
+        return None
+    for deployment in index.for_entry_script(entry):
+        conda = deployment.conda_file
+        if conda is not None and _inside(conda, boundary):
+            return conda
+    return None
+
+
+def _conventions_beside(conda_file: Path) -> list[Deployment]:
+    """For a conda file outside any scanned tree: the deployments the conventions give the entry
+    scripts of its own folder."""
+    found = []
+    folder = conda_file.parent
+    for name in ENTRY_SCRIPT_NAMES:
+        script = folder / name
+        if script.is_file():
+            found.append(conventional_deployment(script))
+    return found
 
 
 def _resolve(path: Path) -> Path:
@@ -192,6 +289,27 @@ def _resolve(path: Path) -> Path:
         return path.resolve()
     except OSError:
         return path.absolute()
+
+
+def _same(left: Path, right: Path) -> bool:
+    return os.path.normpath(left.absolute()) == os.path.normpath(right.absolute())
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        Path(os.path.normpath(path.absolute())).relative_to(os.path.normpath(folder.absolute()))
+    except ValueError:
+        return False
+    return True
+
+
+def _shown(path: Path | None, root: Path) -> str:
+    if path is None:
+        return "the deployment"
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _first_existing(root: Path, names: tuple[str, ...]) -> Path | None:
@@ -204,95 +322,38 @@ def _first_existing(root: Path, names: tuple[str, ...]) -> Path | None:
 
 def _looks_like_entry_script(path: Path) -> bool:
     try:
-        return bool(_has_entry_points(path.read_text(encoding="utf-8", errors="replace")[:200000]))
+        with path.open("rb") as handle:
+            head = handle.read(200_000)
     except OSError:
         return False
+    return bool(has_entry_points(head.decode("utf-8-sig", errors="replace")))
 
 
-def _find_deployment(root: Path, problems: list[str]) -> tuple[Path | None, dict[str, Any]]:
-    """The first YAML in `root` that reads as an online deployment (by name, for stability)."""
+def _find_deployment(root: Path, problems: list[str]) -> tuple[Path | None, Deployment | None]:
+    """The first YAML in `root` that reads as a deployment (by name, for stability; online ones
+    before batch ones, since the debug loop serves online requests)."""
     try:
         candidates = sorted(p for p in root.iterdir() if p.suffix in _YAML_SUFFIXES and p.is_file())
     except OSError:
-        return None, {}
+        return None, None
+    found: list[Deployment] = []
     for candidate in candidates:
         if candidate.name in CONDA_FILE_NAMES:
             continue
         try:
-            if candidate.stat().st_size > _MAX_DEPLOYMENT_YAML_BYTES:
+            if candidate.stat().st_size > MAX_DEPLOYMENT_TEXT:
                 continue
-            text = candidate.read_text(encoding="utf-8", errors="replace")
+            text = candidate.read_text(encoding="utf-8-sig", errors="replace")
         except OSError:
             continue
-        if not any(re.search(rf"^{m}\s*:", text, re.M) for m in _DEPLOYMENT_MARKERS):
+        if yaml_kind(text) not in ("online-deployment", "batch-deployment"):
             continue
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            problems.append(
-                f"{candidate.name} looks like a deployment but is not valid YAML: {error}"
-            )
+        deployments = deployments_from_yaml(candidate, text)
+        if not deployments:
+            problems.append(f"{candidate.name} looks like a deployment but is not valid YAML.")
             continue
-        if isinstance(data, dict):
-            return candidate, data
-    return None, {}
-
-
-def _deployment_names(deployment_file: Path, deployment: dict[str, Any], script: Path) -> bool:
-    found = _from_deployment(deployment_file, deployment, [])
-    entry = found.get("entry_script")
-    return entry is not None and _resolve(entry) == _resolve(script)
-
-
-def _from_deployment(
-    deployment_file: Path, data: dict[str, Any], problems: list[str]
-) -> dict[str, Any]:
-    """Read the parts of a v2 online deployment YAML that a local debug run needs."""
-    base = deployment_file.parent
-    found: dict[str, Any] = {}
-
-    code_configuration = data.get("code_configuration")
-    if isinstance(code_configuration, dict):
-        code = code_configuration.get("code")
-        code_dir = (
-            base / code if isinstance(code, str) and not code.startswith("azureml:") else base
-        )
-        script = code_configuration.get("scoring_script")
-        if isinstance(script, str) and script:
-            found["entry_script"] = code_dir / script
-        elif script is not None:
-            problems.append(
-                f"{deployment_file.name}: code_configuration.scoring_script is not a file name."
-            )
-
-    environment = data.get("environment")
-    if isinstance(environment, dict):
-        conda = environment.get("conda_file")
-        if isinstance(conda, str) and conda:
-            found["conda_file"] = base / conda
-        image = environment.get("image")
-        if isinstance(image, str) and image:
-            found["base_image"] = image
-    elif isinstance(environment, str) and environment:
-        problems.append(
-            f"{deployment_file.name}: environment '{environment}' is a registered asset; "
-            "pass --conda-file and --base-image to debug it locally."
-        )
-
-    model = data.get("model")
-    if isinstance(model, dict):
-        model_path = model.get("path")
-        if isinstance(model_path, str) and model_path:
-            found["model_paths"] = (base / model_path,)
-    elif isinstance(model, str) and model:
-        problems.append(
-            f"{deployment_file.name}: model '{model}' is a registered asset; "
-            "pass --model with a local copy."
-        )
-
-    variables = data.get("environment_variables")
-    if isinstance(variables, dict):
-        found["environment_variables"] = {
-            str(k): "" if v is None else str(v) for k, v in variables.items()
-        }
-    return found
+        found.extend(deployments)
+    found.sort(key=lambda d: d.kind != "online")
+    if not found:
+        return None, None
+    return found[0].origin.file, found[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from amldebug.analysis import core
@@ -76,8 +76,8 @@ def analyze_document(
     """Diagnostics for one file's text, sorted by position. Never raises on any input text."""
     path = Path(path)
     project = project if project is not None else discover_project(path)
-    context = AnalysisContext(path=path, project=project, overlay=overlay or {})
     kind = kind or classify_file(path, text, project)
+    context = _context_for(path, text, kind, project, overlay or {})
 
     if len(text) > core.MAX_ANALYZED_CHARS:
         diagnostics = [
@@ -125,6 +125,32 @@ def analyze_path(
     else:
         text = data.decode("utf-8", errors="replace")
     return analyze_document(path, text, project=project, selection=selection)
+
+
+def _context_for(
+    path: Path, text: str, kind: FileKind, project: Project, overlay: Mapping[Path, str]
+) -> AnalysisContext:
+    """What the deployments make of this file: deployment rules only where a deployment uses
+    it, online rules only on online entry scripts, the entry script paired with the environment
+    its own deployment builds."""
+    if kind is FileKind.CONDA_FILE:
+        deployed = project.is_deployed_environment(path)
+        return AnalysisContext(path=path, project=project, overlay=overlay, deployed=deployed)
+    if kind is not FileKind.ENTRY_SCRIPT or "\x00" in text or len(text) > core.MAX_ANALYZED_CHARS:
+        return AnalysisContext(path=path, project=project, overlay=overlay)
+    deployments = project.deployments_of_entry_script(path, text)
+    if not deployments:  # paired by flags or settings: as the user said
+        return AnalysisContext(path=path, project=project, overlay=overlay)
+    chosen = next((d for d in deployments if d.kind == "online"), deployments[0])
+    models = project.model_paths if chosen.is_convention else tuple(m.path for m in chosen.models)
+    paired = replace(project, entry_script=path, conda_file=chosen.conda_file, model_paths=models)
+    return AnalysisContext(
+        path=path,
+        project=paired,
+        overlay=overlay,
+        entry_kind=chosen.kind,
+        code_root=chosen.code_root,
+    )
 
 
 def _run_analyzers(kind: FileKind, text: str, context: AnalysisContext) -> list[Diagnostic]:

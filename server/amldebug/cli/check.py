@@ -17,6 +17,7 @@ from pathlib import Path
 from amldebug import reporting
 from amldebug.analysis import RuleSelection, analyze_document
 from amldebug.analysis.core import NOT_TEXT
+from amldebug.deployments import DeploymentIndex, scan_deployments
 from amldebug.diagnostics import Diagnostic, Range, Severity
 from amldebug.errors import UsageError
 from amldebug.fixing import (
@@ -211,12 +212,18 @@ def collect_targets(
             raise UsageError(f"not a regular file or folder: {raw}")
 
     projects: dict[tuple[Path, bool], Project] = {}
+    indexes: dict[Path, DeploymentIndex] = {}
 
-    def project_for(start: Path) -> Project:
+    def project_for(start: Path, top: Path | None = None) -> Project:
         key = (start, start.is_dir())
         if key not in projects:
+            index = None
+            if top is not None:
+                if top not in indexes:
+                    indexes[top] = scan_deployments(top)
+                index = indexes[top]
             projects[key] = discover_project(
-                start, entry_script=entry_script, conda_file=conda_file
+                start, entry_script=entry_script, conda_file=conda_file, index=index
             )
         return projects[key]
 
@@ -234,7 +241,7 @@ def collect_targets(
             continue
         top = canonical_path(start)
         for folder, names in _walk(start):
-            project = project_for(folder)
+            project = project_for(folder, start)
             # Files the project names (a deployment YAML may point at src/score.py or env.yaml).
             for declared in (
                 project.entry_script,

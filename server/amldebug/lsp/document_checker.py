@@ -23,6 +23,7 @@ from lsprotocol import types
 
 from amldebug import diagnostics as engine
 from amldebug.analysis import analyze_document
+from amldebug.deployments import DeploymentIndex, scan_deployments
 from amldebug.lsp.convert import ColumnCodec, to_lsp_diagnostic
 from amldebug.lsp.settings import ServerSettings
 from amldebug.project import (
@@ -104,6 +105,8 @@ class DocumentChecker:
         # Diagnostics from elsewhere (a failed image build), merged into what is published.
         self._external: dict[tuple[str, str], list[types.Diagnostic]] = {}
         self._projects: dict[tuple[object, ...], _CachedProject] = {}
+        # The deployments of each workspace folder: which environment each script deploys with.
+        self._indexes: dict[Path, DeploymentIndex] = {}
         self._projects_lock = threading.Lock()
 
     # -- scheduling (event loop thread) --------------------------------------------------------
@@ -266,6 +269,18 @@ class DocumentChecker:
     def invalidate_projects(self) -> None:
         with self._projects_lock:
             self._projects.clear()
+            self._indexes.clear()
+
+    def deployment_index(self, root: Path) -> DeploymentIndex:
+        """The workspace folder's deployments, scanned once until a file changes (unchanged files
+        are not read again: the scan caches what each file declares)."""
+        with self._projects_lock:
+            index = self._indexes.get(root)
+        if index is None:
+            index = scan_deployments(root)
+            with self._projects_lock:
+                self._indexes[root] = index
+        return index
 
     def _cached_project(self, path: Path, settings: ServerSettings) -> _CachedProject:
         root = self._workspace_root_of(path)
@@ -281,8 +296,11 @@ class DocumentChecker:
         if cached is not None and cached.signature == signature:
             cached.checked_at = now
             return cached
+        index = self.deployment_index(root) if root is not None else None
         fresh = _CachedProject(
-            signature, discover_project(path, entry_script=entry, conda_file=conda), now
+            signature,
+            discover_project(path, entry_script=entry, conda_file=conda, index=index),
+            now,
         )
         with self._projects_lock:
             self._projects[key] = fresh

@@ -1,0 +1,340 @@
+"""Deployments declared by Azure ML SDK calls with literal arguments, in `.py` files and notebooks.
+
+v1: `InferenceConfig(entry_script=, source_directory=, environment=, conda_file=)`,
+`ParallelRunConfig(...)` (batch), `ContainerImage.image_configuration(execution_script=,
+conda_file=)`, with environments from `Environment.from_conda_specification(name, file)`,
+`Environment.from_pip_requirements(name, file)` and
+`CondaDependencies(conda_dependencies_file_path=)`.
+v2: `ManagedOnlineDeployment` / `KubernetesOnlineDeployment` / `BatchDeployment` with
+`CodeConfiguration(code=, scoring_script=)`, `Environment(conda_file=, image=)` and `Model(path=)`.
+
+Arguments are followed through simple names bound earlier in the same file (or notebook): string
+constants, `os.path.join` / `Path` / `/` of known parts, and calls assigned to a name. Anything
+else is unknown, and an unknown part is left out rather than guessed.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from amldebug.deployments.model import (
+    Deployment,
+    DeploymentKind,
+    EnvironmentSource,
+    ModelSource,
+    Origin,
+)
+
+MAX_SOURCE_TEXT = 2_000_000
+# Words without which a file declares no deployment: a cheap filter before parsing.
+_TRIGGER = re.compile(
+    r"InferenceConfig|ParallelRunConfig|image_configuration|OnlineDeployment|BatchDeployment"
+)
+_ONLINE_DEPLOYMENTS = {"ManagedOnlineDeployment", "KubernetesOnlineDeployment", "OnlineDeployment"}
+_BATCH_DEPLOYMENTS = {"BatchDeployment", "ModelBatchDeployment", "PipelineComponentBatchDeployment"}
+_MAGIC_LINE = re.compile(r"^\s*[%!]")
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: Path
+    tree: ast.Module
+    # For notebooks: the code cell of each line of the joined source (0-based cell numbers).
+    cells: tuple[int, ...] | None = None
+
+    def origin(self, node: ast.AST, how: str) -> Origin:
+        line = max(getattr(node, "lineno", 1) - 1, 0)
+        if self.cells is not None and line < len(self.cells):
+            return Origin(self.path, 0, f"{how} in code cell {self.cells[line] + 1}")
+        return Origin(self.path, line, how)
+
+
+def mentions_deployment(text: str) -> bool:
+    return _TRIGGER.search(text) is not None
+
+
+def deployments_from_python(path: Path, text: str) -> list[Deployment]:
+    """Deployments declared in a Python file's text."""
+    if len(text) > MAX_SOURCE_TEXT or not mentions_deployment(text):
+        return []
+    tree = _parse(text)
+    return [] if tree is None else _Calls(_Source(path, tree)).deployments()
+
+
+def deployments_from_notebook(path: Path, text: str) -> list[Deployment]:
+    """Deployments declared in a Jupyter notebook's code cells (magics and shell lines dropped)."""
+    if len(text) > MAX_SOURCE_TEXT or not mentions_deployment(text):
+        return []
+    try:
+        notebook = json.loads(text)
+    except ValueError:
+        return []
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        return []
+    lines: list[str] = []
+    owners: list[int] = []
+    for number, cell in enumerate(cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source")
+        text_of_cell = "".join(source) if isinstance(source, list) else str(source or "")
+        for line in text_of_cell.split("\n"):
+            lines.append("" if _MAGIC_LINE.match(line) else line)
+            owners.append(number)
+        # A cell that does not parse on its own must not hide the others: parse cell by cell
+        # below when the joined source fails.
+    tree = _parse("\n".join(lines))
+    if tree is None:
+        tree = _parse_cells_separately(lines, owners)
+    if tree is None:
+        return []
+    return _Calls(_Source(path, tree, tuple(owners))).deployments()
+
+
+def _parse(text: str) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _parse_cells_separately(lines: list[str], owners: list[int]) -> ast.Module | None:
+    """Each cell parsed alone and the ones that parse kept, lines numbered as in the joined text."""
+    body: list[ast.stmt] = []
+    start = 0
+    while start < len(lines):
+        end = start
+        while end < len(lines) and owners[end] == owners[start]:
+            end += 1
+        cell = _parse("\n" * start + "\n".join(lines[start:end]))
+        if cell is not None:
+            body.extend(cell.body)
+        start = end
+    return ast.Module(body=body, type_ignores=[]) if body else None
+
+
+class _Calls:
+    """One pass over the statements binding names, then the deployment-declaring calls."""
+
+    def __init__(self, source: _Source) -> None:
+        self.source = source
+        self.base = source.path.parent
+        self.strings: dict[str, str] = {}
+        self.bound_calls: dict[str, ast.Call] = {}
+        # `env.python.conda_dependencies = CondaDependencies(...)`: name -> the dependencies call
+        self.attached_dependencies: dict[str, ast.expr] = {}
+        self.calls: list[ast.Call] = []
+        for node in ast.walk(source.tree):
+            if isinstance(node, ast.Assign):
+                self._bind(node)
+            elif isinstance(node, ast.Call):
+                self.calls.append(node)
+        self.calls.sort(key=lambda call: (call.lineno, call.col_offset))
+
+    def _bind(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                value = self.string(node.value)
+                if value is not None:
+                    self.strings[target.id] = value
+                elif isinstance(node.value, ast.Call):
+                    self.bound_calls[target.id] = node.value
+            elif (
+                isinstance(target, ast.Attribute)
+                and target.attr == "conda_dependencies"
+                and isinstance(target.value, ast.Attribute)
+                and isinstance(target.value.value, ast.Name)
+            ):
+                self.attached_dependencies[target.value.value.id] = node.value
+
+    # -- values ----------------------------------------------------------------------------------
+
+    def string(self, node: ast.expr | None) -> str | None:
+        if node is None:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self.strings.get(node.id)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Div)):
+            left, right = self.string(node.left), self.string(node.right)
+            if left is None or right is None:
+                return None
+            return left + right if isinstance(node.op, ast.Add) else os.path.join(left, right)
+        if isinstance(node, ast.Call) and _name(node.func) in ("join", "Path", "PurePath"):
+            parts = [self.string(argument) for argument in node.args]
+            if parts and all(part is not None for part in parts) and not node.keywords:
+                return os.path.join(*[part for part in parts if part is not None])
+        return None
+
+    def call(self, node: ast.expr | None) -> ast.Call | None:
+        if isinstance(node, ast.Call):
+            return node
+        if isinstance(node, ast.Name):
+            return self.bound_calls.get(node.id)
+        return None
+
+    def path(self, node: ast.expr | None, base: Path | None = None) -> Path | None:
+        value = self.string(node)
+        if not value or "://" in value or value.startswith("azureml:"):
+            return None
+        return Path(os.path.normpath((base or self.base) / os.path.expanduser(value)))
+
+    # -- deployments -------------------------------------------------------------------------------
+
+    def deployments(self) -> list[Deployment]:
+        found: list[Deployment] = []
+        for call in self.calls:
+            name = _name(call.func)
+            if name in ("InferenceConfig", "ParallelRunConfig"):
+                deployment = self._v1(call, "batch" if name == "ParallelRunConfig" else "online")
+            elif name == "image_configuration":
+                deployment = self._v1_image(call)
+            elif name in _ONLINE_DEPLOYMENTS or name in _BATCH_DEPLOYMENTS:
+                deployment = self._v2(call, "batch" if name in _BATCH_DEPLOYMENTS else "online")
+            else:
+                deployment = None
+            if deployment is not None:
+                found.append(deployment)
+        return found
+
+    def _v1(self, call: ast.Call, kind: DeploymentKind) -> Deployment | None:
+        how = f"{_name(call.func)}(...) call"
+        origin = self.source.origin(call, how)
+        source_directory = self.path(_keyword(call, "source_directory"))
+        script = self.string(_keyword(call, "entry_script"))
+        if not script:
+            return None
+        code_root = source_directory or self.base
+        environment = self._v1_environment(call, origin, code_root)
+        return Deployment(
+            kind=kind,
+            origin=origin,
+            entry_script=self.path(_keyword(call, "entry_script"), code_root),
+            code_root=code_root,
+            environment=environment,
+        )
+
+    def _v1_environment(
+        self, call: ast.Call, origin: Origin, code_root: Path
+    ) -> EnvironmentSource | None:
+        conda = _keyword(call, "conda_file")
+        if conda is not None:
+            conda_path = self.path(conda, code_root)
+            if conda_path is None:
+                return EnvironmentSource("unknown", origin)
+            return EnvironmentSource("conda", origin, conda_file=conda_path)
+        environment = _keyword(call, "environment")
+        if environment is None:
+            return None
+        return self._environment_value(environment, origin)
+
+    def _environment_value(self, node: ast.expr, origin: Origin) -> EnvironmentSource:
+        if isinstance(node, ast.Name) and node.id in self.attached_dependencies:
+            dependencies = self.call(self.attached_dependencies[node.id])
+            if dependencies is not None:
+                conda = self.path(_keyword(dependencies, "conda_dependencies_file_path"))
+                if conda is not None:
+                    return EnvironmentSource("conda", origin, conda_file=conda)
+            return EnvironmentSource("unknown", origin)
+        reference = self.string(node)
+        if reference is not None:
+            return EnvironmentSource("registry", origin, reference=reference)
+        made = self.call(node)
+        if made is None:
+            return EnvironmentSource("unknown", origin)
+        maker = _name(made.func)
+        if maker == "from_conda_specification":
+            conda = self.path(_argument(made, 1, "file_path"))
+            if conda is not None:
+                return EnvironmentSource("conda", origin, conda_file=conda)
+        elif maker == "from_pip_requirements":
+            requirements = self.path(_argument(made, 1, "file_path"))
+            if requirements is not None:
+                return EnvironmentSource("pip", origin, requirements_file=requirements)
+        elif maker == "Environment":
+            conda = self.path(_keyword(made, "conda_file"))
+            image = self.string(_keyword(made, "image"))
+            if conda is not None:
+                return EnvironmentSource("conda", origin, conda_file=conda, image=image)
+            if image and _keyword(made, "build") is None:
+                return EnvironmentSource("image", origin, image=image)
+        elif maker == "get":
+            return EnvironmentSource("registry", origin, reference=self.string(_argument(made, 1)))
+        return EnvironmentSource("unknown", origin)
+
+    def _v1_image(self, call: ast.Call) -> Deployment | None:
+        origin = self.source.origin(call, "ContainerImage.image_configuration(...) call")
+        entry = self.path(_keyword(call, "execution_script"))
+        if entry is None:
+            return None
+        conda = self.path(_keyword(call, "conda_file"))
+        environment = EnvironmentSource("conda", origin, conda_file=conda) if conda else None
+        return Deployment("online", origin, entry, self.base, environment)
+
+    def _v2(self, call: ast.Call, kind: DeploymentKind) -> Deployment | None:
+        origin = self.source.origin(call, f"{_name(call.func)}(...) call")
+        code_root, script = None, None
+        configuration = self.call(_keyword(call, "code_configuration"))
+        if configuration is not None:
+            code_root = self.path(_keyword(configuration, "code"))
+            script = self.string(_keyword(configuration, "scoring_script"))
+        else:
+            code_root = self.path(_keyword(call, "code_path"))
+            script = self.string(_keyword(call, "scoring_script"))
+        environment_node = _keyword(call, "environment")
+        environment = (
+            self._environment_value(environment_node, origin)
+            if environment_node is not None
+            else None
+        )
+        models: tuple[ModelSource, ...] = ()
+        model = self.call(_keyword(call, "model"))
+        if model is not None and _name(model.func) == "Model":
+            model_path = self.path(_keyword(model, "path"))
+            if model_path is not None:
+                models = (ModelSource(model_path, origin, self.string(_keyword(model, "name"))),)
+        if script is None and environment is None and not models:
+            return None
+        entry = self.path(ast.Constant(script), code_root) if script else None
+        return Deployment(
+            kind=kind,
+            origin=origin,
+            entry_script=entry,
+            code_root=code_root,
+            environment=environment,
+            models=models,
+            name=self.string(_keyword(call, "name")),
+        )
+
+
+def _name(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def _argument(call: ast.Call, position: int, name: str | None = None) -> ast.expr | None:
+    if name is not None:
+        found = _keyword(call, name)
+        if found is not None:
+            return found
+    return call.args[position] if len(call.args) > position else None

@@ -1,0 +1,284 @@
+"""Deployments and environments declared in YAML and JSON: Azure ML v2 deployment YAMLs (online
+and batch), v2 environment YAMLs, and v1 `inferenceconfig.json`.
+
+The text is composed into YAML nodes, never constructed into Python objects: aliases are not
+expanded (an alias bomb costs nothing), and each value keeps its line for diagnostics. Only
+scalars are accepted where scalars are expected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from amldebug.deployments.model import (
+    Deployment,
+    DeploymentKind,
+    EnvironmentSource,
+    ModelSource,
+    Origin,
+)
+
+MAX_DEPLOYMENT_TEXT = 256 * 1024
+_MAX_ENVIRONMENT_VARIABLES = 500
+
+YamlKind = Literal["online-deployment", "batch-deployment", "environment", "job", "other"]
+
+_ONLINE_MARKERS = ("instance_type", "instance_count", "scale_settings", "request_settings")
+_BATCH_MARKERS = (
+    "mini_batch_size",
+    "output_action",
+    "output_file_name",
+    "error_threshold",
+    "max_concurrency_per_instance",
+    "retry_settings",
+)
+_TOP_KEY = re.compile(r"^([A-Za-z_$][\w$-]*)\s*:", re.M)
+
+
+@dataclass(frozen=True)
+class EnvironmentAsset:
+    """A v2 environment YAML (`name`, `conda_file`, `image`): what `azureml:<name>` refers to."""
+
+    name: str | None
+    source: EnvironmentSource
+
+
+def yaml_kind(text: str) -> YamlKind:
+    """What an Azure ML YAML declares, from its top-level keys and `$schema` (cheap, no parse)."""
+    head = text[:20000]
+    schema = re.search(r"^\$schema\s*:\s*(\S+)", head, re.M)
+    schema_name = schema.group(1).lower() if schema else ""
+    if "batchdeployment" in schema_name:
+        return "batch-deployment"
+    if "onlinedeployment" in schema_name:
+        return "online-deployment"
+    if "environment.schema" in schema_name:
+        return "environment"
+    if "job" in schema_name or "component" in schema_name or "pipeline" in schema_name:
+        return "job"
+    keys = set(_TOP_KEY.findall(head))
+    if "dependencies" in keys:
+        return "other"  # a conda file
+    if "command" in keys or "jobs" in keys:
+        return "job"
+    if keys & set(_BATCH_MARKERS):
+        return "batch-deployment"
+    if "code_configuration" in keys or keys & set(_ONLINE_MARKERS):
+        return "online-deployment"
+    if ("conda_file" in keys or "image" in keys or "build" in keys) and "name" in keys:
+        return "environment"
+    return "other"
+
+
+def compose(text: str) -> yaml.Node | None:
+    """The YAML node tree of `text`, or None when it is not YAML, too large or too deep."""
+    if len(text) > MAX_DEPLOYMENT_TEXT:
+        return None
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
+
+
+def deployments_from_yaml(path: Path, text: str) -> list[Deployment]:
+    """The deployment a v2 deployment YAML declares (one at most), paths from its own folder."""
+    kind = yaml_kind(text)
+    if kind not in ("online-deployment", "batch-deployment"):
+        return []
+    root = compose(text)
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    base = path.parent
+    deployment_kind: DeploymentKind = "batch" if kind == "batch-deployment" else "online"
+    how = f"v2 {deployment_kind} deployment YAML"
+    entry, code_root = None, None
+    code_configuration = _get(root, "code_configuration")
+    if isinstance(code_configuration, yaml.MappingNode):
+        code = _scalar(_get(code_configuration, "code"))
+        if code is not None and not code.startswith("azureml:"):
+            code_root = _join(base, code)
+        script = _scalar(_get(code_configuration, "scoring_script"))
+        if script:
+            entry = _join(code_root or base, script)
+    environment = _environment(path, _get(root, "environment"), how)
+    models = _models(path, _get(root, "model"), how)
+    return [
+        Deployment(
+            kind=deployment_kind,
+            origin=Origin(path, _line(root), how),
+            entry_script=entry,
+            code_root=code_root,
+            environment=environment,
+            models=models,
+            model_reference=_scalar(_get(root, "model")),
+            environment_variables=_variables(_get(root, "environment_variables")),
+            name=_scalar(_get(root, "name")),
+        )
+    ]
+
+
+def environment_asset_from_yaml(path: Path, text: str) -> EnvironmentAsset | None:
+    if yaml_kind(text) != "environment":
+        return None
+    root = compose(text)
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    source = _environment(path, root, "v2 environment YAML")
+    if source is None:
+        return None
+    return EnvironmentAsset(_scalar(_get(root, "name")), source)
+
+
+def deployments_from_inference_config(path: Path, text: str) -> list[Deployment]:
+    """A v1 inference configuration (`az ml model deploy --ic inferenceconfig.json`)."""
+    if len(text) > MAX_DEPLOYMENT_TEXT:
+        return []
+    try:
+        data = json.loads(text) if path.suffix == ".json" else None
+    except ValueError:
+        data = None
+    if data is None:
+        node = compose(text)
+        data = _plain(node) if node is not None else None
+    if not isinstance(data, dict):
+        return []
+    how = "v1 inference configuration"
+    base = path.parent
+    source_directory = _first_str(data, "sourceDirectory", "source_directory")
+    code_root = _join(base, source_directory) if source_directory else None
+    script = _first_str(data, "entryScript", "entry_script")
+    if not script:
+        return []
+    origin = Origin(path, _json_line(text, script), how)
+    environment = None
+    conda = _first_str(data, "condaFile", "conda_file")
+    if conda:
+        environment = EnvironmentSource("conda", origin, conda_file=_join(code_root or base, conda))
+    elif isinstance(data.get("environment"), (dict, str)):
+        environment = EnvironmentSource("unknown", origin)
+    return [
+        Deployment(
+            kind="online",
+            origin=origin,
+            entry_script=_join(code_root or base, script),
+            code_root=code_root or base,
+            environment=environment,
+        )
+    ]
+
+
+# --- YAML nodes --------------------------------------------------------------------------------
+
+
+def _environment(path: Path, node: yaml.Node | None, how: str) -> EnvironmentSource | None:
+    if node is None:
+        return None
+    base = path.parent
+    reference = _scalar(node)
+    if reference is not None:
+        origin = Origin(path, _line(node), how)
+        return EnvironmentSource("registry", origin, reference=reference)
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    conda_node = _get(node, "conda_file")
+    conda = _scalar(conda_node)
+    image = _scalar(_get(node, "image"))
+    origin = Origin(path, _line(conda_node or node), how)
+    if conda:
+        return EnvironmentSource("conda", origin, conda_file=_join(base, conda), image=image)
+    build = _get(node, "build")
+    if isinstance(build, yaml.MappingNode):
+        return EnvironmentSource("unknown", origin, image=image)
+    if image:
+        return EnvironmentSource("image", origin, image=image)
+    return EnvironmentSource("unknown", origin)
+
+
+def _models(path: Path, node: yaml.Node | None, how: str) -> tuple[ModelSource, ...]:
+    if not isinstance(node, yaml.MappingNode):
+        return ()
+    model_path = _scalar(_get(node, "path"))
+    if not model_path:
+        return ()
+    return (
+        ModelSource(
+            _join(path.parent, model_path),
+            Origin(path, _line(_get(node, "path") or node), how),
+            name=_scalar(_get(node, "name")),
+            version=_scalar(_get(node, "version")),
+        ),
+    )
+
+
+def _variables(node: yaml.Node | None) -> dict[str, str]:
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    found: dict[str, str] = {}
+    for key, value in node.value[:_MAX_ENVIRONMENT_VARIABLES]:
+        name = _scalar(key)
+        if name is None or not isinstance(value, yaml.ScalarNode):
+            continue  # only scalars where scalars are expected
+        found[name] = "" if value.tag.endswith(":null") else str(value.value)
+    return found
+
+
+def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for key_node, value_node in node.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+            return value_node
+    return None
+
+
+def _scalar(node: yaml.Node | None) -> str | None:
+    if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null"):
+        return None
+    value = str(node.value).strip()
+    return value or None
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line if node.start_mark is not None else 0
+
+
+def _plain(node: yaml.Node, depth: int = 0) -> object:
+    """A small node tree as plain data (no aliases expanded twice: a node seen once is enough)."""
+    if depth > 8:
+        return None
+    if isinstance(node, yaml.ScalarNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return {
+            str(k.value): _plain(v, depth + 1)
+            for k, v in node.value[:200]
+            if isinstance(k, yaml.ScalarNode)
+        }
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(v, depth + 1) for v in node.value[:200]]
+    return None
+
+
+def _first_str(data: dict[str, object], *keys: str) -> str | None:
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _json_line(text: str, value: str) -> int:
+    at = text.find(value)
+    return text.count("\n", 0, at) if at >= 0 else 0
+
+
+def _join(base: Path, relative: str) -> Path:
+    """`relative` from `base`, normalised (`..` folded) without following links."""
+    return Path(os.path.normpath(base / os.path.expanduser(relative)))
