@@ -39,6 +39,8 @@ CONTAINER_APP_ROOT = "/var/azureml-app"
 MLFLOW_ENVIRONMENT_FILES = ("python_env.yaml", "python_env.yml")
 
 _YAML_SUFFIXES = (".yml", ".yaml")
+_ONLINE = frozenset({"online"})
+_NOT_CONDA_YAML = ("environment", "job", "online-deployment", "batch-deployment")
 _CONDA_SHAPE = re.compile(r"^dependencies\s*:", re.M)
 
 
@@ -93,20 +95,19 @@ class Project:
                 return found or (conventional_deployment(path, text),)
         return (conventional_deployment(path, text),)
 
-    def is_deployed_environment(self, path: Path) -> bool:
-        """A deployment builds its image from this conda file."""
+    def environment_users(self, path: Path) -> frozenset[str]:
+        """The kinds of deployment ("online", "batch") that build their image from this conda
+        file; empty when none does (a notebook kernel's, a training job's, an MLflow model's)."""
         if self.explicit_conda_file and self.conda_file and _same(path, self.conda_file):
-            return True
+            return _ONLINE
         if self.index is None:
-            return True  # no tree scanned: keep the single-project view
-        if self.index.using_conda_file(path):
-            return True
-        if not self.index.covers(path):
-            return any(
-                d.conda_file is not None and _same(d.conda_file, path)
-                for d in _conventions_beside(path)
+            return _ONLINE  # no tree scanned: keep the single-project view
+        users = self.index.using_conda_file(path)
+        if not users and not self.index.covers(path):
+            users = tuple(
+                d for d in _conventions_beside(path) if d.conda_file and _same(d.conda_file, path)
             )
-        return False
+        return frozenset(d.kind for d in users)
 
 
 def discover_project(
@@ -174,7 +175,8 @@ def discover_project(
     )
     if conda is None and entry is not None and deployment is None:
         conda = _paired_conda_file(entry, index, boundary)
-    conda = conda or _first_existing(root, CONDA_FILE_NAMES)
+    if conda is None and not (root / "MLmodel").is_file():
+        conda = _first_existing(root, CONDA_FILE_NAMES)
     steps = explicit(steps_file) or _first_existing(root, (STEPS_FILE_NAME,))
     declared_models = tuple(
         path
@@ -221,6 +223,10 @@ def classify_file(
 ) -> FileKind:
     """What kind of `path` is: by the project's choices, then names, then content."""
     path = Path(path)
+    if (path.name in MLFLOW_ENVIRONMENT_FILES or _is_mlflow_model_file(path)) and not (
+        project is not None and project.environment_users(path) and project.index is not None
+    ):
+        return FileKind.OTHER  # MLflow's own environment files, unless a deployment names one
     if project is not None:
         resolved = _resolve(path)
         if project.entry_script is not None and resolved == _resolve(project.entry_script):
@@ -236,9 +242,10 @@ def classify_file(
     name = path.name
     if name in ENTRY_SCRIPT_NAMES:
         return FileKind.ENTRY_SCRIPT
-    if name in MLFLOW_ENVIRONMENT_FILES or _is_mlflow_model_file(path):
-        return FileKind.OTHER
     if name in CONDA_FILE_NAMES:
+        # An environment asset named environment.yml (`conda_file:`, `image:`) is no conda file.
+        if text is not None and yaml_kind(text) in _NOT_CONDA_YAML:
+            return FileKind.OTHER
         return FileKind.CONDA_FILE
     if name == STEPS_FILE_NAME or name.endswith(".steps"):
         return FileKind.STEPS_FILE

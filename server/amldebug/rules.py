@@ -26,10 +26,18 @@ class Rule:
 
 @cache
 def all_rules() -> dict[str, Rule]:
-    from amldebug.analysis import conda_file, core, entry_script, scale_settings, steps_file
+    from amldebug.analysis import (
+        conda_file,
+        core,
+        deployment_references,
+        entry_script,
+        scale_settings,
+        steps_file,
+    )
 
     rules: dict[str, Rule] = {}
-    for module in (core, entry_script, conda_file, steps_file, scale_settings):
+    modules = (core, entry_script, conda_file, steps_file, scale_settings, deployment_references)
+    for module in modules:
         for rule in module.RULES:
             if rule.code in rules:
                 raise RuntimeError(f"rule code {rule.code} declared twice")

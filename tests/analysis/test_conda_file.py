@@ -170,6 +170,10 @@ def test_aml204_does_not_fire_with_the_server_or_azureml_defaults() -> None:
 
 def test_aml204_reads_requirement_files(tmp_path: Path) -> None:
     conda = tmp_path / "conda.yml"
+    # A score.py beside it: a deployment builds with this environment, so AML204 applies.
+    (tmp_path / "score.py").write_text(
+        "def init():\n    pass\n\n\ndef run(data):\n    return data\n"
+    )
     text = GOOD.replace("azureml-inference-server-http==1.5.1", "-r requirements.txt")
     (tmp_path / "requirements.txt").write_text("# serving\nazureml-inference-server-http==1.5.1\n")
     assert only(diagnose(text, conda), "AML204") == []

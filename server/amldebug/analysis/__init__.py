@@ -10,6 +10,7 @@ from pathlib import Path
 
 from amldebug.analysis import core
 from amldebug.analysis.context import AnalysisContext
+from amldebug.analysis.scopes import applies
 from amldebug.diagnostics import Diagnostic, Range
 from amldebug.project import FileKind, Project, classify_file, discover_project
 
@@ -99,7 +100,7 @@ def analyze_document(
             )
         ]
     else:
-        diagnostics = _run_analyzers(kind, text, context)
+        diagnostics = [d for d in _run_analyzers(kind, text, context) if applies(d.code, context)]
 
     lines = text.splitlines()
     selection = selection or RuleSelection()
@@ -134,8 +135,14 @@ def _context_for(
     it, online rules only on online entry scripts, the entry script paired with the environment
     its own deployment builds."""
     if kind is FileKind.CONDA_FILE:
-        deployed = project.is_deployed_environment(path)
-        return AnalysisContext(path=path, project=project, overlay=overlay, deployed=deployed)
+        users = project.environment_users(path)
+        return AnalysisContext(
+            path=path,
+            project=project,
+            overlay=overlay,
+            deployed=bool(users),
+            entry_kind="online" if "online" in users or not users else "batch",
+        )
     if kind is not FileKind.ENTRY_SCRIPT or "\x00" in text or len(text) > core.MAX_ANALYZED_CHARS:
         return AnalysisContext(path=path, project=project, overlay=overlay)
     deployments = project.deployments_of_entry_script(path, text)
@@ -155,7 +162,13 @@ def _context_for(
 
 def _run_analyzers(kind: FileKind, text: str, context: AnalysisContext) -> list[Diagnostic]:
     # Imported here so that a slow or broken analyzer module never stops the others from loading.
-    from amldebug.analysis import conda_file, entry_script, scale_settings, steps_file
+    from amldebug.analysis import (
+        conda_file,
+        deployment_references,
+        entry_script,
+        scale_settings,
+        steps_file,
+    )
 
     if kind is FileKind.ENTRY_SCRIPT:
         return entry_script.analyze_entry_script(
@@ -168,5 +181,7 @@ def _run_analyzers(kind: FileKind, text: str, context: AnalysisContext) -> list[
     if kind is FileKind.STEPS_FILE:
         return steps_file.analyze_steps_file(text, context)
     if kind is FileKind.DEPLOYMENT:
-        return scale_settings.analyze_deployment_yaml(text, context)
+        return scale_settings.analyze_deployment_yaml(
+            text, context
+        ) + deployment_references.analyze_deployment_references(text, context)
     return []

@@ -40,6 +40,7 @@ class AnalysisContext:
     deployed: bool = True
     # "online": an online entry script (init() + run(raw_data)); "batch": a batch driver
     # (run(mini_batch), batch endpoints / ParallelRunStep), which online rules must not judge.
+    # For a conda file: "batch" when only batch deployments build with it (no inference server).
     entry_kind: Literal["online", "batch"] = "online"
     # The folder the deployment uploads as code (`code_configuration.code`,
     # `source_directory`): modules under it are importable, never packages to install.

@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from amldebug import __version__
-from amldebug.cli import check, containers, launch_config, server, troubleshooting
+from amldebug.cli import check, containers, launch_config, project, server, troubleshooting
 from amldebug.errors import AmlDebugError
 
 # Each module exposes `register(subparsers)`, adding verbs whose `func(args) -> int` runs them.
-COMMAND_MODULES = (check, server, launch_config, containers, troubleshooting)
+COMMAND_MODULES = (check, project, server, launch_config, containers, troubleshooting)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,7 +25,7 @@ class Origin:
     how: str
 
     def describe(self, root: Path | None = None) -> str:
-        shown = _shown(self.file, root)
+        shown = shown_path(self.file, root)
         return f"{shown}:{self.line + 1} ({self.how})"
 
 
@@ -82,10 +82,11 @@ class Deployment:
         return self.origin.how.startswith("convention")
 
 
-def _shown(path: Path, root: Path | None) -> str:
+def shown_path(path: Path, root: Path | None) -> str:
+    """`path` relative to `root` when inside it (`.` for the root itself), else as it is."""
     if root is not None:
         try:
-            return path.relative_to(root).as_posix()
+            return path.relative_to(root).as_posix() or "."
         except ValueError:
             pass
     return str(path)

@@ -17,6 +17,7 @@ from typing import Literal
 
 import yaml
 
+from amldebug.bounded_yaml import compose_yaml
 from amldebug.deployments.model import (
     Deployment,
     DeploymentKind,
@@ -39,6 +40,7 @@ _BATCH_MARKERS = (
     "max_concurrency_per_instance",
     "retry_settings",
 )
+_PLACEHOLDER = re.compile(r"<[A-Za-z_][\w-]*>|\$\{|\{\{|\$[A-Z_]{2,}")
 _TOP_KEY = re.compile(r"^([A-Za-z_$][\w$-]*)\s*:", re.M)
 
 
@@ -82,7 +84,7 @@ def compose(text: str) -> yaml.Node | None:
     if len(text) > MAX_DEPLOYMENT_TEXT:
         return None
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return compose_yaml(text)
     except (yaml.YAMLError, RecursionError, ValueError):
         return None
 
@@ -99,16 +101,18 @@ def deployments_from_yaml(path: Path, text: str) -> list[Deployment]:
     deployment_kind: DeploymentKind = "batch" if kind == "batch-deployment" else "online"
     how = f"v2 {deployment_kind} deployment YAML"
     entry, code_root = None, None
-    code_configuration = _get(root, "code_configuration")
+    code_configuration = mapping_value(root, "code_configuration")
     if isinstance(code_configuration, yaml.MappingNode):
-        code = _scalar(_get(code_configuration, "code"))
+        code_node = mapping_value(code_configuration, "code")
+        code = _scalar(code_node)
         if code is not None and not code.startswith("azureml:"):
             code_root = _join(base, code)
-        script = _scalar(_get(code_configuration, "scoring_script"))
-        if script:
+        script = _scalar(mapping_value(code_configuration, "scoring_script"))
+        # A code asset or a placeholder (`code: <CODE_DIR>`) leaves the script's folder unknown.
+        if script and (code_node is None or code_root is not None):
             entry = _join(code_root or base, script)
-    environment = _environment(path, _get(root, "environment"), how)
-    models = _models(path, _get(root, "model"), how)
+    environment = _environment(path, mapping_value(root, "environment"), how)
+    models = _models(path, mapping_value(root, "model"), how)
     return [
         Deployment(
             kind=deployment_kind,
@@ -117,9 +121,9 @@ def deployments_from_yaml(path: Path, text: str) -> list[Deployment]:
             code_root=code_root,
             environment=environment,
             models=models,
-            model_reference=_scalar(_get(root, "model")),
-            environment_variables=_variables(_get(root, "environment_variables")),
-            name=_scalar(_get(root, "name")),
+            model_reference=_scalar(mapping_value(root, "model")),
+            environment_variables=_variables(mapping_value(root, "environment_variables")),
+            name=_scalar(mapping_value(root, "name")),
         )
     ]
 
@@ -133,7 +137,7 @@ def environment_asset_from_yaml(path: Path, text: str) -> EnvironmentAsset | Non
     source = _environment(path, root, "v2 environment YAML")
     if source is None:
         return None
-    return EnvironmentAsset(_scalar(_get(root, "name")), source)
+    return EnvironmentAsset(_scalar(mapping_value(root, "name")), source)
 
 
 def deployments_from_inference_config(path: Path, text: str) -> list[Deployment]:
@@ -187,13 +191,13 @@ def _environment(path: Path, node: yaml.Node | None, how: str) -> EnvironmentSou
         return EnvironmentSource("registry", origin, reference=reference)
     if not isinstance(node, yaml.MappingNode):
         return None
-    conda_node = _get(node, "conda_file")
+    conda_node = mapping_value(node, "conda_file")
     conda = _scalar(conda_node)
-    image = _scalar(_get(node, "image"))
+    image = _scalar(mapping_value(node, "image"))
     origin = Origin(path, _line(conda_node or node), how)
     if conda:
         return EnvironmentSource("conda", origin, conda_file=_join(base, conda), image=image)
-    build = _get(node, "build")
+    build = mapping_value(node, "build")
     if isinstance(build, yaml.MappingNode):
         return EnvironmentSource("unknown", origin, image=image)
     if image:
@@ -204,15 +208,15 @@ def _environment(path: Path, node: yaml.Node | None, how: str) -> EnvironmentSou
 def _models(path: Path, node: yaml.Node | None, how: str) -> tuple[ModelSource, ...]:
     if not isinstance(node, yaml.MappingNode):
         return ()
-    model_path = _scalar(_get(node, "path"))
+    model_path = _scalar(mapping_value(node, "path"))
     if not model_path:
         return ()
     return (
         ModelSource(
             _join(path.parent, model_path),
-            Origin(path, _line(_get(node, "path") or node), how),
-            name=_scalar(_get(node, "name")),
-            version=_scalar(_get(node, "version")),
+            Origin(path, _line(mapping_value(node, "path") or node), how),
+            name=_scalar(mapping_value(node, "name")),
+            version=_scalar(mapping_value(node, "version")),
         ),
     )
 
@@ -229,7 +233,8 @@ def _variables(node: yaml.Node | None) -> dict[str, str]:
     return found
 
 
-def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
+def mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value node under `key` of a mapping node (None for anything else)."""
     if not isinstance(node, yaml.MappingNode):
         return None
     for key_node, value_node in node.value:
@@ -242,7 +247,12 @@ def _scalar(node: yaml.Node | None) -> str | None:
     if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null"):
         return None
     value = str(node.value).strip()
-    return value or None
+    return None if not value or is_placeholder(value) else value
+
+
+def is_placeholder(value: str) -> bool:
+    """`<SCORING_SCRIPT>`, `${MODEL_DIR}`, `{{env}}`: a template a script fills in, not a name."""
+    return _PLACEHOLDER.search(value) is not None
 
 
 def _line(node: yaml.Node) -> int:

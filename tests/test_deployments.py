@@ -1,0 +1,299 @@
+"""Deployment discovery on trees shaped like real Azure ML projects (our own fixtures): which
+entry script deploys with which environment, and what the rules then report or keep quiet about."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from amldebug.analysis import analyze_document, analyze_path
+from amldebug.cli.main import main
+from amldebug.deployments import scan_deployments
+from amldebug.project import FileKind, classify_file, discover_project
+
+SCORE = (
+    "import json\nimport os\n\n\ndef init():\n    global model\n    model = None\n\n\n"
+    "def run(raw_data):\n    return json.loads(raw_data)\n"
+)
+BATCH_DRIVER = (
+    "import os\n\n\ndef init():\n    pass\n\n\ndef run(mini_batch):\n"
+    "    return [os.path.basename(path) for path in mini_batch]\n"
+)
+SERVED_ENV = (
+    "name: served\ndependencies:\n  - python=3.10\n  - pip\n  - pip:\n"
+    "      - azureml-inference-server-http==1.5.1\n"
+)
+# No inference server: an error for an online deployment, nothing for anything else.
+KERNEL_ENV = (
+    "name: notebook-kernel\ndependencies:\n  - python=3.10\n  - pip\n  - pip:\n      - numpy\n"
+)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def codes(diagnostics) -> set[str]:
+    return {d.code for d in diagnostics}
+
+
+def test_v2_yaml_in_a_subfolder_pairs_a_script_in_another_folder(tmp_path):
+    write(tmp_path / "src/langchain/score.py", SCORE)
+    write(tmp_path / "env/conda.yml", SERVED_ENV)
+    write(
+        tmp_path / "deploy/blue.yml",
+        "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json\n"
+        "name: blue\ncode_configuration:\n  code: ../src\n  scoring_script: langchain/score.py\n"
+        "environment:\n  conda_file: ../env/conda.yml\n  image: mcr.microsoft.com/azureml/x\n"
+        "instance_type: Standard_DS3_v2\n",
+    )
+    index = scan_deployments(tmp_path)
+    (deployment,) = index.deployments
+    assert deployment.kind == "online"
+    assert deployment.entry_script == tmp_path / "src/langchain/score.py"
+    assert deployment.code_root == tmp_path / "src"
+    assert deployment.conda_file == tmp_path / "env/conda.yml"
+    assert index.for_entry_script(tmp_path / "src/langchain/score.py") == (deployment,)
+
+
+def test_a_notebook_kernel_environment_gets_no_deployment_rules(tmp_path):
+    """The sample-folder case: a conda file beside a notebook, no score.py, nothing deploys it."""
+    write(tmp_path / "train.ipynb", json.dumps({"cells": []}))
+    kernel = write(tmp_path / "conda.yml", KERNEL_ENV)
+    project = discover_project(tmp_path)
+    assert project.environment_users(kernel) == frozenset()
+    assert "AML204" not in codes(analyze_path(kernel, project=project))
+
+
+def test_the_same_environment_beside_a_score_py_is_deployed_and_checked(tmp_path):
+    write(tmp_path / "score.py", SCORE)
+    conda = write(tmp_path / "conda.yml", KERNEL_ENV)
+    project = discover_project(tmp_path)
+    assert project.environment_users(conda) == frozenset({"online"})
+    assert "AML204" in codes(analyze_path(conda, project=project))
+
+
+def test_a_training_job_environment_is_not_a_deployment_environment(tmp_path):
+    write(tmp_path / "src/score.py", SCORE)
+    write(tmp_path / "src/conda.yml", SERVED_ENV)
+    train_env = write(tmp_path / "train/env.yml", KERNEL_ENV)
+    write(
+        tmp_path / "train/job.yml",
+        "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+        "command: python train.py\nenvironment:\n  conda_file: env.yml\n  image: base\n",
+    )
+    project = discover_project(tmp_path)
+    assert project.environment_users(train_env) == frozenset()
+
+
+def test_mlflow_files_are_left_alone(tmp_path):
+    model = tmp_path / "model"
+    write(model / "MLmodel", "flavors:\n  python_function: {}\n")
+    mlflow_conda = write(model / "conda.yaml", KERNEL_ENV)
+    python_env = write(
+        model / "python_env.yaml",
+        "python: 3.10.12\nbuild_dependencies:\n  - pip\ndependencies:\n  - -r requirements.txt\n",
+    )
+    assert classify_file(python_env, python_env.read_text()) is FileKind.OTHER
+    assert classify_file(mlflow_conda, mlflow_conda.read_text()) is FileKind.OTHER
+    assert main(["check", str(tmp_path), "-q"]) == 0
+
+
+def test_an_environment_asset_named_environment_yml_is_not_a_conda_file(tmp_path):
+    asset = write(
+        tmp_path / "environment.yml",
+        "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+        "name: sklearn-env\nimage: mcr.microsoft.com/azureml/base\nconda_file: conda.yaml\n",
+    )
+    assert classify_file(asset, asset.read_text()) is FileKind.OTHER
+
+
+def test_a_registered_environment_is_linked_to_its_yaml_in_the_tree(tmp_path):
+    write(tmp_path / "code/score.py", SCORE)
+    write(tmp_path / "env/conda.yaml", SERVED_ENV)
+    write(
+        tmp_path / "env/environment.yml",
+        "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+        "name: my-env\nimage: base\nconda_file: conda.yaml\n",
+    )
+    write(
+        tmp_path / "deployment.yml",
+        "name: blue\ncode_configuration:\n  code: code\n  scoring_script: score.py\n"
+        "environment: azureml:my-env@latest\ninstance_type: Standard_DS3_v2\n",
+    )
+    (deployment,) = [d for d in scan_deployments(tmp_path).deployments if not d.is_convention]
+    assert deployment.conda_file == tmp_path / "env/conda.yaml"
+    assert "environment.yml" in deployment.environment.origin.how
+
+
+def test_v1_notebook_pairs_the_script_with_its_conda_specification(tmp_path):
+    write(tmp_path / "scripts/score.py", SCORE)
+    write(tmp_path / "scripts/conda.yml", KERNEL_ENV)  # beside the script, but not what deploys
+    write(tmp_path / "envs/deploy-env.yml", SERVED_ENV)
+    cells = [
+        {"cell_type": "markdown", "source": ["# Deploy\n"]},
+        {
+            "cell_type": "code",
+            "source": [
+                "%pip install azureml-core\n",
+                "from azureml.core import Environment\n",
+                "from azureml.core.model import InferenceConfig\n",
+                "folder = 'scripts'\n",
+                "env = Environment.from_conda_specification('deploy', 'envs/deploy-env.yml')\n",
+            ],
+        },
+        {
+            "cell_type": "code",
+            "source": "config = InferenceConfig(entry_script='score.py', "
+            "source_directory=folder, environment=env)\n",
+        },
+    ]
+    write(tmp_path / "deploy.ipynb", json.dumps({"cells": cells}))
+    index = scan_deployments(tmp_path)
+    (deployment,) = index.for_entry_script(tmp_path / "scripts/score.py")
+    assert deployment.conda_file == tmp_path / "envs/deploy-env.yml"
+    assert "code cell 3" in deployment.origin.how
+    project = discover_project(tmp_path / "scripts", index=index)
+    # The conda file beside the script is nobody's: only syntax checks there.
+    assert project.environment_users(tmp_path / "scripts/conda.yml") == frozenset()
+    assert project.environment_users(tmp_path / "envs/deploy-env.yml") == frozenset({"online"})
+
+
+def test_v1_inference_config_json(tmp_path):
+    write(tmp_path / "src/score.py", SCORE)
+    write(tmp_path / "src/myenv.yml", SERVED_ENV)
+    write(
+        tmp_path / "inferenceconfig.json",
+        json.dumps({"entryScript": "score.py", "sourceDirectory": "src", "condaFile": "myenv.yml"}),
+    )
+    (deployment,) = scan_deployments(tmp_path).for_entry_script(tmp_path / "src/score.py")
+    assert deployment.origin.how == "v1 inference configuration"
+    assert deployment.conda_file == tmp_path / "src/myenv.yml"
+
+
+def test_v2_sdk_calls_in_a_python_file(tmp_path):
+    write(tmp_path / "onlinescoring/score.py", SCORE)
+    write(tmp_path / "environment/conda.yaml", SERVED_ENV)
+    write(
+        tmp_path / "deploy.py",
+        "from azure.ai.ml.entities import CodeConfiguration, Environment, "
+        "ManagedOnlineDeployment, Model\n"
+        "env = Environment(conda_file='environment/conda.yaml', image='base')\n"
+        "blue = ManagedOnlineDeployment(name='blue', model=Model(path='model'), "
+        "environment=env, code_configuration=CodeConfiguration(code='onlinescoring', "
+        "scoring_script='score.py'))\n",
+    )
+    (deployment,) = scan_deployments(tmp_path).for_entry_script(tmp_path / "onlinescoring/score.py")
+    assert deployment.name == "blue"
+    assert deployment.conda_file == tmp_path / "environment/conda.yaml"
+    assert deployment.models[0].path == tmp_path / "model"
+
+
+def test_batch_drivers_are_batch_deployments(tmp_path):
+    write(tmp_path / "batch/driver.py", BATCH_DRIVER)
+    write(tmp_path / "batch/conda.yml", KERNEL_ENV)
+    write(
+        tmp_path / "batch/deployment.yml",
+        "$schema: https://azuremlschemas.azureedge.net/latest/batchDeployment.schema.json\n"
+        "name: nightly\ncode_configuration:\n  code: .\n  scoring_script: driver.py\n"
+        "environment:\n  conda_file: conda.yml\n  image: base\nmini_batch_size: 10\n",
+    )
+    write(tmp_path / "loose/score.py", BATCH_DRIVER)  # found by its shape alone
+    index = scan_deployments(tmp_path)
+    assert [d.kind for d in index.for_entry_script(tmp_path / "batch/driver.py")] == ["batch"]
+    assert [d.kind for d in index.for_entry_script(tmp_path / "loose/score.py")] == ["batch"]
+    project = discover_project(tmp_path / "batch", index=index)
+    # Batch images have no inference server: the conda file is used, but only by batch.
+    assert project.environment_users(tmp_path / "batch/conda.yml") == frozenset({"batch"})
+
+
+def test_paths_that_a_deployment_yaml_names_outside_the_tree_are_refused(tmp_path):
+    secret = write(tmp_path / "secret/id_rsa", "key")
+    project_dir = tmp_path / "project"
+    write(project_dir / "score.py", SCORE)
+    write(
+        project_dir / "deployment.yml",
+        "code_configuration:\n  code: .\n  scoring_script: score.py\nmodel:\n  path: ../secret\n"
+        "instance_type: Standard_DS3_v2\n",
+    )
+    project = discover_project(project_dir)
+    assert secret.parent not in project.model_paths
+    assert any("outside" in problem and "--model" not in problem for problem in project.problems)
+    # Named on the command line, it is the user's choice.
+    chosen = discover_project(project_dir, model_paths=[str(secret.parent)])
+    assert chosen.model_paths == (secret.parent,)
+
+
+def test_an_alias_bomb_in_a_deployment_yaml_costs_nothing(tmp_path):
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    bomb = "\n".join(levels) + "\nenvironment_variables:\n  BOMB: *a9\n"
+    write(tmp_path / "score.py", SCORE)
+    write(
+        tmp_path / "deployment.yml",
+        "code_configuration:\n  code: .\n  scoring_script: score.py\n"
+        "instance_type: Standard_DS3_v2\n" + bomb,
+    )
+    started = time.perf_counter()
+    project = discover_project(tmp_path)
+    assert main(["check", str(tmp_path), "-q"]) in (0, 1)
+    assert time.perf_counter() - started < 10
+    assert "BOMB" not in project.environment_variables  # only scalars where scalars are expected
+
+
+def test_missing_named_files_are_reported_with_the_near_match(tmp_path):
+    write(tmp_path / "score.py", SCORE)
+    write(tmp_path / "enviroment.yml", SERVED_ENV)
+    deployment = write(
+        tmp_path / "deployment.yml",
+        "code_configuration:\n  code: .\n  scoring_script: score.py\n"
+        "environment:\n  conda_file: environment.yml\n  image: base\n"
+        "model:\n  path: ./model\ninstance_type: Standard_DS3_v2\n",
+    )
+    found = [d for d in analyze_path(deployment) if d.code == "AML403"]
+    assert len(found) == 1  # the model folder is often made by training: not without a near name
+    (missing,) = found
+    assert "Did you mean 'enviroment.yml'?" in missing.message
+    assert missing.range.start.line == 4
+
+
+def test_a_template_placeholder_is_not_a_missing_file(tmp_path):
+    deployment = write(
+        tmp_path / "deployment.yml",
+        "code_configuration:\n  code: <CODE_DIR>\n  scoring_script: score.py\n"
+        "instance_type: Standard_DS3_v2\n",
+    )
+    assert "AML403" not in codes(analyze_path(deployment))
+
+
+def test_an_entry_script_is_checked_against_its_own_deployment_environment(tmp_path):
+    """Two scripts in one folder, each deployed with its own environment."""
+    write(tmp_path / "score.py", "import sklearn\n" + SCORE)
+    write(tmp_path / "conda.yml", SERVED_ENV)  # no scikit-learn
+    with_sklearn = SERVED_ENV + "      - scikit-learn==1.5.2\n"
+    write(tmp_path / "envs/sklearn.yml", with_sklearn)
+    write(
+        tmp_path / "deployment.yml",
+        "code_configuration:\n  code: .\n  scoring_script: score.py\n"
+        "environment:\n  conda_file: envs/sklearn.yml\n  image: base\n"
+        "instance_type: Standard_DS3_v2\n",
+    )
+    script = tmp_path / "score.py"
+    diagnostics = analyze_document(script, script.read_text(), project=discover_project(tmp_path))
+    assert "AML116" not in codes(diagnostics)
+
+
+def test_project_command_says_what_was_found_and_why(tmp_path, capsys):
+    write(tmp_path / "onlinescoring/score.py", SCORE)
+    write(tmp_path / "onlinescoring/conda.yml", SERVED_ENV)
+    assert main(["project", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "online deployment of onlinescoring/score.py" in out
+    assert "conda file onlinescoring/conda.yml" in out
+    assert "convention: conda.yml beside score.py" in out
+    assert main(["project", str(tmp_path), "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["deployments"][0]["environment"]["condaFile"] == "onlinescoring/conda.yml"
