@@ -175,6 +175,7 @@ def test_aml204_reads_requirement_files(tmp_path: Path) -> None:
         "def init():\n    pass\n\n\ndef run(data):\n    return data\n"
     )
     text = GOOD.replace("azureml-inference-server-http==1.5.1", "-r requirements.txt")
+    conda.write_text(text)
     (tmp_path / "requirements.txt").write_text("# serving\nazureml-inference-server-http==1.5.1\n")
     assert only(diagnose(text, conda), "AML204") == []
     (tmp_path / "requirements.txt").write_text("numpy==1.26.4\n")
