@@ -342,3 +342,41 @@ async def test_conda_file_changed_on_disk_rechecks_the_open_entry_script(
 
     republished = await wait_for_publish(client, score_uri, after=after)
     assert "AML116" not in codes(republished)
+
+
+async def test_the_workspace_deployments_pair_a_script_and_say_so_on_its_first_line(
+    client: LanguageClient, project: Path
+):
+    """A deployment YAML in deploy/ names src/score.py and env/conda.yml; a conda file beside a
+    notebook elsewhere in the workspace is nobody's environment and gets no deployment rules."""
+    (project / "src").mkdir()
+    (project / "env").mkdir()
+    (project / "notebooks").mkdir()
+    (project / "deploy").mkdir()
+    (project / "src" / "score.py").write_text(SKLEARN_SCORE)
+    (project / "env" / "conda.yml").write_text(CONDA + "      - scikit-learn==1.5.0\n")
+    kernel = "name: kernel\ndependencies:\n  - python=3.10\n  - pip\n  - pip:\n      - numpy\n"
+    (project / "notebooks" / "conda.yml").write_text(kernel)
+    (project / "deploy" / "blue.yml").write_text(
+        "name: blue\ncode_configuration:\n  code: ../src\n  scoring_script: score.py\n"
+        "environment:\n  conda_file: ../env/conda.yml\n  image: base\n"
+        "instance_type: Standard_DS3_v2\n"
+    )
+    score_uri = open_document(client, project / "src" / "score.py", SKLEARN_SCORE)
+    published = await wait_for_publish(client, score_uri)
+    assert "AML116" not in codes(published)  # scikit-learn is in the deployment's environment
+
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=score_uri),
+            position=types.Position(line=0, character=1),
+        )
+    )
+    assert hover is not None
+    text = hover.contents.value  # type: ignore[union-attr]
+    assert "online deployment of src/score.py ('blue')" in text
+    assert "conda file env/conda.yml" in text and "deploy/blue.yml" in text
+
+    kernel_uri = open_document(client, project / "notebooks" / "conda.yml", kernel, language="yaml")
+    kernel_published = await wait_for_publish(client, kernel_uri)
+    assert "AML204" not in codes(kernel_published)

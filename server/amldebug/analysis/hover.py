@@ -11,6 +11,7 @@ from pathlib import Path
 
 from amldebug.analysis import scale_settings
 from amldebug.analysis.context import AnalysisContext
+from amldebug.deployments.describe import describe_lines
 from amldebug.project import CONTAINER_APP_ROOT, FileKind, Project, classify_file, discover_project
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -61,6 +62,8 @@ def hover_at(
     project = project if project is not None else discover_project(path)
 
     word, end = _word_at(lines[line], character)
+    if line == 0 and classify_file(path, text, project) is FileKind.ENTRY_SCRIPT:
+        return deployments_hover(path, text, project)
     if word in ("init", "run") and classify_file(path, text, project) is FileKind.ENTRY_SCRIPT:
         is_definition = bool(
             (match := _DEF.match(lines[line]))
@@ -118,3 +121,21 @@ def _decorators_above(lines: list[str], def_line: int) -> set[str]:
             break
         index -= 1
     return names
+
+
+def deployments_hover(path: Path, text: str, project: Project) -> str:
+    """On an entry script's first line: the deployments that run it, with what each builds and
+    where discovery read it (what `amldebug project` prints for the whole folder)."""
+    deployments = project.deployments_of_entry_script(path, text)
+    root = project.index.root if project.index is not None else project.root
+    if not deployments:
+        conda = project.relative(project.conda_file) if project.conda_file else "none"
+        return (
+            "**Azure ML deployment** (paired by your settings)\n\n"
+            f"- entry script: `{project.relative(path)}`\n- conda file: `{conda}`"
+        )
+    sections = []
+    for deployment in deployments:
+        first, *rest = describe_lines(deployment, root)
+        sections.append(f"**Azure ML {first}**\n\n" + "\n".join(f"- {line}" for line in rest))
+    return "\n\n".join(sections) + "\n\n`amldebug project` lists every deployment of the folder."
