@@ -297,3 +297,26 @@ def test_project_command_says_what_was_found_and_why(tmp_path, capsys):
     assert main(["project", str(tmp_path), "--format", "json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["deployments"][0]["environment"]["condaFile"] == "onlinescoring/conda.yml"
+
+
+def test_a_pipeline_step_named_score_py_is_not_an_entry_script(tmp_path):
+    step = write(
+        tmp_path / "score_src/score.py",
+        "import argparse\nimport mlflow\n\nparser = argparse.ArgumentParser()\n"
+        "model = mlflow.sklearn.load_model('model')\n",
+    )
+    write(tmp_path / "score_src/conda.yaml", KERNEL_ENV)
+    assert classify_file(step, step.read_text(), discover_project(tmp_path)) is FileKind.PYTHON
+    assert main(["check", str(tmp_path), "-q"]) == 0  # no AML101/102/115, no AML204 beside it
+
+
+def test_a_parallel_job_driver_is_batch(tmp_path):
+    driver = (
+        "def init():\n    pass\n\n\ndef run(input_data, mini_batch_context):\n"
+        "    return input_data\n"
+    )
+    write(tmp_path / "parallel_train.py", driver)
+    conda = write(tmp_path / "conda.yaml", KERNEL_ENV)
+    project = discover_project(tmp_path)
+    assert project.environment_users(conda) == frozenset({"batch"})
+    assert "AML204" not in codes(analyze_path(conda, project=project))

@@ -19,6 +19,7 @@ from amldebug.deployments import (
     Deployment,
     DeploymentIndex,
     conventional_deployment,
+    defines_init_or_run,
     has_entry_points,
     scan_deployments,
 )
@@ -41,6 +42,9 @@ MLFLOW_ENVIRONMENT_FILES = ("python_env.yaml", "python_env.yml")
 _YAML_SUFFIXES = (".yml", ".yaml")
 _ONLINE = frozenset({"online"})
 _NOT_CONDA_YAML = ("environment", "job", "online-deployment", "batch-deployment")
+_COMMAND_LINE_PROGRAM = re.compile(
+    r"\bargparse\b|\bsys\.argv\b|__name__\s*==\s*['\"]__main__|\bcommand_component\b|\bclick\b"
+)
 _CONDA_SHAPE = re.compile(r"^dependencies\s*:", re.M)
 
 
@@ -70,6 +74,7 @@ class Project:
     index: DeploymentIndex | None = field(default=None, compare=False, repr=False)
     # The conda file came from a flag or a setting: it is the deployed environment.
     explicit_conda_file: bool = False
+    explicit_entry_script: bool = False
 
     def relative(self, path: Path) -> str:
         """`path` relative to the project root when inside it, for messages."""
@@ -215,6 +220,7 @@ def discover_project(
         problems=tuple(problems),
         index=index,
         explicit_conda_file=bool(conda_file),
+        explicit_entry_script=bool(entry_script),
     )
 
 
@@ -230,7 +236,9 @@ def classify_file(
     if project is not None:
         resolved = _resolve(path)
         if project.entry_script is not None and resolved == _resolve(project.entry_script):
-            return FileKind.ENTRY_SCRIPT
+            if project.explicit_entry_script or not _other_script(path, text, project):
+                return FileKind.ENTRY_SCRIPT
+            return FileKind.PYTHON
         if project.conda_file is not None and resolved == _resolve(project.conda_file):
             return FileKind.CONDA_FILE
         if project.steps_file is not None and resolved == _resolve(project.steps_file):
@@ -241,7 +249,9 @@ def classify_file(
             return FileKind.CONDA_FILE
     name = path.name
     if name in ENTRY_SCRIPT_NAMES:
-        return FileKind.ENTRY_SCRIPT
+        # A score.py with neither init() nor run() that no deployment names is some other
+        # script (a pipeline step's scoring code), not an entry script with both missing.
+        return FileKind.PYTHON if _other_script(path, text, project) else FileKind.ENTRY_SCRIPT
     if name in CONDA_FILE_NAMES:
         # An environment asset named environment.yml (`conda_file:`, `image:`) is no conda file.
         if text is not None and yaml_kind(text) in _NOT_CONDA_YAML:
@@ -260,6 +270,25 @@ def classify_file(
         if _CONDA_SHAPE.search(text[:20000]):
             return FileKind.CONDA_FILE
     return FileKind.OTHER
+
+
+def _other_script(path: Path, text: str | None, project: Project | None) -> bool:
+    """A command-line program with neither init() nor run() that no deployment names: some other
+    script (a pipeline step's `score.py` reads its arguments), not an entry script with both
+    missing. A new, nearly empty score.py stays an entry script: the stubs help there."""
+    return (
+        text is not None
+        and not defines_init_or_run(text)
+        and _COMMAND_LINE_PROGRAM.search(text) is not None
+        and not _declared(path, project)
+    )
+
+
+def _declared(path: Path, project: Project | None) -> bool:
+    """A deployment (not the conventions) names `path` as its entry script."""
+    if project is None or project.index is None:
+        return False
+    return any(not d.is_convention for d in project.index.for_entry_script(path))
 
 
 def _is_mlflow_model_file(path: Path) -> bool:

@@ -53,8 +53,16 @@ def test_hover_on_a_call_to_init_explains_init(tmp_path: Path):
 
 
 def test_no_hover_on_other_words_or_outside_the_text(tmp_path: Path):
-    assert hover(tmp_path, RAWHTTP_SCORE, 0, 2) is None
+    assert hover(tmp_path, RAWHTTP_SCORE, 4, 6) is None  # `pass`
     assert hover(tmp_path, RAWHTTP_SCORE, 500, 0) is None
+
+
+def test_the_first_line_of_an_entry_script_says_how_it_is_deployed(tmp_path: Path):
+    (tmp_path / "conda.yml").write_text("dependencies:\n  - python=3.10\n")
+    text = hover(tmp_path, RAWHTTP_SCORE, 0, 2)
+    assert text is not None
+    assert "online deployment of score.py" in text
+    assert "conda file conda.yml" in text and "convention: conda.yml beside score.py" in text
 
 
 def test_no_contract_hover_in_a_python_file_that_is_not_an_entry_script(tmp_path: Path):

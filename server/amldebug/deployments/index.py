@@ -55,6 +55,7 @@ MAX_NOTEBOOK_BYTES = 8_000_000
 _ENTRY_SCRIPT_SHAPE = re.compile(
     r"^def\s+init\s*\(.*?^def\s+run\s*\(|^def\s+run\s*\(.*?^def\s+init\s*\(", re.M | re.S
 )
+_TOP_LEVEL_INIT_OR_RUN = re.compile(r"^(?:async\s+)?def\s+(?:init|run)\b", re.M)
 _BATCH_PARAMETERS = frozenset({"mini_batch", "minibatch", "batch", "mini_batches", "file_list"})
 
 
@@ -170,7 +171,9 @@ def _read_facts(path: Path, suffix: str, lowered: str, size: int) -> _FileFacts:
         if text is None:
             return _NOTHING
         found = tuple(deployments_from_python(path, text)) if mentions_deployment(text) else ()
-        candidate = path.name in ENTRY_SCRIPT_NAMES or has_entry_points(text)
+        candidate = has_entry_points(text) or (
+            path.name in ENTRY_SCRIPT_NAMES and defines_init_or_run(text)
+        )
         return _FileFacts(found, None, candidate)
     text = _read(path, MAX_NOTEBOOK_BYTES, size)
     if text is None or not mentions_deployment(text):
@@ -218,9 +221,16 @@ def has_entry_points(text: str) -> bool:
     return {"init", "run"} <= names
 
 
+def defines_init_or_run(text: str) -> bool:
+    """A top-level `def init` or `def run` (at column 0: cheap enough for every keystroke). A
+    `score.py` with neither is some other script (a pipeline step's scoring code)."""
+    return _TOP_LEVEL_INIT_OR_RUN.search(text) is not None
+
+
 @functools.lru_cache(maxsize=64)
 def looks_like_batch_driver(text: str) -> bool:
-    """`run(mini_batch)`: how batch endpoints and ParallelRunStep call a driver script."""
+    """`run(mini_batch)`: how batch endpoints, parallel jobs and ParallelRunStep call a driver
+    script (`run(input_data, mini_batch_context)` in parallel jobs)."""
     if "def run" not in text:
         return False
     tree = _parse(text)
@@ -228,8 +238,10 @@ def looks_like_batch_driver(text: str) -> bool:
         return False
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "run":
-            parameters = [*node.args.posonlyargs, *node.args.args]
-            return bool(parameters) and parameters[0].arg.lower() in _BATCH_PARAMETERS
+            names = [a.arg.lower() for a in (*node.args.posonlyargs, *node.args.args)]
+            return bool(names) and (
+                names[0] in _BATCH_PARAMETERS or any("mini_batch" in name for name in names)
+            )
     return False
 
 

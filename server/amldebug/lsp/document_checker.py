@@ -262,7 +262,9 @@ class DocumentChecker:
         cached = self._cached_project(path, settings or self.settings)
         if cached.kind_by_path is None:
             cached.kind_by_path = classify_file(path, None, cached.project)
-        if cached.kind_by_path in (FileKind.PYTHON, FileKind.OTHER):
+        if cached.kind_by_path in (FileKind.PYTHON, FileKind.OTHER) or (
+            path.name in ENTRY_SCRIPT_NAMES and cached.kind_by_path is FileKind.ENTRY_SCRIPT
+        ):
             return classify_file(path, text, cached.project)  # decided by content
         return cached.kind_by_path
 
