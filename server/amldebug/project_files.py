@@ -32,6 +32,12 @@ def inside(path: Path, root: Path) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class ProjectFileBytes:
+    data: bytes | None = None
+    problem: str | None = None
+
+
 def read_project_file(
     path: Path, *, root: Path | None, max_bytes: int, allow_outside: bool = False
 ) -> ProjectFileRead:
@@ -39,41 +45,53 @@ def read_project_file(
 
     `root`: the project folder the file must resolve inside (None: no such limit).
     `allow_outside`: the user named the file on the command line, so it may be anywhere.
+    Text is UTF-8 (invalid bytes replaced) without a leading byte-order mark; files with NUL bytes
+    are binary and refused.
     """
+    raw = read_project_bytes(path, root=root, max_bytes=max_bytes, allow_outside=allow_outside)
+    if raw.data is None:
+        return ProjectFileRead(problem=raw.problem)
+    if b"\x00" in raw.data:
+        return ProjectFileRead(problem=f"{path} is a binary file (it contains NUL bytes); not read")
+    # utf-8-sig drops a leading byte-order mark, which Windows editors write and Python accepts.
+    return ProjectFileRead(text=raw.data.decode("utf-8-sig", errors="replace"))
+
+
+def read_project_bytes(
+    path: Path, *, root: Path | None, max_bytes: int, allow_outside: bool = False
+) -> ProjectFileBytes:
+    """The bytes of a file a project names, with the checks of `read_project_file`."""
     if root is not None and not allow_outside and not inside(path, root):
-        return ProjectFileRead(problem=f"{path} is outside the project folder {root}; not read")
+        return ProjectFileBytes(problem=f"{path} is outside the project folder {root}; not read")
     try:
         before = os.stat(path)
     except OSError as error:
-        return ProjectFileRead(problem=_os_problem(path, error))
+        return ProjectFileBytes(problem=_os_problem(path, error))
     if not stat.S_ISREG(before.st_mode):
-        return ProjectFileRead(problem=f"{path} is not a regular file ({_kind(before.st_mode)})")
+        return ProjectFileBytes(problem=f"{path} is not a regular file ({_kind(before.st_mode)})")
     if before.st_size > max_bytes:
-        return ProjectFileRead(problem=_too_big(path, max_bytes))
+        return ProjectFileBytes(problem=_too_big(path, max_bytes))
     # Non-blocking: if the path was swapped for a FIFO since the stat, open() must not wait for a
     # writer. The fstat below then judges what was really opened.
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         descriptor = os.open(path, flags)
     except OSError as error:
-        return ProjectFileRead(problem=_os_problem(path, error))
+        return ProjectFileBytes(problem=_os_problem(path, error))
     try:
         opened = os.fstat(descriptor)
         if not stat.S_ISREG(opened.st_mode):
-            return ProjectFileRead(
+            return ProjectFileBytes(
                 problem=f"{path} is not a regular file ({_kind(opened.st_mode)})"
             )
         data = _read_at_most(descriptor, max_bytes + 1)
     except OSError as error:
-        return ProjectFileRead(problem=_os_problem(path, error))
+        return ProjectFileBytes(problem=_os_problem(path, error))
     finally:
         os.close(descriptor)
     if len(data) > max_bytes:
-        return ProjectFileRead(problem=_too_big(path, max_bytes))
-    if b"\x00" in data:
-        return ProjectFileRead(problem=f"{path} is a binary file (it contains NUL bytes); not read")
-    # utf-8-sig drops a leading byte-order mark, which Windows editors write and Python accepts.
-    return ProjectFileRead(text=data.decode("utf-8-sig", errors="replace"))
+        return ProjectFileBytes(problem=_too_big(path, max_bytes))
+    return ProjectFileBytes(data=data)
 
 
 def _read_at_most(descriptor: int, limit: int) -> bytes:

@@ -265,6 +265,10 @@ export async function generateLaunchConfig(
     services: Services,
     resource?: vscode.Uri,
 ): Promise<void> {
+    // Writing a file on a project's behalf needs trust, like running it (issue 9, item 5).
+    if (!(await requireTrust('Generate launch.json'))) {
+        return;
+    }
     const target = await resolveProject(resource);
     if (!target) {
         return;

@@ -20,6 +20,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from amldebug.bounded_yaml import compose_yaml
 from amldebug.diagnostics import Position, Range
 
 Section = Literal["conda", "pip"]
@@ -31,14 +32,8 @@ _PIP_NAME = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?P<rest>.*?
 _REQUIREMENT_FILE = re.compile(r"^\s*(?:-r|--requirement)(?:\s+|=)(?P<path>\S+)\s*$")
 # Deeply nested YAML would otherwise cost recursion in the composer; real conda files are shallow.
 _MAX_NESTING = 64
-# libyaml's composer recurses in C without a limit and crashes the process on very deep input.
-# Block nesting needs at least one column per level, so short lines bound the depth well below
-# what it survives (measured: 10,000 levels); longer lines take the pure-Python composer, which
-# raises RecursionError instead.
-_MAX_LINE_FOR_C_COMPOSER = 2_000
 _ODD_LINE_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
 _BRACKETS = re.compile(r"[\[\]{}]")
-_FAST_LOADER: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
 
 
 @dataclass(frozen=True)
@@ -123,9 +118,7 @@ def parse_conda_environment(text: str) -> CondaEnvironment:
         # YAML also breaks lines at a lone CR, NEL, LS and PS; editors here count only LF. Blanking
         # those keeps YAML's line numbers equal to the editor's.
         odd_breaks = _ODD_LINE_BREAKS.search(text)
-        root = yaml.compose(
-            _ODD_LINE_BREAKS.sub(" ", text) if odd_breaks else text, Loader=_loader_for(lines)
-        )
+        root = compose_yaml(_ODD_LINE_BREAKS.sub(" ", text) if odd_breaks else text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line, mark.column) if mark is not None else (0, 0)
@@ -255,12 +248,6 @@ def parse_conda_environment(text: str) -> CondaEnvironment:
         pip_item=pip_item,
         problems=tuple(problems),
     )
-
-
-def _loader_for(lines: list[str]) -> type[yaml.SafeLoader]:
-    if _FAST_LOADER is not None and max(map(len, lines), default=0) <= _MAX_LINE_FOR_C_COMPOSER:
-        return _FAST_LOADER
-    return yaml.SafeLoader
 
 
 def _nesting_depth(text: str) -> int:

@@ -8,21 +8,18 @@ from pathlib import Path
 from typing import Literal
 
 from amldebug.project import Project
+from amldebug.project_files import read_project_file
 
 MAX_SIBLING_FILE_BYTES = 2_000_000
 
 
 def read_text_from_disk(path: Path) -> str | None:
-    """A sibling file's text, or None when missing, unreadable, binary or huge."""
-    try:
-        if path.stat().st_size > MAX_SIBLING_FILE_BYTES:
-            return None
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if b"\x00" in data:
-        return None
-    return data.decode("utf-8", errors="replace")
+    """A sibling file's text, or None when missing, unreadable, binary, huge or not a regular file.
+
+    Through the guarded reader: a project may name /dev/zero, /dev/stdin or a FIFO as its conda
+    file, and the language server must neither read forever nor block on its own input.
+    """
+    return read_project_file(path, root=None, max_bytes=MAX_SIBLING_FILE_BYTES).text
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from amldebug.analysis.context import AnalysisContext
+from amldebug.bounded_yaml import compose_yaml
 from amldebug.diagnostics import Diagnostic, Range, Severity
 from amldebug.rules import Rule
 
@@ -247,9 +248,9 @@ def analyze_deployment_yaml(text: str, context: AnalysisContext) -> list[Diagnos
 
 def _yaml_settings(text: str) -> ScaleSettings | None:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, RecursionError, MemoryError):
-        return None  # invalid or absurdly nested YAML: nothing to check
+        root = compose_yaml(text)
+    except yaml.YAMLError:
+        return None  # invalid YAML, or beyond bounded_yaml's limits: nothing to check
     if not isinstance(root, yaml.MappingNode):
         return None
     top = _mapping(root)

@@ -11,6 +11,7 @@ from amldebug.containers.launch_config import (
     debug_configuration,
     launch_json_path,
     merge_launch_config,
+    read_launch_json,
     write_launch_config,
 )
 from amldebug.containers.scoring_client import score, server_url
@@ -96,7 +97,10 @@ def run_launch_config(args: argparse.Namespace) -> int:
     name = configuration["name"]
     if args.dry_run:
         path = launch_json_path(folder)
-        existing = path.read_text(encoding="utf-8") if path.exists() else None
+        _, existing_bytes = read_launch_json(folder)
+        existing = (
+            existing_bytes.decode("utf-8", errors="replace") if existing_bytes is not None else None
+        )
         edit = merge_launch_config(existing, configuration)
         if edit.error is not None:
             raise AmlDebugError(

@@ -262,6 +262,7 @@ def replicas_result(
 
 def run_k8s_status(args: argparse.Namespace) -> int:
     from amldebug.analysis.scale_settings import yaml_scale_settings
+    from amldebug.project_files import DEFAULT_MAX_BYTES, read_project_file
     from amldebug.troubleshooting.kubernetes_status import (
         KubernetesApi,
         collect_status,
@@ -284,10 +285,10 @@ def run_k8s_status(args: argparse.Namespace) -> int:
     settings_line = None
     settings_json = None
     if project is not None and project.deployment_file is not None:
-        try:
-            settings = yaml_scale_settings(project.deployment_file.read_text(encoding="utf-8"))
-        except OSError:
-            settings = None
+        deployment = read_project_file(
+            project.deployment_file, root=project.root, max_bytes=DEFAULT_MAX_BYTES
+        )
+        settings = yaml_scale_settings(deployment.text) if deployment.text is not None else None
         if settings is not None:
             settings_json = {
                 "file": project.relative(project.deployment_file),

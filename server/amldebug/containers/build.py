@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from amldebug.containers.build_inputs import MAX_BUILD_INPUT_BYTES
 from amldebug.containers.docker_engine import DockerEngine
 from amldebug.containers.dockerfile import (
     CONTEXT_CODE,
@@ -26,6 +27,7 @@ from amldebug.containers.dockerfile import (
 from amldebug.errors import AmlDebugError, UsageError
 from amldebug.progress import CancelToken, NullReporter, ProgressReporter
 from amldebug.project import Project
+from amldebug.project_files import read_project_file
 
 _LOG_TAIL = 60
 _STEP = re.compile(r"^Step (?P<number>\d+)/(?P<total>\d+) : (?P<instruction>.*)$")
@@ -348,9 +350,8 @@ def locate_build_failure(
 
 def _steps_line(steps_file: Path, instruction: str) -> int | None:
     """The 0-based line of the steps-file instruction the classic builder printed as `Step N/M`."""
-    try:
-        text = steps_file.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = read_project_file(steps_file, root=None, max_bytes=MAX_BUILD_INPUT_BYTES).text
+    if text is None:
         return None
     wanted = _squash(instruction)
     lines = text.split("\n")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from amldebug.analysis.conda_model import CondaDependency, parse_conda_environment
+from amldebug.containers.build_inputs import read_build_input
 from amldebug.containers.defaults import DEFAULT_BASE_IMAGE, DEFAULT_TAG
 from amldebug.project import CONTAINER_APP_ROOT, Project
 
@@ -246,12 +247,12 @@ def plan_debug_image(
     """
     files: dict[str, Path | bytes] = {}
     notes: list[str] = []
-    conda_file = project.conda_file if project.conda_file and project.conda_file.is_file() else None
+    conda_file = project.conda_file if project.conda_file and project.conda_file.exists() else None
     if conda_text is None and conda_file is not None:
-        conda_text = conda_file.read_text(encoding="utf-8", errors="replace")
-    steps_file = project.steps_file if project.steps_file and project.steps_file.is_file() else None
+        conda_text = read_build_input(conda_file)
+    steps_file = project.steps_file if project.steps_file and project.steps_file.exists() else None
     if steps_text is None and steps_file is not None:
-        steps_text = steps_file.read_text(encoding="utf-8", errors="replace")
+        steps_text = read_build_input(steps_file)
 
     translation = (
         translate_conda_to_pip(conda_text or "", conda_file)

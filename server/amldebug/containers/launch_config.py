@@ -25,6 +25,7 @@ from typing import Any
 
 from amldebug.errors import AmlDebugError
 from amldebug.project import CONTAINER_APP_ROOT
+from amldebug.project_files import inside, read_project_bytes
 
 DOCKER_CONFIGURATION_NAME = "Azure ML: Docker Debug"
 PROCESS_CONFIGURATION_NAME = "Azure ML: Local Process Debug"
@@ -604,8 +605,41 @@ def merge_launch_config(
 # The file adapter
 
 
+# A launch.json is a few KB; anything huge is not one to merge into.
+MAX_LAUNCH_JSON_BYTES = 1_000_000
+
+
 def launch_json_path(folder: Path | str) -> Path:
     return Path(folder) / LAUNCH_JSON_RELATIVE_PATH
+
+
+def read_launch_json(folder: Path | str) -> tuple[Path, bytes | None]:
+    """The file to write for `<folder>/.vscode/launch.json` and its bytes (None: absent).
+
+    Raises AmlDebugError when the path leads outside the folder (a symlinked launch.json or
+    .vscode, as a cloned repository can ship to make us rewrite a user's settings), loops, or is
+    not a regular file of sensible size.
+    """
+    root = Path(folder)
+    path = launch_json_path(root)
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        raise AmlDebugError(
+            f"{path} is a symlink loop; nothing was changed.",
+            hint="Remove the symlink, then run again.",
+        ) from None
+    if not inside(target, root):
+        raise AmlDebugError(
+            f"{path} leads outside {root} (to {target}); amldebug does not write there.",
+            hint="Replace the symlink with a regular file inside the folder, then run again.",
+        )
+    if not os.path.lexists(target):
+        return target, None
+    read = read_project_bytes(target, root=root, max_bytes=MAX_LAUNCH_JSON_BYTES)
+    if read.data is None:
+        raise AmlDebugError(f"Cannot use {path}: {read.problem}. Nothing was changed.")
+    return target, read.data
 
 
 def write_launch_config(folder: Path | str, configuration: dict[str, Any]) -> LaunchConfigResult:
@@ -615,13 +649,7 @@ def write_launch_config(folder: Path | str, configuration: dict[str, Any]) -> La
     line and column) or when someone else changed it while we were merging.
     """
     path = launch_json_path(folder)
-    target = path.resolve() if path.is_symlink() else path
-    try:
-        original_bytes: bytes | None = target.read_bytes()
-    except FileNotFoundError:
-        original_bytes = None
-    except OSError as error:
-        raise AmlDebugError(f"Cannot read {path}: {error.strerror or error}") from error
+    target, original_bytes = read_launch_json(folder)
     original_text: str | None = None
     if original_bytes is not None:
         try:
@@ -652,17 +680,21 @@ def _write_if_unchanged(path: Path, expected: bytes | None, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise AmlDebugError(f"Cannot create {path.parent}: {error.strerror or error}") from error
-    mode = None
+    mode = 0o644  # a new launch.json is as readable as any file the editor creates
     with contextlib.suppress(OSError):
         mode = path.stat().st_mode & 0o777
+    if not mode & 0o200:
+        raise AmlDebugError(
+            f"{path} is read-only; nothing was changed.",
+            hint="Make it writable if amldebug may edit it, then run again.",
+        )
     descriptor, temporary = tempfile.mkstemp(prefix=".launch.json.", dir=path.parent)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(text.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
+        os.chmod(temporary, mode)
         try:
             current: bytes | None = path.read_bytes()
         except FileNotFoundError:

@@ -92,10 +92,10 @@ def _trusted(ls: Any, options: dict[str, Any]) -> bool:
     return bool(getattr(ls, "workspace_trusted", False)) or options.get("trusted") is True
 
 
-def _refusal() -> dict[str, Any]:
+def _refusal(doing: str = "run Docker or processes") -> dict[str, Any]:
     return {
         "ok": False,
-        "error": "The workspace is not trusted: amldebug does not run Docker or processes in it.",
+        "error": f"The workspace is not trusted: amldebug does not {doing} in it.",
         "hint": "Trust the workspace (Manage Workspace Trust), then run the command again.",
     }
 
@@ -386,12 +386,14 @@ def _launch_config_edit(folder: Path, runtime: str, debug_port: int) -> dict[str
         debug_configuration,
         launch_json_path,
         merge_launch_config,
+        read_launch_json,
     )
 
     path = launch_json_path(folder)
+    _, existing_bytes = read_launch_json(folder)  # refuses a symlink leading out of the folder
     try:
-        existing = path.read_text(encoding="utf-8") if path.exists() else None
-    except (OSError, UnicodeDecodeError) as error:
+        existing = existing_bytes.decode("utf-8") if existing_bytes is not None else None
+    except UnicodeDecodeError as error:
         raise AmlDebugError(f"Cannot read {path}: {error}") from None
     edit = merge_launch_config(existing, debug_configuration(runtime, debug_port))
     if edit.error is not None:
@@ -424,6 +426,8 @@ def launch_config_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     debug_port = int(options.get("debugPort") or 5678)
     configuration = debug_configuration(runtime, debug_port)
     if options.get("write") is True:
+        if not _trusted(ls, options):  # writing a file on the project's behalf needs trust
+            return _refusal("write launch.json")
         written = write_launch_config(folder, configuration)
         return {
             "ok": True,
