@@ -20,8 +20,8 @@ from amldebug.containers.launch_config import (
     parse_jsonc,
     process_debug_configuration,
     strip_jsonc,
-    write_launch_config,
 )
+from amldebug.containers.launch_json_file import write_launch_config
 from amldebug.errors import AmlDebugError
 
 OURS = docker_debug_configuration()
@@ -379,7 +379,7 @@ def test_strip_jsonc_matches_json_on_comment_free_text():
 def test_writer_does_not_overwrite_a_save_made_while_it_merged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    import amldebug.containers.launch_config as launch_config
+    import amldebug.containers.launch_json_file as launch_config
 
     path = tmp_path / ".vscode" / "launch.json"
     path.parent.mkdir()

@@ -13,7 +13,8 @@ from types import SimpleNamespace
 import pytest
 
 from amldebug.cli.main import main
-from amldebug.containers.launch_config import docker_debug_configuration, write_launch_config
+from amldebug.containers.launch_config import docker_debug_configuration
+from amldebug.containers.launch_json_file import write_launch_config
 from amldebug.errors import AmlDebugError
 from amldebug.lsp.debug_loop_commands import launch_config_command
 

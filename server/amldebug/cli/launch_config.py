@@ -7,10 +7,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from amldebug.containers.launch_config import (
-    debug_configuration,
+from amldebug.containers.launch_config import debug_configuration, merge_launch_config
+from amldebug.containers.launch_json_file import (
     launch_json_path,
-    merge_launch_config,
     read_launch_json,
     write_launch_config,
 )

@@ -78,7 +78,8 @@ def write_attach_configuration(
     project: Project, runtime: str, debug_port: int
 ) -> tuple[Path, bool]:
     """Merge the attach entry into <project>/.vscode/launch.json (comments and entries kept)."""
-    from amldebug.containers.launch_config import debug_configuration, write_launch_config
+    from amldebug.containers.launch_config import debug_configuration
+    from amldebug.containers.launch_json_file import write_launch_config
 
     result = write_launch_config(project.root, debug_configuration(runtime, debug_port))
     return result.path, result.changed

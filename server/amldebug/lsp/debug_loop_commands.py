@@ -382,12 +382,8 @@ def up_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
 
 def _launch_config_edit(folder: Path, runtime: str, debug_port: int) -> dict[str, Any]:
     """The merged launch.json text for `folder`, computed but not written."""
-    from amldebug.containers.launch_config import (
-        debug_configuration,
-        launch_json_path,
-        merge_launch_config,
-        read_launch_json,
-    )
+    from amldebug.containers.launch_config import debug_configuration, merge_launch_config
+    from amldebug.containers.launch_json_file import launch_json_path, read_launch_json
 
     path = launch_json_path(folder)
     _, existing_bytes = read_launch_json(folder)  # refuses a symlink leading out of the folder
@@ -416,7 +412,8 @@ def _launch_config_edit(folder: Path, runtime: str, debug_port: int) -> dict[str
 
 def launch_config_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     """The merged launch.json text for the editor to apply (written only with `write: true`)."""
-    from amldebug.containers.launch_config import debug_configuration, write_launch_config
+    from amldebug.containers.launch_config import debug_configuration
+    from amldebug.containers.launch_json_file import write_launch_config
 
     folder = _folder(ls, options)
     assert folder is not None
