@@ -12,17 +12,10 @@ from pathlib import Path
 
 from amldebug.errors import AmlDebugError, UsageError
 from amldebug.project import Project, discover_project
-from amldebug.troubleshooting.capacity import (
-    describe_estimate,
-    describe_throughput,
-    estimate_replicas,
-    parse_utilization,
-    requests_absorbed,
-)
+from amldebug.troubleshooting.capacity import DEFAULT_UTILIZATION, capacity_answer
 from amldebug.troubleshooting.catalogue import Finding, explain_log
 
 FORMATS = ("text", "json")
-DEFAULT_UTILIZATION = "70"
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
 
@@ -213,7 +206,12 @@ def _project(folder: str | None) -> Project | None:
 
 
 def run_replicas(args: argparse.Namespace) -> int:
-    result = replicas_result(
+    # Said in the CLI's own words; the engine's messages do not name flags.
+    if args.request_time in (None, ""):
+        raise UsageError("--request-time is required: the seconds one request takes (e.g. 0.2).")
+    if args.target_rps in (None, "") and args.replicas in (None, ""):
+        raise UsageError("--target-rps is required (or --replicas N for the inverse).")
+    result = capacity_answer(
         target_rps=args.target_rps,
         request_time=args.request_time,
         max_concurrent=args.max_concurrent,
@@ -225,36 +223,6 @@ def run_replicas(args: argparse.Namespace) -> int:
     else:
         print(result["text"])
     return 0
-
-
-def replicas_result(
-    *,
-    target_rps: str | float | None,
-    request_time: str | float | None,
-    max_concurrent: str | int | None = "1",
-    target_utilization: str | float | None = DEFAULT_UTILIZATION,
-    replicas: str | int | None = None,
-) -> dict[str, object]:
-    """`{"json": ..., "text": ...}` for the CLI and the server; bad input: `UsageError`."""
-    utilization = parse_utilization(
-        DEFAULT_UTILIZATION if target_utilization in (None, "") else target_utilization
-    )
-    concurrent = "1" if max_concurrent in (None, "") else max_concurrent
-    if request_time in (None, ""):
-        raise UsageError("--request-time is required: the seconds one request takes (e.g. 0.2).")
-    if replicas not in (None, ""):
-        throughput = requests_absorbed(replicas, request_time, concurrent, utilization)
-        data = throughput.to_json()
-        text = describe_throughput(throughput)
-        if target_rps not in (None, ""):
-            estimate = estimate_replicas(target_rps, request_time, concurrent, utilization)
-            data["forTargetRps"] = estimate.to_json()
-            text += "\n\n" + describe_estimate(estimate)
-        return {"json": data, "text": text}
-    if target_rps in (None, ""):
-        raise UsageError("--target-rps is required (or --replicas N for the inverse).")
-    estimate = estimate_replicas(target_rps, request_time, concurrent, utilization)
-    return {"json": estimate.to_json(), "text": describe_estimate(estimate)}
 
 
 # -- k8s status ---------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from amldebug.cli.troubleshooting import replicas_result
 from amldebug.project import discover_project
+from amldebug.troubleshooting.capacity import capacity_answer
 from amldebug.troubleshooting.catalogue import explain_log
 
 # Text larger than this is explained from its end (the editor may send a whole log file).
@@ -50,7 +50,7 @@ def replicas_command(options: dict[str, Any] | None) -> dict[str, Any]:
         value = options.get(name)
         return None if value is None else str(value)
 
-    result = replicas_result(
+    result = capacity_answer(
         target_rps=option("targetRps"),
         request_time=option("requestTime"),
         max_concurrent=option("maxConcurrent"),

@@ -18,6 +18,9 @@ from fractions import Fraction
 
 from amldebug.errors import UsageError
 
+# Azure ML's default autoscale_target_utilization, in percent.
+DEFAULT_UTILIZATION = "70"
+
 FORMULA = "replicas = ceil(target_rps x request_seconds / target_utilization / max_concurrent)"
 INVERSE_FORMULA = "rps = replicas x max_concurrent x target_utilization / request_seconds"
 
@@ -263,3 +266,36 @@ def _number(value: Fraction | float | int) -> str:
     """Up to two decimals, no trailing zeros: 285.71, 0.7, 20."""
     text = f"{float(value):.2f}".rstrip("0").rstrip(".")
     return text if text != "-0" else "0"
+
+
+def capacity_answer(
+    *,
+    target_rps: str | float | None,
+    request_time: str | float | None,
+    max_concurrent: str | int | None = "1",
+    target_utilization: str | float | None = DEFAULT_UTILIZATION,
+    replicas: str | int | None = None,
+) -> dict[str, object]:
+    """The replica estimate (or, with `replicas`, the throughput) as `{"json": ..., "text": ...}`,
+    for the CLI and the language server alike; bad input: `UsageError` in neither one's words."""
+    utilization = parse_utilization(
+        DEFAULT_UTILIZATION if target_utilization in (None, "") else target_utilization
+    )
+    concurrent = "1" if max_concurrent in (None, "") else max_concurrent
+    if request_time in (None, ""):
+        raise UsageError("The request time is required: the seconds one request takes (e.g. 0.2).")
+    if replicas not in (None, ""):
+        throughput = requests_absorbed(replicas, request_time, concurrent, utilization)
+        data = throughput.to_json()
+        text = describe_throughput(throughput)
+        if target_rps not in (None, ""):
+            estimate = estimate_replicas(target_rps, request_time, concurrent, utilization)
+            data["forTargetRps"] = estimate.to_json()
+            text += "\n\n" + describe_estimate(estimate)
+        return {"json": data, "text": text}
+    if target_rps in (None, ""):
+        raise UsageError(
+            "The target requests per second are required (or a replica count, for the inverse)."
+        )
+    estimate = estimate_replicas(target_rps, request_time, concurrent, utilization)
+    return {"json": estimate.to_json(), "text": describe_estimate(estimate)}
