@@ -7,7 +7,6 @@ A thin adapter: it finds the files to check, reads each once per round, hands th
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -18,6 +17,7 @@ from amldebug import reporting
 from amldebug.analysis import RuleSelection, analyze_document
 from amldebug.analysis.core import NOT_TEXT
 from amldebug.deployments import DeploymentIndex, scan_deployments
+from amldebug.deployments.index import walk_project_tree
 from amldebug.diagnostics import Diagnostic, Range, Severity
 from amldebug.errors import UsageError
 from amldebug.fixing import (
@@ -30,7 +30,6 @@ from amldebug.fixing import (
     write_planned_edits,
 )
 from amldebug.project import (
-    ENTRY_SCRIPT_NAMES,
     FileKind,
     Project,
     classify_file,
@@ -38,8 +37,6 @@ from amldebug.project import (
 )
 from amldebug.rules import all_rules, get_rule, render_catalogue, render_rule
 
-# Folders never walked into: version control, dependencies, caches, virtual environments.
-SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "__pycache__"})
 # Suffixes of files worth classifying when walking a folder; the rest are never deployment files.
 _CANDIDATE_SUFFIXES = (".py", ".yml", ".yaml", ".steps")
 # Analysed text is capped well above the engine's own size limit, so huge files are refused by
@@ -240,7 +237,7 @@ def collect_targets(
             add(start, project_for(start))
             continue
         top = canonical_path(start)
-        for folder, names in _walk(start):
+        for folder, names in walk_project_tree(start):
             project = project_for(folder, start)
             # Files the project names (a deployment YAML may point at src/score.py or env.yaml).
             for declared in (
@@ -268,14 +265,6 @@ def collect_targets(
                     else snapshot.data.decode("utf-8", errors="replace")
                 )
                 kind = classify_file(path, text, project)
-                # Found by its content alone, `def init(` and `def run(` may sit inside a string
-                # (a test fixture, a template); only real functions make it an entry script.
-                if (
-                    kind is FileKind.ENTRY_SCRIPT
-                    and name not in ENTRY_SCRIPT_NAMES
-                    and not _defines_init_and_run(text or "")
-                ):
-                    kind = FileKind.PYTHON
                 if kind is not FileKind.OTHER:
                     add(path, project, kind)
     return list(targets.values())
@@ -369,32 +358,6 @@ def _fix_summary(fixed: int, files: int) -> str:
     problems = "1 problem" if fixed == 1 else f"{fixed} problems"
     where = "1 file" if files == 1 else f"{files} files"
     return f"Fixed {problems} in {where}."
-
-
-def _walk(start: Path) -> Iterable[tuple[Path, list[str]]]:
-    """Folders top-down (parents first, so a deployment YAML claims its files) with their files."""
-    for folder, directories, files in os.walk(start):
-        directories[:] = sorted(
-            name
-            for name in directories
-            if name not in SKIPPED_DIRECTORIES
-            and not name.startswith(".")
-            and not (Path(folder, name) / "pyvenv.cfg").exists()  # a virtual environment
-        )
-        yield Path(folder), sorted(files)
-
-
-def _defines_init_and_run(text: str) -> bool:
-    try:
-        module = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return True  # unparsable: the entry-script rules report why
-    names = {
-        node.name
-        for node in module.body
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-    }
-    return {"init", "run"} <= names
 
 
 def _is_candidate(name: str) -> bool:

@@ -268,10 +268,10 @@ def _link_environment(deployment: Deployment, assets: list[EnvironmentAsset]) ->
     return replace(deployment, environment=linked)
 
 
-def _walk_files(root: Path) -> Iterator[Path]:
-    if root.is_file():
-        yield root
-        return
+def walk_project_tree(root: Path) -> Iterator[tuple[Path, list[str]]]:
+    """Folders top-down (parents first) with their file names, sorted, skipping version control,
+    dependencies, caches, virtual environments and hidden folders: the files a user's project
+    is made of. `check` and discovery walk the same tree."""
     for folder, directories, files in os.walk(root):
         directories[:] = sorted(
             name
@@ -280,9 +280,17 @@ def _walk_files(root: Path) -> Iterator[Path]:
             and not name.startswith(".")
             and not os.path.exists(os.path.join(folder, name, "pyvenv.cfg"))
         )
-        for name in sorted(files):
+        yield Path(folder), sorted(files)
+
+
+def _walk_files(root: Path) -> Iterator[Path]:
+    if root.is_file():
+        yield root
+        return
+    for folder, names in walk_project_tree(root):
+        for name in names:
             if not name.startswith("."):
-                yield Path(folder, name)
+                yield folder / name
 
 
 def _read(path: Path, limit: int, size: int | None = None) -> str | None:
