@@ -387,11 +387,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         if severity not in JUDGED_SEVERITIES:
             continue
         verdict = verdicts.get(key)
-        if verdict is None or verdict.verdict == "fn":
+        if verdict is None:
             counts[severity]["unjudged"] += 1
             unjudged.append(_row(key, diagnostic))
             continue
-        counts[severity][verdict.verdict] += 1
+        # A missed problem now reported is a true positive.
+        counts[severity]["fp" if verdict.verdict == "fp" else "tp"] += 1
         if verdict.verdict == "fp":
             false_positives[key[3]] += 1
 
