@@ -1,5 +1,6 @@
-"""Conda file rules AML201-AML211: each fires where the issue says, stays quiet on a correct file,
-and each quick fix, applied, leaves valid YAML with the user's comments and without the problem."""
+"""Conda file rules AML201-AML209 (AML210-AML212 and the deployed scope:
+test_conda_server_rules.py): each fires where the issue says, stays quiet on a correct file, and
+each quick fix, applied, leaves valid YAML with the user's comments and without the problem."""
 
 from __future__ import annotations
 
@@ -134,7 +135,7 @@ NO_PIP = yml("""
 
 def test_aml203_fires_at_the_pip_key() -> None:
     diagnostic = one(NO_PIP, "AML203")
-    assert diagnostic.severity is Severity.WARNING
+    assert diagnostic.severity is Severity.INFORMATION
     assert at(diagnostic) == (3, 4)
 
 
@@ -388,74 +389,6 @@ def test_aml209_fix_removes_ptvsd_when_debugpy_is_listed() -> None:
     fixed = apply_fix(text, one(text, "AML209"))
     assert "ptvsd" not in fixed
     assert _pip_list(fixed) == ["azureml-inference-server-http==1.5.1"]
-
-
-# --- AML210 ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("python", "server"),
-    [
-        ("python=3.7", "azureml-inference-server-http==0.8.4"),
-        ("python==3.6.15", "azureml-defaults==1.38.0"),
-        ("python=3.8", "azureml-inference-server-http==1.5.1"),
-        ("python 3.8.*", "azureml-inference-server-http>=1.4"),
-    ],
-)
-def test_aml210_fires_on_the_python_entry(python: str, server: str) -> None:
-    text = GOOD.replace("python=3.10", python).replace(
-        "azureml-inference-server-http==1.5.1", server
-    )
-    diagnostic = one(text, "AML210")
-    assert diagnostic.severity is Severity.ERROR
-    assert at(diagnostic) == (5, 4)
-
-
-@pytest.mark.parametrize(
-    ("python", "server"),
-    [
-        ("python=3.8", "azureml-inference-server-http==1.3.4"),
-        ("python=3.8", "azureml-inference-server-http"),
-        ("python>=3.7", "azureml-inference-server-http==1.5.1"),
-        ("python=3.11", "azureml-inference-server-http==1.5.1"),
-    ],
-)
-def test_aml210_does_not_fire_on_supported_pythons(python: str, server: str) -> None:
-    text = GOOD.replace("python=3.10", python).replace(
-        "azureml-inference-server-http==1.5.1", server
-    )
-    assert only(diagnose(text), "AML210") == []
-
-
-# --- AML211 ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "server", ["azureml-defaults==1.38.0", "azureml-inference-server-http==0.6.1"]
-)
-def test_aml211_fires_on_flask_2_with_an_old_server(server: str) -> None:
-    text = GOOD.replace("azureml-inference-server-http==1.5.1", server).replace(
-        "scikit-learn==1.4.2", "flask==2.0.3"
-    )
-    diagnostic = one(text, "AML211")
-    assert diagnostic.severity is Severity.ERROR
-    assert at(diagnostic) == (9, 8)
-    assert "register() takes 3 positional arguments" in diagnostic.message
-
-
-@pytest.mark.parametrize(
-    ("flask", "server"),
-    [
-        ("flask==2.0.3", "azureml-defaults==1.44.0"),
-        ("flask==2.2.5", "azureml-inference-server-http==0.7.0"),
-        ("flask==1.1.4", "azureml-defaults==1.38.0"),
-    ],
-)
-def test_aml211_does_not_fire_on_compatible_versions(flask: str, server: str) -> None:
-    text = GOOD.replace("azureml-inference-server-http==1.5.1", server).replace(
-        "scikit-learn==1.4.2", flask
-    )
-    assert only(diagnose(text), "AML211") == []
 
 
 # --- property: the YAML fixes never lose anything -----------------------------------------------

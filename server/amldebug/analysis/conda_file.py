@@ -7,39 +7,28 @@ model's positions, so the user's comments, order and indentation survive untouch
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from pathlib import Path
 
-from packaging.utils import canonicalize_name
-from packaging.version import Version
-
+from amldebug.analysis import conda_server_rules, pip_stdlib
+from amldebug.analysis.conda_edits import insert_lines, remove_entry_line, requirement_file_names
 from amldebug.analysis.conda_model import (
     CondaDependency,
     CondaEnvironment,
     CondaProblem,
-    InsertPoint,
     InvalidSpec,
     is_pip_reference,
     parse_conda_environment,
     parse_spec,
-    version_bounds,
 )
 from amldebug.analysis.context import AnalysisContext
-from amldebug.diagnostics import Diagnostic, Fix, Range, Severity, TextEdit
+from amldebug.analysis.server_releases import AZUREML_DEFAULTS, INFERENCE_SERVER
+from amldebug.diagnostics import Diagnostic, Fix, Severity, TextEdit
 from amldebug.rules import Rule
 
-INFERENCE_SERVER = "azureml-inference-server-http"
-AZUREML_DEFAULTS = "azureml-defaults"
 # Installed by the inference server in the versions it is tested with.
 SERVER_MANAGED = frozenset(
     {"flask", "jinja2", "werkzeug", "itsdangerous", "markupsafe", "click", "gunicorn"}
 )
-MINIMUM_PYTHON = Version("3.8")
-# azureml-inference-server-http 1.4 dropped Python 3.8.
-SERVER_WITHOUT_PYTHON_38 = Version("1.4")
-FIRST_FLASK_2_DEFAULTS = Version("1.44")
-FIRST_FLASK_2_SERVER = Version("0.7")
 
 YAML_PARSE_ERROR = Rule(
     code="AML201",
@@ -108,14 +97,15 @@ dependencies:
 PIP_NOT_DECLARED = Rule(
     code="AML203",
     name="pip-not-a-conda-dependency",
-    severity=Severity.WARNING,
-    summary="a `pip:` section but `pip` itself is not a conda dependency",
+    severity=Severity.INFORMATION,
+    summary="a `pip:` section but `pip` itself is not a conda dependency (conda installs it "
+    "anyway)",
     why="""
-Without `pip` among the conda dependencies, conda uses whatever `pip` it finds first, which may
-belong to the base image's Python rather than the new environment. The build log then shows
-conda's warning *"you have pip-installed dependencies in your environment file, but you do not
-list pip itself as one of your conda dependencies"*, and the pip packages can end up outside the
-environment the inference server runs in: `ModuleNotFoundError` at `init()`.
+conda installs `pip` with `python` (pip is a dependency of conda's python package) and then
+installs the `pip:` section into the new environment, so the build works; it only prints *"you
+have pip-installed dependencies in your environment file, but you do not list pip itself as one of
+your conda dependencies"*. Listing `pip` silences that warning and lets you pin pip's version.
+Only an environment without `python` at all has no pip of its own.
 """,
     fix="Add `- pip` to the conda dependencies, above the `- pip:` item.",
     example="""
@@ -316,63 +306,6 @@ to it. `debugpy` is its successor and what `amldebug` attaches to.
     fixable=True,
 )
 
-PYTHON_UNSUPPORTED = Rule(
-    code="AML210",
-    name="python-unsupported",
-    severity=Severity.ERROR,
-    summary="Python version the inference server does not support (below 3.8; 3.8 with "
-    "`azureml-inference-server-http` >= 1.4)",
-    why="""
-`azureml-inference-server-http` declares the Python versions it supports. With an older Python,
-pip either cannot find any version of the server (`No matching distribution found for
-azureml-inference-server-http`) and the image build fails, or, with an older server that still
-installs, the deployment runs a server that no longer receives fixes. Version 1.4 and later need
-Python 3.9 or newer; the check reads the lowest version the server's entry allows.
-""",
-    fix="Move to a supported Python (3.9 to 3.11 work with every current server release), or pin "
-    "an older server for Python 3.8.",
-    example="""
-```yaml
-dependencies:
-  - python=3.8
-  - pip:
-      - azureml-inference-server-http==1.5.1
-```
-```yaml
-dependencies:
-  - python=3.11
-  - pip:
-      - azureml-inference-server-http==1.5.1
-```
-""",
-)
-
-FLASK_2_WITH_OLD_SERVER = Rule(
-    code="AML211",
-    name="flask2-with-old-server",
-    severity=Severity.ERROR,
-    summary="Flask 2+ with `azureml-defaults` < 1.44 or `azureml-inference-server-http` < 0.7",
-    why="""
-Servers before `azureml-inference-server-http` 0.7 (pulled in by `azureml-defaults` before 1.44)
-register their routes with the Flask 1 API. Under Flask 2 every worker dies at start with
-`TypeError: register() takes 3 positional arguments but 4 were given`, so the deployment never
-answers a request.
-""",
-    fix="Upgrade to `azureml-inference-server-http>=0.7` / `azureml-defaults>=1.44`, or drop the "
-    "Flask pin and let the server choose (see AML208).",
-    example="""
-```yaml
-  - pip:
-      - azureml-defaults==1.38.0
-      - flask==2.0.3
-```
-```yaml
-  - pip:
-      - azureml-defaults==1.56.0
-```
-""",
-)
-
 RULES: tuple[Rule, ...] = (
     YAML_PARSE_ERROR,
     NOT_AN_ENVIRONMENT,
@@ -383,11 +316,9 @@ RULES: tuple[Rule, ...] = (
     DUPLICATE,
     SERVER_MANAGED_PINNED,
     PTVSD_LISTED,
-    PYTHON_UNSUPPORTED,
-    FLASK_2_WITH_OLD_SERVER,
+    *conda_server_rules.RULES,
+    *pip_stdlib.RULES,
 )
-
-_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def analyze_conda_file(text: str, context: AnalysisContext) -> list[Diagnostic]:
@@ -397,15 +328,26 @@ def analyze_conda_file(text: str, context: AnalysisContext) -> list[Diagnostic]:
         return diagnostics
     lines = text.split("\n")
     newline = "\r\n" if "\r\n" in text else "\n"
-    checks: tuple[Callable[[], list[Diagnostic]], ...] = (
-        lambda: _pip_not_declared(environment, lines, newline),
-        lambda: _no_inference_server(environment, lines, newline, context),
-        lambda: _entry_diagnostics(environment),
-        lambda: _duplicates(environment),
-        lambda: _ptvsd(environment, lines, newline),
-        lambda: _python_unsupported(environment),
-        lambda: _flask_with_old_server(environment),
-    )
+    checks: tuple[Callable[[], list[Diagnostic]], ...]
+    if context.deployed:
+        checks = (
+            lambda: _pip_not_declared(environment, lines, newline),
+            lambda: _no_inference_server(environment, lines, newline, context),
+            lambda: _entry_diagnostics(environment, deployed=True),
+            lambda: _duplicates(environment),
+            lambda: _ptvsd(environment, lines, newline),
+            lambda: conda_server_rules.python_diagnostics(environment),
+            lambda: conda_server_rules.flask_diagnostics(environment),
+            lambda: pip_stdlib.stdlib_entries(environment),
+        )
+    else:
+        # No deployment uses this file (a notebook kernel's or a training job's environment, an
+        # MLflow model's conda.yaml): only what holds for any conda file, never what a scoring
+        # image needs.
+        checks = (
+            lambda: _entry_diagnostics(environment, deployed=False),
+            lambda: _duplicates(environment),
+        )
     for check in checks:
         diagnostics.extend(check())
     return diagnostics
@@ -438,7 +380,7 @@ def _pip_not_declared(
         fixes = (
             Fix(
                 "Add `pip` to the conda dependencies",
-                (_insert_lines(lines, point, [point.prefix + "pip"], newline),),
+                (insert_lines(lines, point, [point.prefix + "pip"], newline),),
                 preferred=True,
             ),
         )
@@ -446,8 +388,8 @@ def _pip_not_declared(
         Diagnostic(
             PIP_NOT_DECLARED.code,
             PIP_NOT_DECLARED.severity,
-            "`pip:` lists packages but `pip` is not a conda dependency: conda may install them "
-            "with a pip from outside this environment.",
+            "`pip:` lists packages but `pip` is not a conda dependency: conda installs pip with "
+            "python and uses it anyway, with a warning; list `pip` to silence it or to pin it.",
             environment.pip_key,
             fixes=fixes,
         )
@@ -466,7 +408,7 @@ def _no_inference_server(
     if pip_names & wanted:
         return []
     for reference in environment.requirement_files():
-        names = _requirement_file_names(context, reference)
+        names = requirement_file_names(context, reference)
         if names is None or names & wanted:
             # An unreadable requirements file may well hold the server: say nothing rather than
             # raise an error that may be false.
@@ -497,7 +439,7 @@ def _add_inference_server(
     # Python, where a pin written here could be one that does not.
     if environment.pip_insert is not None:
         point = environment.pip_insert
-        edit = _insert_lines(lines, point, [point.prefix + INFERENCE_SERVER], newline)
+        edit = insert_lines(lines, point, [point.prefix + INFERENCE_SERVER], newline)
         return Fix(title, (edit,), preferred=True)
     if environment.pip_key is not None or environment.conda_insert is None:
         return None  # a flow-style `pip: [...]` or `dependencies: [...]`: no lines to add to
@@ -507,11 +449,14 @@ def _add_inference_server(
         point.prefix + "pip:",
         " " * (len(point.prefix) + 2) + "- " + INFERENCE_SERVER,
     ]
-    return Fix(title, (_insert_lines(lines, point, new_lines, newline),), preferred=True)
+    return Fix(title, (insert_lines(lines, point, new_lines, newline),), preferred=True)
 
 
-def _entry_diagnostics(environment: CondaEnvironment) -> list[Diagnostic]:
-    """AML205 invalid spec, AML206 unpinned, AML208 server-managed pin: one pass per entry."""
+def _entry_diagnostics(environment: CondaEnvironment, *, deployed: bool) -> list[Diagnostic]:
+    """AML205 invalid spec, AML206 unpinned, AML208 server-managed pin: one pass per entry.
+
+    Only AML205 for a file no deployment uses: pins and the server's packages are scoring matters.
+    """
     diagnostics = []
     for dependency in environment.dependencies:
         if dependency.section == "pip" and is_pip_reference(dependency.raw):
@@ -528,6 +473,8 @@ def _entry_diagnostics(environment: CondaEnvironment) -> list[Diagnostic]:
                     dependency.range,
                 )
             )
+            continue
+        if not deployed:
             continue
         if dependency.name in SERVER_MANAGED:
             if spec.constrained:
@@ -590,7 +537,7 @@ def _ptvsd(environment: CondaEnvironment, lines: list[str], newline: str) -> lis
     has_debugpy = environment.declares("debugpy")
     for dependency in environment.find("ptvsd"):
         if has_debugpy:
-            fix = _remove_entry_line(lines, dependency, "Remove ptvsd (debugpy is already listed)")
+            fix = remove_entry_line(lines, dependency, "Remove ptvsd (debugpy is already listed)")
         else:
             # ptvsd's version numbers mean nothing for debugpy, so the spec is dropped.
             fix = Fix(
@@ -609,110 +556,3 @@ def _ptvsd(environment: CondaEnvironment, lines: list[str], newline: str) -> lis
             )
         )
     return diagnostics
-
-
-def _python_unsupported(environment: CondaEnvironment) -> list[Diagnostic]:
-    pythons = [d for d in environment.conda_entries() if d.name == "python"]
-    if not pythons:
-        return []
-    servers = environment.find(INFERENCE_SERVER)
-    new_server = next(
-        (
-            d
-            for d in servers
-            if d.section == "pip" and version_bounds(d).all_at_least(SERVER_WITHOUT_PYTHON_38)
-        ),
-        None,
-    )
-    diagnostics = []
-    for python in pythons:
-        bounds = version_bounds(python)
-        if bounds.all_below(MINIMUM_PYTHON):
-            message = (
-                f"`{python.raw.strip()}`: the inference server needs Python 3.8 or newer "
-                f"(3.9 or newer from {INFERENCE_SERVER} 1.4)."
-            )
-        elif new_server is not None and bounds.all_below(Version("3.9")):
-            message = (
-                f"`{python.raw.strip()}`: `{new_server.raw.strip()}` needs Python 3.9 or newer "
-                f"({INFERENCE_SERVER} 1.4 dropped Python 3.8)."
-            )
-        else:
-            continue
-        diagnostics.append(
-            Diagnostic(PYTHON_UNSUPPORTED.code, PYTHON_UNSUPPORTED.severity, message, python.range)
-        )
-    return diagnostics
-
-
-def _flask_with_old_server(environment: CondaEnvironment) -> list[Diagnostic]:
-    old = [
-        d
-        for d in environment.find(AZUREML_DEFAULTS)
-        if version_bounds(d).all_below(FIRST_FLASK_2_DEFAULTS)
-    ] + [
-        d
-        for d in environment.find(INFERENCE_SERVER)
-        if version_bounds(d).all_below(FIRST_FLASK_2_SERVER)
-    ]
-    if not old:
-        return []
-    return [
-        Diagnostic(
-            FLASK_2_WITH_OLD_SERVER.code,
-            FLASK_2_WITH_OLD_SERVER.severity,
-            f"`{flask.raw.strip()}` with `{old[0].raw.strip()}`: servers before "
-            f"{INFERENCE_SERVER} 0.7 ({AZUREML_DEFAULTS} 1.44) crash under Flask 2 with "
-            "`TypeError: register() takes 3 positional arguments but 4 were given`.",
-            flask.range,
-        )
-        for flask in environment.find("flask")
-        if version_bounds(flask).all_at_least(Version("2"))
-    ]
-
-
-def _requirement_file_names(context: AnalysisContext, reference: str) -> set[str] | None:
-    """Distribution names in a `-r FILE` requirements file, or None when it cannot be read."""
-    path = Path(reference)
-    if not path.is_absolute():
-        path = context.path.parent / path
-    text = context.read_text(path)
-    if text is None:
-        return None
-    names = set()
-    for line in text.splitlines():
-        match = _REQUIREMENT_NAME.match(line.split("#", 1)[0])
-        if match:
-            names.add(str(canonicalize_name(match[1])))
-    return names
-
-
-def _insert_lines(
-    lines: list[str], point: InsertPoint, new_lines: list[str], newline: str
-) -> TextEdit:
-    """Whole new lines before `point.line`, or after the last line when the point is past it."""
-    if point.line < len(lines):
-        return TextEdit(Range.of(point.line, 0), "".join(line + newline for line in new_lines))
-    last = len(lines) - 1
-    end = len(lines[last].rstrip("\r"))
-    return TextEdit(Range.of(last, end), "".join(newline + line for line in new_lines))
-
-
-def _remove_entry_line(lines: list[str], dependency: CondaDependency, title: str) -> Fix | None:
-    """Delete an entry's whole `- entry  # comment` line, when the entry stands on its own."""
-    start, end = dependency.range.start, dependency.range.end
-    if start.line != end.line or start.line >= len(lines):
-        return None
-    before = lines[start.line][: start.character].strip()
-    after = lines[start.line][end.character :].strip()
-    if before != "-" or (after and not after.startswith("#")):
-        return None
-    if start.line + 1 < len(lines):
-        removed = Range.of(start.line, 0, start.line + 1, 0)
-    elif start.line > 0:
-        removed = Range.of(
-            start.line - 1, len(lines[start.line - 1]), start.line, len(lines[start.line])
-        )
-    else:
-        removed = Range.of(0, 0, 0, len(lines[0]))
-    return Fix(title, (TextEdit(removed, ""),), preferred=True)
