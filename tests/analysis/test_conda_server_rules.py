@@ -113,6 +113,15 @@ def test_yaml_and_structure_errors_still_show_in_files_nobody_deploys() -> None:
     assert [d.code for d in not_deployed("name: env\n")] == ["AML202"]
 
 
+def test_a_batch_environment_gets_no_inference_server_rule() -> None:
+    text = env("python=3.8", "azureml-defaults==1.20.0", "flask==1.0.3", "os")
+    context = AnalysisContext(path=PROJECT_DIR / "conda.yml", project=PROJECT, entry_kind="batch")
+    found = {(d.code, d.severity) for d in analyze_conda_file(text, context) if d.code != "AML206"}
+    assert found == {("AML210", Severity.WARNING), ("AML212", Severity.ERROR)}
+    online = {d.code for d in diagnose(text)}
+    assert {"AML208", "AML211"} <= online
+
+
 # --- class 3: AML203 is information ---------------------------------------------------------------
 
 

@@ -329,15 +329,17 @@ def analyze_conda_file(text: str, context: AnalysisContext) -> list[Diagnostic]:
     lines = text.split("\n")
     newline = "\r\n" if "\r\n" in text else "\n"
     checks: tuple[Callable[[], list[Diagnostic]], ...]
+    # Batch images run no inference server: the server's own rules are for online deployments.
+    online = context.entry_kind == "online"
     if context.deployed:
         checks = (
             lambda: _pip_not_declared(environment, lines, newline),
-            lambda: _no_inference_server(environment, lines, newline, context),
-            lambda: _entry_diagnostics(environment, deployed=True),
+            lambda: _no_inference_server(environment, lines, newline, context) if online else [],
+            lambda: _entry_diagnostics(environment, deployed=True, online=online),
             lambda: _duplicates(environment),
             lambda: _ptvsd(environment, lines, newline),
-            lambda: conda_server_rules.python_diagnostics(environment),
-            lambda: conda_server_rules.flask_diagnostics(environment),
+            lambda: conda_server_rules.python_diagnostics(environment, online=online),
+            lambda: conda_server_rules.flask_diagnostics(environment) if online else [],
             lambda: pip_stdlib.stdlib_entries(environment),
         )
     else:
@@ -345,7 +347,7 @@ def analyze_conda_file(text: str, context: AnalysisContext) -> list[Diagnostic]:
         # MLflow model's conda.yaml): only what holds for any conda file, never what a scoring
         # image needs.
         checks = (
-            lambda: _entry_diagnostics(environment, deployed=False),
+            lambda: _entry_diagnostics(environment, deployed=False, online=False),
             lambda: _duplicates(environment),
         )
     for check in checks:
@@ -452,7 +454,9 @@ def _add_inference_server(
     return Fix(title, (insert_lines(lines, point, new_lines, newline),), preferred=True)
 
 
-def _entry_diagnostics(environment: CondaEnvironment, *, deployed: bool) -> list[Diagnostic]:
+def _entry_diagnostics(
+    environment: CondaEnvironment, *, deployed: bool, online: bool
+) -> list[Diagnostic]:
     """AML205 invalid spec, AML206 unpinned, AML208 server-managed pin: one pass per entry.
 
     Only AML205 for a file no deployment uses: pins and the server's packages are scoring matters.
@@ -477,7 +481,7 @@ def _entry_diagnostics(environment: CondaEnvironment, *, deployed: bool) -> list
         if not deployed:
             continue
         if dependency.name in SERVER_MANAGED:
-            if spec.constrained:
+            if spec.constrained and online:
                 diagnostics.append(
                     Diagnostic(
                         SERVER_MANAGED_PINNED.code,

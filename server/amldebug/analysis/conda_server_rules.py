@@ -124,9 +124,10 @@ releases need Python 3.7, so on Python 3.6 pip keeps the older, working ones.
 RULES: tuple[Rule, ...] = (PYTHON_UNSUPPORTED, OLD_SERVER_FLASK_STACK)
 
 
-def python_diagnostics(environment: CondaEnvironment) -> list[Diagnostic]:
+def python_diagnostics(environment: CondaEnvironment, *, online: bool = True) -> list[Diagnostic]:
+    """AML210; without `online` (a batch image runs no server) only the end-of-life warning."""
     pythons = [d for d in environment.conda_entries() if d.name == "python"]
-    choice = server_choice(environment)
+    choice = server_choice(environment) if online else None
     diagnostics = []
     for python in pythons:
         minors = python_minors(python)
