@@ -9,6 +9,8 @@ becomes a sentence in `problem`, never an exception.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import stat
 from dataclasses import dataclass
@@ -125,3 +127,75 @@ def _kind(mode: int) -> str:
 def _os_problem(path: Path, error: OSError) -> str:
     reason = error.strerror or type(error).__name__
     return f"cannot read {path}: {reason}"
+
+
+class WriteRefused(Exception):
+    """A write into the project that would leave it or go through a symlink."""
+
+
+def write_inside(root: Path, relative: str, data: bytes) -> Path:
+    """Write `data` to `root/relative` atomically, never leaving `root`.
+
+    Every component is opened relative to its parent with O_NOFOLLOW, so neither a symlinked folder
+    (planted by a container with the project mounted, or shipped in a repository) nor a symlinked
+    file is followed, and a component swapped for a symlink meanwhile fails instead of redirecting
+    the write. Missing folders are created. Raises WriteRefused (with a sentence) or OSError.
+    """
+    parts = relative.split("/")
+    if not parts or any(part in ("", ".", "..") for part in parts) or relative.startswith("/"):
+        raise WriteRefused(f"{relative!r} is not a plain relative path")
+    directory_flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    current = os.open(root, directory_flags)
+    try:
+        for index, part in enumerate(parts[:-1]):
+            try:
+                child = os.open(part, directory_flags | nofollow, dir_fd=current)
+            except FileNotFoundError:
+                os.mkdir(part, 0o755, dir_fd=current)
+                child = os.open(part, directory_flags | nofollow, dir_fd=current)
+            except OSError as error:  # ELOOP or ENOTDIR: a symlink, or a file, in the way
+                where = "/".join(parts[: index + 1])
+                raise WriteRefused(_component_problem(where, part, current, error)) from None
+            os.close(current)
+            current = child
+        name = parts[-1]
+        try:
+            existing = os.lstat(name, dir_fd=current)
+        except FileNotFoundError:
+            existing = None
+        if existing is not None and not stat.S_ISREG(existing.st_mode):
+            raise WriteRefused(f"{relative} is {_kind_of(existing.st_mode)}; not replaced")
+        temporary = f".{name}.amldebug-write"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow | getattr(os, "O_CLOEXEC", 0)
+        mode = stat.S_IMODE(existing.st_mode) if existing is not None else 0o644
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary, dir_fd=current)
+        descriptor = os.open(temporary, flags, mode, dir_fd=current)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, name, src_dir_fd=current, dst_dir_fd=current)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary, dir_fd=current)
+            raise
+    finally:
+        os.close(current)
+    return root / relative
+
+
+def _component_problem(where: str, part: str, parent: int, error: OSError) -> str:
+    try:
+        mode = os.lstat(part, dir_fd=parent).st_mode
+    except OSError:
+        mode = 0
+    if stat.S_ISLNK(mode):
+        return f"{where} is a symlink; amldebug does not write through it"
+    if error.errno in (errno.ENOTDIR, errno.ELOOP):
+        return f"{where} is not a folder"
+    return f"cannot open {where}: {error.strerror or error}"
+
+
+def _kind_of(mode: int) -> str:
+    return "a symlink" if stat.S_ISLNK(mode) else _kind(mode)

@@ -33,8 +33,8 @@ from amldebug.containers.run import (
     reload_container,
     run_debug_container,
     stop_container,
-    sync_container,
 )
+from amldebug.containers.sync import sync_container
 from amldebug.errors import AmlDebugError
 from amldebug.project import Project, discover_project
 

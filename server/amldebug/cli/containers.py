@@ -103,7 +103,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_name(sync)
     sync.add_argument("--apply", action="store_true", help="bring container-side changes in")
     sync.add_argument(
-        "--force", action="store_true", help="overwrite local files changed since the start"
+        "--force",
+        action="store_true",
+        help="also apply files changed on both sides (the container's copy wins)",
     )
     sync.add_argument("--json", action="store_true", help="print the result as JSON")
     sync.set_defaults(func=sync_command)
@@ -543,7 +545,7 @@ def commit_command(args: argparse.Namespace) -> int:
 
 def sync_command(args: argparse.Namespace) -> int:
     from amldebug.containers.docker_engine import connect
-    from amldebug.containers.run import sync_container
+    from amldebug.containers.sync import sync_container
 
     engine = connect()
     project = discover_project(args.folder)
@@ -555,6 +557,7 @@ def sync_command(args: argparse.Namespace) -> int:
                 "changed": [{"path": c.path, "status": c.status} for c in result.changed],
                 "applied": list(result.applied),
                 "skipped": list(result.skipped),
+                "refused": list(result.refused),
             },
         )
         return 0
@@ -566,8 +569,12 @@ def sync_command(args: argparse.Namespace) -> int:
     for path in result.applied:
         print(f"applied         {path}")
     for path in result.skipped:
-        print(f"skipped         {path} (changed locally since the container started; --force)")
-    if not args.apply and any(c.status != "local-only" for c in result.changed):
+        print(f"skipped         {path} (changed on both sides; --force takes the container's)")
+    for problem in result.refused:
+        print(f"refused         {problem}")
+    if not args.apply and any(
+        c.status in ("modified", "container-only", "conflict") for c in result.changed
+    ):
         print("Bring the container's changes in with: amldebug sync --apply")
     return 0
 

@@ -6,17 +6,14 @@ these talk to; the CLI and the language server are thin adapters over them.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
-import tarfile
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from amldebug.containers import scoring_client
@@ -45,9 +42,6 @@ LABEL_MOUNTED = "amldebug.mounted"
 
 # A host folder with a copy of debugpy, mounted into images we did not build (run-time injection).
 INJECT_DIR = "/opt/amldebug-inject"
-_SKIPPED_SYNC_DIRS = frozenset(
-    {"__pycache__", ".git", ".vscode", ".amldebug", ".mypy_cache", ".pytest_cache"}
-)
 _LOG_TAIL_ON_FAILURE = 80
 _PULL_HINT = "Check the name and your access (log in with --username and --password-stdin)."
 
@@ -669,100 +663,6 @@ def commit_container(engine: DockerEngine, name: str, tag: str | None = None) ->
     repository, tag_part = split_reference(tag)
     engine.commit(name, repository, tag_part, message="amldebug commit")
     return f"{repository}:{tag_part}"
-
-
-# Sync ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SyncChange:
-    path: str  # relative to the app root / project root
-    status: str  # modified / container-only / local-only
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    changed: tuple[SyncChange, ...]
-    applied: tuple[str, ...]
-    skipped: tuple[str, ...]  # local files changed since the container started (use --force)
-
-
-def sync_container(
-    engine: DockerEngine, name: str, project: Project, *, apply: bool = False, force: bool = False
-) -> SyncResult:
-    """Compare the container's app root with the project; `apply` brings container edits in."""
-    container = engine.container(name)
-    started_at = _started_at(container)
-    archive = engine.get_archive(name, CONTAINER_APP_ROOT)
-    remote: dict[str, bytes] = {}
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        prefix = PurePosixPath(CONTAINER_APP_ROOT).name
-        for member in tar.getmembers():
-            if not member.isfile():
-                continue
-            member_path = PurePosixPath(member.name)
-            parts = (
-                member_path.parts[1:]
-                if member_path.parts and member_path.parts[0] == prefix
-                else member_path.parts
-            )
-            if (
-                not parts
-                or any(p in _SKIPPED_SYNC_DIRS for p in parts)
-                or parts[-1].endswith(".pyc")
-            ):
-                continue
-            handle = tar.extractfile(member)
-            if handle is not None:
-                remote["/".join(parts)] = handle.read()
-    local: dict[str, Path] = {}
-    root = project.root
-    for path in root.rglob("*"):
-        relative_parts = path.relative_to(root).parts
-        if (
-            path.is_file()
-            and not any(p in _SKIPPED_SYNC_DIRS for p in relative_parts)
-            and path.suffix != ".pyc"
-        ):
-            local["/".join(relative_parts)] = path
-    changes: list[SyncChange] = []
-    for relative, data in sorted(remote.items()):
-        if relative not in local:
-            changes.append(SyncChange(relative, "container-only"))
-        elif local[relative].read_bytes() != data:
-            changes.append(SyncChange(relative, "modified"))
-    for relative in sorted(set(local) - set(remote)):
-        changes.append(SyncChange(relative, "local-only"))
-    applied: list[str] = []
-    skipped: list[str] = []
-    if apply:
-        for change in changes:
-            if change.status == "local-only":
-                continue
-            target = root / change.path
-            if (
-                change.status == "modified"
-                and not force
-                and started_at is not None
-                and target.stat().st_mtime > started_at
-            ):
-                skipped.append(change.path)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.amldebug-sync")
-            temporary.write_bytes(remote[change.path])
-            os.replace(temporary, target)
-            applied.append(change.path)
-    return SyncResult(tuple(changes), tuple(applied), tuple(skipped))
-
-
-def _started_at(container: Any) -> float | None:
-    text = str(container.attrs.get("State", {}).get("StartedAt", ""))
-    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?", text)
-    if not match:
-        return None
-    moment = datetime.strptime(match[1], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-    return moment.timestamp() + float(match[2] or 0)
 
 
 # Model path ----------------------------------------------------------------------------------

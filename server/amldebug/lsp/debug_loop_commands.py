@@ -33,8 +33,8 @@ from amldebug.containers.run import (
     reload_container,
     run_debug_container,
     stop_container,
-    sync_container,
 )
+from amldebug.containers.sync import sync_container
 from amldebug.diagnostics import Diagnostic, Range, Severity
 from amldebug.errors import AmlDebugError
 from amldebug.progress import CancelToken, NullReporter
@@ -544,6 +544,7 @@ def sync_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
         "changed": [{"path": c.path, "status": c.status} for c in result.changed],
         "applied": list(result.applied),
         "skipped": list(result.skipped),
+        "refused": list(result.refused),
     }
 
 
