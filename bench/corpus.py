@@ -367,8 +367,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     if args.only:
         manifest = [entry for entry in manifest if entry["name"] in args.only]
     verdicts = load_verdicts(args.verdicts)
-    names = {str(entry["name"]) for entry in manifest}
-    verdicts = {key: verdict for key, verdict in verdicts.items() if key[0] in names}
+    repositories = {str(entry["name"]) for entry in manifest}
+    verdicts = {key: verdict for key, verdict in verdicts.items() if key[0] in repositories}
     runs: list[FolderRun] = []
     seen: dict[Key, dict[str, Any]] = {}
     for entry in manifest:
