@@ -112,9 +112,16 @@ def judge(verdict: str, labels: list[str]) -> str:
     """correct / wrong / unknown for one judged environment and what discovery pairs."""
     if any(_matches(verdict, label) for label in labels):
         return "correct"
-    if verdict != UNKNOWN and all(label == UNKNOWN for label in labels):
-        return "unknown"
-    return "wrong"
+    if verdict == UNKNOWN:
+        return "wrong"  # discovery names a file that no deployment builds with
+    # Wrong only when discovery names another file (or, for a registered environment, another
+    # name); a registered name where the repository shows the file is an unknown file.
+    named_files = [label for label in labels if label != UNKNOWN and not label.startswith("ref:")]
+    if named_files or (
+        verdict.startswith(_REFERENCE_PREFIXES) and labels != [UNKNOWN] * len(labels)
+    ):
+        return "wrong"
+    return "unknown"
 
 
 def _describe(deployment: Deployment, root: Path) -> str:

@@ -320,3 +320,93 @@ def test_a_parallel_job_driver_is_batch(tmp_path):
     project = discover_project(tmp_path)
     assert project.environment_users(conda) == frozenset({"batch"})
     assert "AML204" not in codes(analyze_path(conda, project=project))
+
+
+def notebook(*cells: str) -> str:
+    return json.dumps({"cells": [{"cell_type": "code", "source": cell} for cell in cells]})
+
+
+def test_a_notebook_that_reuses_a_name_pairs_each_deployment_with_its_own_environment(tmp_path):
+    for model in ("torch", "keras"):
+        write(tmp_path / f"{model}/code/driver.py", BATCH_DRIVER)
+        write(tmp_path / f"{model}/environment/conda.yaml", SERVED_ENV)
+    deployment = (
+        "deployment = ModelBatchDeployment(name='{0}', environment=env, "
+        "code_configuration=CodeConfiguration(code='{0}/code/', scoring_script='driver.py'))\n"
+    )
+    write(
+        tmp_path / "batch.ipynb",
+        notebook(
+            "env = Environment(conda_file='torch/environment/conda.yaml', image='base')\n",
+            deployment.format("torch"),
+            "env = Environment(conda_file='keras/environment/conda.yaml', image='base')\n",
+            deployment.format("keras"),
+        ),
+    )
+    index = scan_deployments(tmp_path)
+    for model in ("torch", "keras"):
+        (found,) = index.for_entry_script(tmp_path / f"{model}/code/driver.py")
+        assert found.conda_file == tmp_path / f"{model}/environment/conda.yaml"
+
+
+def test_an_environment_made_in_the_same_file_is_followed_by_its_name(tmp_path):
+    write(tmp_path / "src/score.py", SCORE)
+    write(tmp_path / "src/conda.yml", SERVED_ENV)
+    write(
+        tmp_path / "deploy_blue.py",
+        "env = Environment(image='base', conda_file='./src/conda.yml', name='deploy-env')\n"
+        "ml_client.environments.create_or_update(env)\n"
+        "blue = ManagedOnlineDeployment(name='blue', environment='deploy-env', "
+        "code_configuration=CodeConfiguration(code='./src', scoring_script='score.py'))\n",
+    )
+    (found,) = scan_deployments(tmp_path).for_entry_script(tmp_path / "src/score.py")
+    assert found.conda_file == tmp_path / "src/conda.yml"
+    assert "deploy-env" in found.environment.origin.how
+
+
+def test_environments_are_followed_through_get_clone_and_create_or_update(tmp_path):
+    for name in ("a", "b", "c"):
+        write(tmp_path / f"{name}/score.py", SCORE)
+    write(tmp_path / "c/environment/conda.yml", SERVED_ENV)
+    write(
+        tmp_path / "v1.ipynb",
+        notebook(
+            "env_a = Environment.get(workspace=ws, name='AzureML-AutoML')\n"
+            "config_a = InferenceConfig(entry_script='a/score.py', environment=env_a)\n",
+            "env_b = Environment.get(ws, 'AzureML-Minimal').clone('copy')\n"
+            "config_b = InferenceConfig(entry_script='b/score.py', environment=env_b)\n",
+        ),
+    )
+    write(
+        tmp_path / "v2.py",
+        "base = ml_client.environments.create_or_update(\n"
+        "    Environment(name='c-env', image='base', conda_file='c/environment/conda.yml'))\n"
+        "d = ManagedOnlineDeployment(name='c', environment=base, "
+        "code_configuration=CodeConfiguration(code='c', scoring_script='score.py'))\n",
+    )
+    index = scan_deployments(tmp_path)
+    (a,) = index.for_entry_script(tmp_path / "a/score.py")
+    (b,) = index.for_entry_script(tmp_path / "b/score.py")
+    (c,) = index.for_entry_script(tmp_path / "c/score.py")
+    assert (a.environment.kind, a.environment.reference) == ("registry", "AzureML-AutoML")
+    assert (b.environment.kind, b.environment.reference) == ("registry", "AzureML-Minimal")
+    assert c.conda_file == tmp_path / "c/environment/conda.yml"
+
+
+def test_the_nearest_environment_yaml_wins_when_two_share_a_name(tmp_path):
+    # A samples repository keeps a copy of the same sample under cli/ and under sdk/.
+    for copy in ("cli", "sdk"):
+        write(tmp_path / f"{copy}/model/src/score.py", SCORE)
+        write(tmp_path / f"{copy}/model/environment/conda.yml", SERVED_ENV)
+        write(
+            tmp_path / f"{copy}/model/environment/env.yml",
+            "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+            "name: regression-env\nimage: base\nconda_file: conda.yml\n",
+        )
+    write(
+        tmp_path / "cli/model/deployment.yml",
+        "name: blue\ncode_configuration:\n  code: src\n  scoring_script: score.py\n"
+        "environment: azureml:regression-env@latest\ninstance_type: Standard_DS3_v2\n",
+    )
+    (found,) = scan_deployments(tmp_path).for_entry_script(tmp_path / "cli/model/src/score.py")
+    assert found.conda_file == tmp_path / "cli/model/environment/conda.yml"

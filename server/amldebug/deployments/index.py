@@ -259,7 +259,7 @@ def _link_environment(deployment: Deployment, assets: list[EnvironmentAsset]) ->
         return deployment
     reference = environment.reference.removeprefix("azureml:")
     name = re.split(r"[:@]", reference, maxsplit=1)[0]
-    matches = [asset for asset in assets if asset.name == name]
+    matches = _nearest(deployment.origin.file, [a for a in assets if a.name == name])
     if len(matches) != 1:
         return deployment
     source = matches[0].source
@@ -281,6 +281,23 @@ def walk_project_tree(root: Path) -> Iterator[tuple[Path, list[str]]]:
             and not os.path.exists(os.path.join(folder, name, "pyvenv.cfg"))
         )
         yield Path(folder), sorted(files)
+
+
+def _nearest(file: Path, assets: list[EnvironmentAsset]) -> list[EnvironmentAsset]:
+    """The assets whose YAML shares the deepest folder with `file`: a repository of samples
+    keeps a copy of the same environment beside each sample (cli/ and sdk/)."""
+
+    def shared_depth(asset: EnvironmentAsset) -> int:
+        try:
+            common = os.path.commonpath([file.parent, asset.source.origin.file.parent])
+        except ValueError:
+            return -1
+        return len(Path(common).parts)
+
+    if len(assets) < 2:
+        return assets
+    deepest = max(shared_depth(asset) for asset in assets)
+    return [asset for asset in assets if shared_depth(asset) == deepest]
 
 
 def _walk_files(root: Path) -> Iterator[Path]:

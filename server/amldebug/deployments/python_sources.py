@@ -20,7 +20,7 @@ import json
 import os
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from amldebug.deployments.model import (
@@ -39,6 +39,8 @@ _TRIGGER = re.compile(
 _ONLINE_DEPLOYMENTS = {"ManagedOnlineDeployment", "KubernetesOnlineDeployment", "OnlineDeployment"}
 _BATCH_DEPLOYMENTS = {"BatchDeployment", "ModelBatchDeployment", "PipelineComponentBatchDeployment"}
 _MAGIC_LINE = re.compile(r"^\s*[%!]")
+# How many names deep a value is followed (`a = b`, `b = c`, ...): bounds a cycle's cost.
+_MAX_NAME_DEPTH = 20
 
 
 @dataclass(frozen=True)
@@ -128,33 +130,46 @@ class _Calls:
     def __init__(self, source: _Source) -> None:
         self.source = source
         self.base = source.path.parent
-        self.strings: dict[str, str] = {}
-        self.bound_calls: dict[str, ast.Call] = {}
+        # name -> (line, value) of each assignment, in line order: a name means what it was
+        # last bound to before the line that uses it (a notebook reuses `env` for each model).
+        self.bindings: dict[str, list[tuple[int, ast.expr]]] = {}
         # `env.python.conda_dependencies = CondaDependencies(...)`: name -> the dependencies call
-        self.attached_dependencies: dict[str, ast.expr] = {}
+        self.attached_dependencies: dict[str, list[tuple[int, ast.expr]]] = {}
         self.calls: list[ast.Call] = []
+        self._depth = 0
         for node in ast.walk(source.tree):
             if isinstance(node, ast.Assign):
                 self._bind(node)
             elif isinstance(node, ast.Call):
                 self.calls.append(node)
         self.calls.sort(key=lambda call: (call.lineno, call.col_offset))
+        for bound in (*self.bindings.values(), *self.attached_dependencies.values()):
+            bound.sort(key=lambda binding: binding[0])
 
     def _bind(self, node: ast.Assign) -> None:
         for target in node.targets:
             if isinstance(target, ast.Name):
-                value = self.string(node.value)
-                if value is not None:
-                    self.strings[target.id] = value
-                elif isinstance(node.value, ast.Call):
-                    self.bound_calls[target.id] = node.value
+                self.bindings.setdefault(target.id, []).append((node.lineno, node.value))
             elif (
                 isinstance(target, ast.Attribute)
                 and target.attr == "conda_dependencies"
                 and isinstance(target.value, ast.Attribute)
                 and isinstance(target.value.value, ast.Name)
             ):
-                self.attached_dependencies[target.value.value.id] = node.value
+                name = target.value.value.id
+                self.attached_dependencies.setdefault(name, []).append((node.lineno, node.value))
+
+    @staticmethod
+    def _before(bound: list[tuple[int, ast.expr]] | None, line: int) -> ast.expr | None:
+        """The value last bound before `line`; else the first one (a use inside a function
+        defined above the assignment)."""
+        if not bound:
+            return None
+        earlier = [value for bound_line, value in bound if bound_line < line]
+        return earlier[-1] if earlier else bound[0][1]
+
+    def bound_value(self, name: ast.Name) -> ast.expr | None:
+        return self._before(self.bindings.get(name.id), name.lineno)
 
     # -- values ----------------------------------------------------------------------------------
 
@@ -164,7 +179,14 @@ class _Calls:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return node.value
         if isinstance(node, ast.Name):
-            return self.strings.get(node.id)
+            value = self.bound_value(node)
+            if value is None or self._depth > _MAX_NAME_DEPTH:
+                return None
+            self._depth += 1
+            try:
+                return self.string(value)
+            finally:
+                self._depth -= 1
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Div)):
             left, right = self.string(node.left), self.string(node.right)
             if left is None or right is None:
@@ -180,7 +202,8 @@ class _Calls:
         if isinstance(node, ast.Call):
             return node
         if isinstance(node, ast.Name):
-            return self.bound_calls.get(node.id)
+            value = self.bound_value(node)
+            return value if isinstance(value, ast.Call) else None
         return None
 
     def path(self, node: ast.expr | None, base: Path | None = None) -> Path | None:
@@ -239,8 +262,13 @@ class _Calls:
         return self._environment_value(environment, origin)
 
     def _environment_value(self, node: ast.expr, origin: Origin) -> EnvironmentSource:
-        if isinstance(node, ast.Name) and node.id in self.attached_dependencies:
-            dependencies = self.call(self.attached_dependencies[node.id])
+        attached = (
+            self._before(self.attached_dependencies.get(node.id), node.lineno)
+            if isinstance(node, ast.Name)
+            else None
+        )
+        if attached is not None:
+            dependencies = self.call(attached)
             if dependencies is not None:
                 conda = self.path(_keyword(dependencies, "conda_dependencies_file_path"))
                 if conda is not None:
@@ -248,8 +276,14 @@ class _Calls:
             return EnvironmentSource("unknown", origin)
         reference = self.string(node)
         if reference is not None:
+            named = self._named_environment(reference)
+            if named is not None:
+                how = f"{origin.how}, environment '{reference}' made from a conda file here"
+                return EnvironmentSource(
+                    "conda", replace(origin, how=how), conda_file=named, reference=reference
+                )
             return EnvironmentSource("registry", origin, reference=reference)
-        made = self.call(node)
+        made = self._environment_call(node)
         if made is None:
             return EnvironmentSource("unknown", origin)
         maker = _name(made.func)
@@ -269,8 +303,41 @@ class _Calls:
             if image and _keyword(made, "build") is None:
                 return EnvironmentSource("image", origin, image=image)
         elif maker == "get":
-            return EnvironmentSource("registry", origin, reference=self.string(_argument(made, 1)))
+            # v1 `Environment.get(ws, name)`, v2 `ml_client.environments.get(name, label=)`
+            receiver = _receiver(made)
+            position = 0 if receiver is not None and _name(receiver) == "environments" else 1
+            reference = self.string(_argument(made, position, "name"))
+            return EnvironmentSource("registry", origin, reference=reference)
         return EnvironmentSource("unknown", origin)
+
+    def _named_environment(self, reference: str) -> Path | None:
+        """The existing conda file of the `Environment(name=..., conda_file=...)` this file
+        makes under the name a deployment refers to (`"my-env"`, `"azureml:my-env:1"`)."""
+        name = re.split(r"[:@]", reference.removeprefix("azureml:"), maxsplit=1)[0]
+        for call in self.calls:
+            if _name(call.func) == "Environment" and self.string(_keyword(call, "name")) == name:
+                conda = self.path(_keyword(call, "conda_file"))
+                if conda is not None and conda.is_file():
+                    return conda
+        return None
+
+    def _environment_call(self, node: ast.expr) -> ast.Call | None:
+        """The call that makes an environment, through what returns the same environment:
+        `Environment.get(ws, name).clone("copy")`, `env.register(ws)`,
+        `ml_client.environments.create_or_update(Environment(...))`."""
+        made = self.call(node)
+        for _ in range(_MAX_NAME_DEPTH):
+            if made is None:
+                return None
+            maker = _name(made.func)
+            if maker in ("clone", "register"):
+                inner = _receiver(made)
+            elif maker == "create_or_update" and made.args:
+                inner = made.args[0]
+            else:
+                return made
+            made = self.call(inner) if inner is not None else None
+        return made
 
     def _v1_image(self, call: ast.Call) -> Deployment | None:
         origin = self.source.origin(call, "ContainerImage.image_configuration(...) call")
@@ -323,6 +390,11 @@ def _name(node: ast.expr) -> str:
     if isinstance(node, ast.Attribute):
         return node.attr
     return ""
+
+
+def _receiver(call: ast.Call) -> ast.expr | None:
+    """`x` of a method call `x.method(...)`."""
+    return call.func.value if isinstance(call.func, ast.Attribute) else None
 
 
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:
