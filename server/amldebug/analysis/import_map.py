@@ -1,441 +1,109 @@
 """Which distribution provides an imported module, and what a declared distribution brings along.
 
-Pure data and lookups, no import machinery and no network: the entry-script rule AML116 asks
-whether a conda file provides every module that `score.py` imports, and the log explainer names
-the distribution to add for a `ModuleNotFoundError`. Distribution names are canonical (PEP 503:
-lower case, runs of `-_.` as one `-`), as `CondaDependency.name` is.
+Pure lookups over `amldebug/data/import_names.json`, a table generated from real package metadata
+by `python -m amldebug.analysis.import_table_build` (import names from each wheel's file list,
+Requires-Dist with extras markers, Requires-Python per release family). No import machinery, no
+network. Distribution names are canonical (PEP 503: lower case, runs of `-_.` as one `-`).
 
-The dependency table is deliberately generous: a missing edge means a false "not provided" error
-in the editor, while an extra edge only hides a rare real one. Only dependencies that every
-supported version of a package declares on Linux are listed.
+`classify_import` answers AML116's question with three verdicts, and says MISSING only when it is
+certain: the module belongs to distributions the table knows, the whole dependency closure of
+what the environment declares is known (from the table, or from a resolver's result), and nothing
+in that closure provides the module. Anything less certain is UNKNOWN: a false "missing" error
+sends users to add packages they do not need, or to switch the extension off.
 """
 
 from __future__ import annotations
 
+import enum
+import json
 import re
 import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
+from typing import Any
 
-# Import name (top-level, or a dotted prefix for namespace packages) -> the distributions that
-# provide it. The first one is what a quick fix adds to the pip list; the others (other pip
-# builds, conda package names) count as providing the module too.
-IMPORT_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
-    "sklearn": ("scikit-learn",),
-    "skimage": ("scikit-image",),
-    "cv2": (
-        "opencv-python",
-        "opencv-python-headless",
-        "opencv-contrib-python",
-        "opencv-contrib-python-headless",
-        "opencv",
-        "py-opencv",
-    ),
-    "PIL": ("pillow",),
-    "yaml": ("pyyaml",),
-    "ruamel.yaml": ("ruamel-yaml",),
-    "bs4": ("beautifulsoup4",),
-    "dateutil": ("python-dateutil",),
-    "dotenv": ("python-dotenv",),
-    "jwt": ("pyjwt",),
-    "jose": ("python-jose",),
-    "multipart": ("python-multipart",),
-    "magic": ("python-magic",),
-    "docx": ("python-docx",),
-    "pptx": ("python-pptx",),
-    "fitz": ("pymupdf",),
-    "git": ("gitpython",),
-    "attr": ("attrs",),
-    "Crypto": ("pycryptodome",),
-    "OpenSSL": ("pyopenssl",),
-    "serial": ("pyserial",),
-    "zmq": ("pyzmq",),
-    "pywt": ("pywavelets",),
-    "Bio": ("biopython",),
-    "Levenshtein": ("levenshtein", "python-levenshtein"),
-    "umap": ("umap-learn",),
-    "imblearn": ("imbalanced-learn",),
-    "faiss": ("faiss-cpu", "faiss-gpu", "faiss"),
-    "tflite_runtime": ("tflite-runtime",),
-    "pkg_resources": ("setuptools",),
-    "google.protobuf": ("protobuf",),
-    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel"),
-    "torch": ("torch", "pytorch", "pytorch-cpu"),
-    "xgboost": ("xgboost", "py-xgboost"),
-    "lightgbm": ("lightgbm",),
-    "onnxruntime": ("onnxruntime", "onnxruntime-gpu"),
-    "mlflow": ("mlflow", "mlflow-skinny"),
-    "inference_schema": ("inference-schema",),
-    "azureml_inference_server_http": ("azureml-inference-server-http",),
-    "sentence_transformers": ("sentence-transformers",),
-    "huggingface_hub": ("huggingface-hub",),
-    "typing_extensions": ("typing-extensions",),
-    "charset_normalizer": ("charset-normalizer",),
-    "opencensus.ext.azure": ("opencensus-ext-azure",),
-    # azureml.* is a namespace package split over many distributions.
-    "azureml.core": ("azureml-core",),
-    "azureml.data": ("azureml-core",),
-    "azureml.exceptions": ("azureml-core",),
-    "azureml.contrib.services": ("azureml-inference-server-http", "azureml-contrib-services"),
-    "azureml.dataprep": ("azureml-dataprep",),
-    "azureml.mlflow": ("azureml-mlflow",),
-    "azureml.monitoring": ("azureml-monitoring",),
-    "azureml.ai.monitoring": ("azureml-ai-monitoring",),
-    "azureml.automl.core": ("azureml-automl-core",),
-    "azureml.automl.runtime": ("azureml-automl-runtime",),
-    "azureml.train.automl": ("azureml-train-automl-runtime", "azureml-train-automl-client"),
-    "azureml.interpret": ("azureml-interpret",),
-    "azureml.fsspec": ("azureml-fsspec",),
-    "azureml.opendatasets": ("azureml-opendatasets",),
-    "azure.ai.ml": ("azure-ai-ml",),
-    "azure.core": ("azure-core",),
-    "azure.identity": ("azure-identity",),
-    "azure.storage.blob": ("azure-storage-blob",),
-    "azure.storage.queue": ("azure-storage-queue",),
-    "azure.storage.filedatalake": ("azure-storage-file-datalake",),
-    "azure.storage.fileshare": ("azure-storage-file-share",),
-    "azure.keyvault.secrets": ("azure-keyvault-secrets",),
-    "azure.monitor.opentelemetry.exporter": ("azure-monitor-opentelemetry-exporter",),
-}
-
-# Namespace packages whose unknown sub-packages follow a naming convention:
-# `azureml.foo` -> `azureml-foo`, `azure.foo.bar` -> `azure-foo-bar`, `google.cloud.x` -> ...
-_NAMESPACE_DEPTH = {"azureml": 2, "azure": 3, "google.cloud": 3}
-
-# Distribution -> the distributions it installs (direct requirements; the lookup is transitive).
-DISTRIBUTION_REQUIRES: dict[str, tuple[str, ...]] = {
-    "azureml-defaults": (
-        "azureml-core",
-        "azureml-dataset-runtime",
-        "azureml-inference-server-http",
-        "applicationinsights",
-        "json-logging-py",
-        "configparser",
-        "flask",
-        "werkzeug",
-        "gunicorn",
-    ),
-    "azureml-inference-server-http": (
-        "flask",
-        "flask-cors",
-        "gunicorn",
-        "inference-schema",
-        "opentelemetry-sdk",
-        "opentelemetry-api",
-        "opentelemetry-semantic-conventions",
-        "azure-monitor-opentelemetry-exporter",
-        "pydantic",
-        "pydantic-settings",
-        "werkzeug",
-        "certifi",
-        "psutil",
-    ),
-    "azureml-contrib-services": ("azureml-core",),
-    "azureml-core": (
-        "requests",
-        "urllib3",
-        "msrest",
-        "msrestazure",
-        "azure-core",
-        "azure-common",
-        "azure-mgmt-core",
-        "azure-mgmt-resource",
-        "azure-mgmt-storage",
-        "azure-mgmt-keyvault",
-        "azure-mgmt-authorization",
-        "azure-mgmt-containerregistry",
-        "azure-mgmt-network",
-        "azure-graphrbac",
-        "adal",
-        "msal",
-        "msal-extensions",
-        "pyjwt",
-        "python-dateutil",
-        "pytz",
-        "jsonpickle",
-        "paramiko",
-        "docker",
-        "cryptography",
-        "pyopenssl",
-        "ndg-httpsclient",
-        "secretstorage",
-        "backports-tempfile",
-        "pathspec",
-        "contextlib2",
-        "jmespath",
-        "knack",
-        "humanfriendly",
-        "argcomplete",
-        "packaging",
-        "pkginfo",
-    ),
-    "azureml-dataset-runtime": ("azureml-dataprep", "pyarrow", "numpy"),
-    "azureml-dataprep": (
-        "azureml-dataprep-native",
-        "azureml-dataprep-rslex",
-        "cloudpickle",
-        "azure-identity",
-        "jsonschema",
-        "pyyaml",
-    ),
-    "azureml-mlflow": (
-        "mlflow-skinny",
-        "azure-storage-blob",
-        "azure-identity",
-        "jsonpickle",
-        "msrest",
-        "cryptography",
-        "python-dateutil",
-        "pytz",
-    ),
-    "azureml-ai-monitoring": ("azure-identity", "azure-storage-blob", "pandas"),
-    "azure-ai-ml": (
-        "azure-core",
-        "azure-common",
-        "azure-mgmt-core",
-        "azure-storage-blob",
-        "azure-storage-file-share",
-        "azure-storage-file-datalake",
-        "pyyaml",
-        "marshmallow",
-        "jsonschema",
-        "tqdm",
-        "pyjwt",
-        "isodate",
-        "typing-extensions",
-        "colorama",
-        "strictyaml",
-        "pydash",
-    ),
-    "azure-storage-blob": ("azure-core", "cryptography", "typing-extensions", "isodate"),
-    "azure-monitor-opentelemetry-exporter": (
-        "azure-core",
-        "azure-identity",
-        "msrest",
-        "opentelemetry-api",
-        "opentelemetry-sdk",
-        "psutil",
-        "fixedint",
-    ),
-    "azure-core": ("requests", "six", "typing-extensions"),
-    "azure-identity": (
-        "azure-core",
-        "cryptography",
-        "msal",
-        "msal-extensions",
-        "typing-extensions",
-    ),
-    "msal": ("requests", "pyjwt", "cryptography"),
-    "msal-extensions": ("msal",),
-    "msrest": ("requests", "requests-oauthlib", "isodate", "certifi", "azure-core"),
-    "msrestazure": ("msrest", "adal"),
-    "adal": ("pyjwt", "requests", "python-dateutil", "cryptography"),
-    "opentelemetry-sdk": (
-        "opentelemetry-api",
-        "opentelemetry-semantic-conventions",
-        "typing-extensions",
-    ),
-    "opentelemetry-api": ("deprecated", "importlib-metadata"),
-    "deprecated": ("wrapt",),
-    "importlib-metadata": ("zipp",),
-    "flask": ("werkzeug", "jinja2", "itsdangerous", "click", "blinker"),
-    "flask-cors": ("flask",),
-    "jinja2": ("markupsafe",),
-    "werkzeug": ("markupsafe",),
-    "pydantic": ("pydantic-core", "annotated-types", "typing-extensions", "typing-inspection"),
-    "pydantic-core": ("typing-extensions",),
-    "pydantic-settings": ("pydantic", "python-dotenv", "typing-inspection"),
-    "inference-schema": ("python-dateutil", "pytz", "wrapt"),
-    "python-dateutil": ("six",),
-    "requests": ("charset-normalizer", "idna", "urllib3", "certifi"),
-    "requests-oauthlib": ("oauthlib", "requests"),
-    "cryptography": ("cffi",),
-    "cffi": ("pycparser",),
-    "pyopenssl": ("cryptography",),
-    "docker": ("requests", "urllib3"),
-    "paramiko": ("bcrypt", "cryptography", "pynacl"),
-    "boto3": ("botocore", "jmespath", "s3transfer"),
-    "botocore": ("jmespath", "python-dateutil", "urllib3"),
-    "fastapi": ("starlette", "pydantic", "typing-extensions"),
-    "starlette": ("anyio",),
-    "uvicorn": ("click", "h11"),
-    # The scientific stack.
-    "scikit-learn": ("numpy", "scipy", "joblib", "threadpoolctl"),
-    "scipy": ("numpy",),
-    "pandas": ("numpy", "python-dateutil", "pytz", "tzdata"),
-    "pyarrow": ("numpy",),
-    "h5py": ("numpy",),
-    "matplotlib": (
-        "numpy",
-        "pillow",
-        "pyparsing",
-        "python-dateutil",
-        "packaging",
-        "kiwisolver",
-        "cycler",
-        "fonttools",
-        "contourpy",
-    ),
-    "seaborn": ("numpy", "pandas", "matplotlib"),
-    "statsmodels": ("numpy", "scipy", "pandas", "patsy", "packaging"),
-    "scikit-image": (
-        "numpy",
-        "scipy",
-        "networkx",
-        "pillow",
-        "imageio",
-        "tifffile",
-        "packaging",
-        "lazy-loader",
-    ),
-    "imbalanced-learn": ("numpy", "scipy", "scikit-learn", "joblib", "threadpoolctl"),
-    "shap": (
-        "numpy",
-        "scipy",
-        "scikit-learn",
-        "pandas",
-        "tqdm",
-        "packaging",
-        "slicer",
-        "numba",
-        "cloudpickle",
-    ),
-    "numba": ("llvmlite", "numpy"),
-    "nltk": ("click", "joblib", "regex", "tqdm"),
-    "gensim": ("numpy", "scipy", "smart-open"),
-    "xgboost": ("numpy", "scipy"),
-    "lightgbm": ("numpy", "scipy"),
-    "catboost": ("numpy", "pandas", "scipy", "graphviz", "matplotlib", "plotly", "six"),
-    "opencv-python": ("numpy",),
-    "onnx": ("numpy", "protobuf"),
-    "onnxruntime": ("numpy", "protobuf", "packaging", "flatbuffers", "coloredlogs", "sympy"),
-    "prophet": ("numpy", "pandas", "matplotlib", "cmdstanpy", "holidays", "tqdm"),
-    "tensorflow": (
-        "numpy",
-        "keras",
-        "absl-py",
-        "astunparse",
-        "flatbuffers",
-        "gast",
-        "google-pasta",
-        "grpcio",
-        "h5py",
-        "libclang",
-        "ml-dtypes",
-        "opt-einsum",
-        "packaging",
-        "protobuf",
-        "requests",
-        "setuptools",
-        "six",
-        "tensorboard",
-        "termcolor",
-        "typing-extensions",
-        "wrapt",
-    ),
-    "tensorboard": (
-        "numpy",
-        "protobuf",
-        "grpcio",
-        "markdown",
-        "werkzeug",
-        "absl-py",
-        "setuptools",
-        "six",
-    ),
-    "keras": ("absl-py", "numpy", "rich", "namex", "h5py", "optree", "ml-dtypes", "packaging"),
-    "torch": ("filelock", "typing-extensions", "sympy", "networkx", "jinja2", "fsspec"),
-    "torchvision": ("numpy", "torch", "pillow"),
-    "torchaudio": ("torch",),
-    "transformers": (
-        "huggingface-hub",
-        "numpy",
-        "packaging",
-        "pyyaml",
-        "regex",
-        "requests",
-        "tokenizers",
-        "safetensors",
-        "tqdm",
-        "filelock",
-    ),
-    "tokenizers": ("huggingface-hub",),
-    "huggingface-hub": (
-        "filelock",
-        "fsspec",
-        "packaging",
-        "pyyaml",
-        "requests",
-        "tqdm",
-        "typing-extensions",
-    ),
-    "sentence-transformers": (
-        "transformers",
-        "tqdm",
-        "torch",
-        "scikit-learn",
-        "scipy",
-        "huggingface-hub",
-        "pillow",
-    ),
-    "mlflow": (
-        "mlflow-skinny",
-        "flask",
-        "numpy",
-        "pandas",
-        "scipy",
-        "scikit-learn",
-        "pyarrow",
-        "matplotlib",
-        "sqlalchemy",
-        "alembic",
-        "docker",
-        "gunicorn",
-        "markdown",
-        "graphene",
-        "jinja2",
-    ),
-    "mlflow-skinny": (
-        "click",
-        "cloudpickle",
-        "gitpython",
-        "importlib-metadata",
-        "opentelemetry-api",
-        "opentelemetry-sdk",
-        "packaging",
-        "protobuf",
-        "pyyaml",
-        "requests",
-        "sqlparse",
-        "cachetools",
-    ),
-    # A conda `python` brings pip and its build tools.
-    "python": ("pip", "setuptools", "wheel"),
-}
-
-# Other names for the same distribution (other builds on PyPI, conda package names).
-SAME_DISTRIBUTION: dict[str, str] = {
-    "pytorch": "torch",
-    "pytorch-cpu": "torch",
-    "tensorflow-cpu": "tensorflow",
-    "tensorflow-gpu": "tensorflow",
-    "tensorflow-intel": "tensorflow",
-    "py-xgboost": "xgboost",
-    "opencv-python-headless": "opencv-python",
-    "opencv-contrib-python": "opencv-python",
-    "opencv-contrib-python-headless": "opencv-python",
-    "opencv": "opencv-python",
-    "py-opencv": "opencv-python",
-    "onnxruntime-gpu": "onnxruntime",
-    "faiss-cpu": "faiss",
-    "faiss-gpu": "faiss",
-}
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 _CANONICAL_RUN = re.compile(r"[-_.]+")
+
+# Conda packages that come with the interpreter or hold no Python modules: known, and empty.
+_CONDA_ONLY: dict[str, tuple[str, ...]] = {
+    "python": ("pip", "setuptools", "wheel"),
+    **{
+        name: ()
+        for name in (
+            "cudatoolkit",
+            "cudnn",
+            "nccl",
+            "mkl",
+            "mkl-include",
+            "nomkl",
+            "libgcc",
+            "libgcc-ng",
+            "libstdcxx-ng",
+            "libgomp",
+            "openssl",
+            "ca-certificates",
+            "certifi-certs",
+            "gcc",
+            "gxx",
+            "make",
+            "cmake",
+            "git",
+            "curl",
+            "tk",
+            "libffi",
+            "zlib",
+            "xz",
+            "sqlite",
+            "readline",
+            "ncurses",
+            "bzip2",
+            "ld-impl-linux-64",
+            "_libgcc-mutex",
+            "_openmp-mutex",
+            "tzdata-conda",
+        )
+    },
+}
+# Python versions a closure is taken for when the environment's is not known: the union, so
+# that a dependency only some of them install still counts as provided.
+_ANY_PYTHON = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+_LINUX = {
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "os_name": "posix",
+    "platform_machine": "x86_64",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+}
+
+
+class ImportStatus(enum.Enum):
+    PROVIDED = "provided"
+    MISSING = "missing"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ImportVerdict:
+    status: ImportStatus
+    # PROVIDED: the distribution that provides the module (None for the standard library and
+    # local modules). MISSING: the distribution to add, always a name the table knows.
+    # UNKNOWN: a known distribution that would provide it, when there is one.
+    distribution: str | None = None
+    # Why, in a few words (for information diagnostics and tests).
+    reason: str = ""
 
 
 def canonical_distribution(name: str) -> str:
     """PEP 503 form of a distribution name: `Scikit_Learn` -> `scikit-learn`."""
-    return _CANONICAL_RUN.sub("-", name).lower()
+    return _CANONICAL_RUN.sub("-", name.strip()).lower()
 
 
 def is_standard_library(module: str) -> bool:
@@ -444,57 +112,336 @@ def is_standard_library(module: str) -> bool:
     return top in sys.stdlib_module_names or top == "__future__"
 
 
-def distributions_for_import(module: str) -> tuple[str, ...]:
-    """Every distribution that provides `module` (the first is the usual pip name).
+# --- the table ------------------------------------------------------------------------------
 
-    Empty for the standard library and relative imports. Unknown modules are assumed to be
-    provided by the distribution of the same name (`requests` -> `requests`), which holds for
-    most packages on PyPI.
-    """
+
+@dataclass(frozen=True)
+class _Release:
+    version: Version | None
+    requires: tuple[str, ...]
+    requires_python: str | None
+    pinned: bool
+
+
+@dataclass(frozen=True)
+class _Distribution:
+    imports: tuple[str, ...]
+    releases: tuple[_Release, ...] | None  # None: the dependencies are not known
+
+
+class ImportTable:
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.aliases: dict[str, str] = dict(raw.get("aliases", {}))
+        self.preferred: dict[str, str] = dict(raw.get("preferred", {}))
+        self.distributions: dict[str, _Distribution] = {}
+        self.providers: dict[str, list[str]] = {}
+        for name, entry in raw.get("distributions", {}).items():
+            imports = tuple(entry.get("imports", [name.replace("-", "_")]))
+            releases = entry.get("releases", [])
+            self.distributions[name] = _Distribution(
+                imports,
+                None if releases is None else tuple(_release(r) for r in releases),
+            )
+            for module in imports:
+                self.providers.setdefault(module, []).append(name)
+
+    def canonical(self, name: str) -> str:
+        name = canonical_distribution(name)
+        return self.aliases.get(name, name)
+
+    def knows(self, distribution: str) -> bool:
+        return distribution in self.distributions or distribution in _CONDA_ONLY
+
+    def providers_of(self, module: str) -> list[str]:
+        """Known distributions that provide `module` or a package above or below it."""
+        parts = module.split(".")
+        found: list[str] = []
+        for length in range(len(parts), 0, -1):
+            found.extend(self.providers.get(".".join(parts[:length]), ()))
+        if not found and len(parts) <= 2:
+            # `import azure.keyvault` (a namespace) is there when any sub-package is.
+            prefix = module + "."
+            found = [d for m, ds in self.providers.items() if m.startswith(prefix) for d in ds]
+        preferred = self._preferred(module)
+        return sorted(set(found), key=lambda d: (d != preferred, d))
+
+    def _preferred(self, module: str) -> str | None:
+        parts = module.split(".")
+        for length in range(len(parts), 0, -1):
+            chosen = self.preferred.get(".".join(parts[:length]))
+            if chosen:
+                return chosen
+        return None
+
+    def provides(self, distribution: str, module: str) -> bool:
+        known = self.distributions.get(distribution)
+        if known is None:
+            return False
+        return any(
+            module == name or module.startswith(name + ".") or name.startswith(module + ".")
+            for name in known.imports
+        )
+
+    def requirements(
+        self, distribution: str, specifier: SpecifierSet | None, extras: frozenset[str], python: str
+    ) -> list[Requirement] | None:
+        """What `distribution` (the releases matching `specifier`) needs on Linux, or None."""
+        if distribution in _CONDA_ONLY:
+            return [Requirement(name) for name in _CONDA_ONLY[distribution]]
+        known = self.distributions.get(distribution)
+        if known is None or known.releases is None:
+            return None
+        releases = [
+            r
+            for r in known.releases
+            if specifier is None or (r.version is not None and r.version in specifier)
+        ] or list(known.releases)
+        pythons = (python,) if python else _ANY_PYTHON
+        needed: list[Requirement] = []
+        for release in releases:
+            for line in release.requires:
+                requirement = _parse(line)
+                if requirement is not None and _applies(requirement.marker, extras, pythons):
+                    needed.append(requirement)
+        return needed
+
+
+def _release(raw: Mapping[str, Any]) -> _Release:
+    try:
+        version: Version | None = Version(str(raw.get("version")))
+    except InvalidVersion:
+        version = None
+    return _Release(
+        version,
+        tuple(raw.get("requires", ())),
+        raw.get("requires_python"),
+        bool(raw.get("pinned")),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _parse(line: str) -> Requirement | None:
+    try:
+        return Requirement(line)
+    except InvalidRequirement:
+        return None
+
+
+def _applies(marker: Marker | None, extras: frozenset[str], pythons: tuple[str, ...]) -> bool:
+    if marker is None:
+        return True
+    for python in pythons:
+        for extra in ("", *extras):
+            environment = {
+                **_LINUX,
+                "python_version": python,
+                "python_full_version": python + ".0",
+                "extra": extra,
+            }
+            try:
+                if marker.evaluate(environment):
+                    return True
+            except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+                return True
+    return False
+
+
+@lru_cache(maxsize=1)
+def table() -> ImportTable:
+    text = resources.files("amldebug").joinpath("data/import_names.json").read_text("utf-8")
+    return ImportTable(json.loads(text))
+
+
+# --- what a conda file's entries bring ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Declared:
+    name: str
+    extras: frozenset[str] = frozenset()
+    specifier: SpecifierSet | None = None
+
+
+_CONDA_ENTRY = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
+
+
+def parse_declared(entry: str) -> Declared | None:
+    """A pip requirement (`azureml-sdk[automl]==1.47`) or a conda spec (`numpy=1.21`); None when
+    it names nothing (an option, a URL)."""
+    text = entry.split("#", 1)[0].strip()
+    if not text or text.startswith("-"):
+        return None
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        match = _CONDA_ENTRY.match(text.split("::")[-1])
+        if match is None:
+            return None
+        extras = frozenset(e.strip() for e in (match.group(2) or "[]")[1:-1].split(",") if e)
+        return Declared(canonical_distribution(match.group(1)), extras, _conda_specifier(match[3]))
+    if requirement.url:
+        return Declared(canonical_distribution(requirement.name), frozenset(requirement.extras))
+    if requirement.marker is not None and not _applies(requirement.marker, frozenset(), ("3.10",)):
+        return None
+    specifier = requirement.specifier if str(requirement.specifier) else None
+    name = canonical_distribution(requirement.name)
+    return Declared(name, frozenset(requirement.extras), specifier)
+
+
+def _conda_specifier(text: str) -> SpecifierSet | None:
+    text = text.strip().split(" ", 1)[0]
+    if not text:
+        return None
+    if text.startswith("=") and not text.startswith("=="):
+        text = "==" + text[1:].rstrip("*").rstrip(".") + ".*"
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        return None
+
+
+@dataclass(frozen=True)
+class Closure:
+    distributions: frozenset[str]
+    # Every member's dependencies (or the resolver's closure) and import names are known.
+    known: bool
+    unknown: tuple[str, ...] = ()
+
+
+def closure(
+    declared: Iterable[str | Declared],
+    *,
+    resolved: Iterable[str] | None = None,
+    python: str = "",
+) -> Closure:
+    """The distributions installed when `declared` are, and whether that is certain."""
+    entries = tuple(
+        d if isinstance(d, Declared) else parse_declared(d) or Declared("", frozenset())
+        for d in declared
+    )
+    resolved_names = frozenset(canonical_distribution(n) for n in resolved or ())
+    return _closure(entries, resolved_names, python)
+
+
+@lru_cache(maxsize=128)
+def _closure(entries: tuple[Declared, ...], resolved: frozenset[str], python: str) -> Closure:
+    known_table = table()
+    seen: set[tuple[str, frozenset[str]]] = set()
+    members: set[str] = {known_table.canonical(name) for name in resolved}
+    unknown: set[str] = set()
+    pending = [
+        (known_table.canonical(d.name), d.extras, d.specifier) for d in entries if d.name != ""
+    ]
+    if any(d.name == "" for d in entries):
+        unknown.add("(an entry that names no distribution)")
+    while pending:
+        name, extras, specifier = pending.pop()
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        members.add(name)
+        if name in resolved and not extras:
+            continue  # the resolver's closure already holds what it needs
+        needed = known_table.requirements(name, specifier, extras, python)
+        if needed is None:
+            if name not in resolved:
+                unknown.add(name)
+            continue
+        for requirement in needed:
+            pending.append(
+                (
+                    known_table.canonical(requirement.name),
+                    frozenset(requirement.extras),
+                    requirement.specifier if str(requirement.specifier) else None,
+                )
+            )
+    unknown |= {m for m in members if not known_table.knows(m) and m not in resolved}
+    return Closure(frozenset(members), not unknown, tuple(sorted(unknown)))
+
+
+# --- the verdict ----------------------------------------------------------------------------
+
+
+def classify_import(
+    module: str,
+    declared: Iterable[str | Declared],
+    *,
+    resolved: Iterable[str] | None = None,
+    local_modules: frozenset[str] | set[str] = frozenset(),
+    python: str = "",
+) -> ImportVerdict:
+    """Does an environment declaring `declared` (pip requirements or conda specs, extras and
+    pins kept) provide `import module`? `resolved`: a resolver's full closure (distribution
+    names), when there is one. `local_modules`: top-level names importable from the code root
+    and the entry script's folder, never packages."""
+    module = module.strip()
+    top = module.split(".", 1)[0]
+    if not module or module.startswith("."):
+        return ImportVerdict(ImportStatus.PROVIDED, reason="relative import")
+    if top in local_modules or module in local_modules:
+        return ImportVerdict(ImportStatus.PROVIDED, reason="local module")
+    if is_standard_library(module):
+        return ImportVerdict(ImportStatus.PROVIDED, reason="standard library")
+    known_table = table()
+    members = closure(declared, resolved=resolved, python=python)
+    providers = known_table.providers_of(module)
+    for member in sorted(members.distributions):
+        if known_table.provides(member, module):
+            return ImportVerdict(ImportStatus.PROVIDED, member, "provided")
+    by_name = _same_name_member(module, members.distributions, known_table)
+    if by_name is not None:
+        return ImportVerdict(ImportStatus.PROVIDED, by_name, "a distribution of that name")
+    if not providers:
+        return ImportVerdict(ImportStatus.UNKNOWN, None, "no known distribution provides it")
+    if not members.known:
+        return ImportVerdict(
+            ImportStatus.UNKNOWN,
+            providers[0],
+            "what these entries install is not known: " + ", ".join(members.unknown[:3]),
+        )
+    return ImportVerdict(ImportStatus.MISSING, providers[0], "nothing installed provides it")
+
+
+def _same_name_member(module: str, members: frozenset[str], known: ImportTable) -> str | None:
+    """A member named like the module (`foo_bar` from `foo-bar`): the PyPI convention, trusted
+    even over the table (an sdist's file list can hide what it installs)."""
+    parts = module.split(".")
+    for length in range(len(parts), 0, -1):
+        name = known.canonical(canonical_distribution("-".join(parts[:length])))
+        if name in members:
+            return name
+    return None
+
+
+# --- older helpers (the log explainer; the quick fix's name) --------------------------------
+
+
+def distributions_for_import(module: str) -> tuple[str, ...]:
+    """Known distributions that provide `module` (the first is the one to suggest); for a module
+    the table does not know, the distribution of the same name (a guess, never used by a fix)."""
     module = module.strip()
     if not module or module.startswith(".") or is_standard_library(module):
         return ()
+    providers = table().providers_of(module)
+    if providers:
+        return tuple(providers)
     parts = module.split(".")
-    for length in range(len(parts), 0, -1):
-        known = IMPORT_DISTRIBUTIONS.get(".".join(parts[:length]))
-        if known is not None:
-            return known
-    for namespace, depth in _NAMESPACE_DEPTH.items():
-        prefix = namespace.split(".")
-        if parts[: len(prefix)] == prefix and len(parts) > len(prefix):
-            return (canonical_distribution("-".join(parts[: min(depth, len(parts))])),)
-    return (canonical_distribution(parts[0]),)
+    depth = {"azureml": 2, "azure": 3, "google": 3}.get(parts[0], 1)
+    return (canonical_distribution("-".join(parts[: min(depth, len(parts))])),)
 
 
 def distribution_for_import(module: str) -> str | None:
-    """The distribution to install for `import module`, or None for the standard library.
-
-    `sklearn` -> `scikit-learn`, `cv2` -> `opencv-python`, `azureml.core.model` ->
-    `azureml-core`, `os` -> None.
-    """
+    """The distribution to install for `import module`, or None for the standard library:
+    `sklearn` -> `scikit-learn`, `azureml.core.model` -> `azureml-core`, `os` -> None."""
     found = distributions_for_import(module)
     return found[0] if found else None
 
 
-def provided_by(
-    declared_names: frozenset[str] | set[str] | tuple[str, ...] | list[str],
-) -> set[str]:
+def is_known_distribution(name: str) -> bool:
+    """True when the table has `name` (so a fix may add it)."""
+    return table().canonical(name) in table().distributions
+
+
+def provided_by(declared_names: Iterable[str]) -> set[str]:
     """The distributions installed when `declared_names` are: themselves and what they pull in."""
-    return set(_provided_by(frozenset(canonical_distribution(name) for name in declared_names)))
-
-
-# Keyed by the declared set, which changes only when the conda file's dependencies do.
-@lru_cache(maxsize=64)
-def _provided_by(declared: frozenset[str]) -> frozenset[str]:
-    seen: set[str] = set()
-    pending = list(declared)
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        same = SAME_DISTRIBUTION.get(name)
-        if same is not None:
-            pending.append(same)
-        pending.extend(DISTRIBUTION_REQUIRES.get(name, ()))
-    return frozenset(seen)
+    return set(closure(tuple(declared_names)).distributions)
