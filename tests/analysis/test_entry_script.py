@@ -672,7 +672,7 @@ def test_import_not_in_the_conda_file_and_the_fix_adds_it_to_pip(tmp_path: Path)
     assert "CrashLoopBackOff" in found.message
     fixed, conda_text = apply_fix(project, source, found.fixes[0])
     assert fixed == source
-    assert conda_text == CONDA + "      - opencv-python\n"
+    assert conda_text == CONDA + "      - opencv-python-headless\n"
     assert_fixed(project, before, fixed, "AML116")
 
 

@@ -4,6 +4,7 @@ distribution to the pip list."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -12,7 +13,8 @@ from amldebug.analysis import import_map
 from amldebug.analysis.conda_model import CondaEnvironment, parse_conda_environment
 from amldebug.analysis.entry_script.facts import ImportUse
 from amldebug.analysis.entry_script.report import Report
-from amldebug.diagnostics import Fix, Range, Severity, TextEdit
+from amldebug.analysis.uv_resolver import remembered_closure
+from amldebug.diagnostics import Diagnostic, Fix, Range, Severity, TextEdit
 from amldebug.rules import Rule
 
 REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -53,28 +55,44 @@ def check_imports(report: Report) -> None:
     environment, declared = read_environment(conda_text)
     if declared is None:
         return
-    declared = declared | referenced_requirements(report, environment, conda_file)
-    provided = import_map.provided_by(declared)
+    declared = declared + referenced_requirements(report, environment, conda_file)
+    resolved = remembered_closure(conda_text)
+    python = _python_of(environment)
+    local = local_modules(report)
     reported: set[str] = set()
     for use in report.facts.imports:
         where = use.where
         if where.optional_import or where.type_only or where.main_guard:
             continue
-        candidates = import_map.distributions_for_import(use.module)
-        if not candidates or any(candidate in provided for candidate in candidates):
+        verdict = import_map.classify_import(
+            use.module, declared, resolved=resolved, local_modules=local, python=python
+        )
+        if verdict.status is import_map.ImportStatus.PROVIDED or verdict.distribution is None:
+            continue  # provided, or nothing known to suggest: a local module, most likely
+        if verdict.distribution in reported:
             continue
-        distribution = candidates[0]
-        if distribution in reported or is_local_module(report, use.module):
-            continue
-        reported.add(distribution)
-        missing_distribution(report, use, distribution, environment, conda_file, conda_text)
+        reported.add(verdict.distribution)
+        certain = verdict.status is import_map.ImportStatus.MISSING
+        missing_distribution(
+            report, use, verdict, environment, conda_file, conda_text, certain=certain
+        )
+
+
+def _python_of(environment: CondaEnvironment) -> str:
+    for dependency in environment.conda_entries():
+        if dependency.name == "python":
+            match = re.search(r"(\d+)\.(\d+)", dependency.spec)
+            if match:
+                return f"{match[1]}.{match[2]}"
+    return ""
 
 
 def referenced_requirements(
     report: Report, environment: CondaEnvironment, conda_file: Path
-) -> frozenset[str]:
-    """Names from `-r requirements.txt` entries and from URL or wheel references."""
-    names: set[str] = set()
+) -> tuple[str, ...]:
+    """Requirement lines of `-r requirements.txt` entries; names of URL or wheel references
+    (unknown to the table, so what they install stays uncertain)."""
+    found: list[str] = []
     for dependency in environment.pip_entries():
         if not dependency.is_option:
             continue
@@ -82,40 +100,81 @@ def referenced_requirements(
         option = re.match(r"^(?:-r|--requirement)\s*=?\s*(\S+)", raw)
         if option:
             text = report.context.read_text(conda_file.parent / option.group(1))
+            if text is None:
+                found.append("")  # an unreadable requirements file: nothing is certain
             for line in (text or "").splitlines():
-                match = REQUIREMENT_NAME.match(line)
-                if match and not line.lstrip().startswith("#"):
-                    names.add(import_map.canonical_distribution(match.group(1)))
+                line = line.split(" #", 1)[0].strip()
+                if line.startswith(("-r", "--requirement", "-e", "--editable", "-c")):
+                    found.append("")  # nested or editable: not followed
+                elif REQUIREMENT_NAME.match(line):
+                    found.append(line)
             continue
+        if raw.startswith("-") and not raw.startswith(("-e", "--editable")):
+            continue  # an index or install option: installs nothing
         egg = re.search(r"#egg=([A-Za-z0-9._-]+)", raw)
         if egg:
-            names.add(import_map.canonical_distribution(egg.group(1)))
+            found.append(import_map.canonical_distribution(egg.group(1)))
             continue
         tail = raw.rstrip("/").rsplit("/", 1)[-1].split("@", 1)[0]
         tail = re.sub(r"\.git$", "", tail)
         if tail.endswith((".whl", ".tar.gz", ".zip")):
             tail = tail.split("-", 1)[0]
-        if tail:
-            names.add(import_map.canonical_distribution(tail))
+        found.append(import_map.canonical_distribution(tail) if tail else "")
+    return tuple(found)
+
+
+_MAX_LOCAL_ENTRIES = 5000
+
+
+def local_modules(report: Report) -> frozenset[str]:
+    """Top-level names importable from the code folder, the script's folder and the project
+    root (and, when the script edits sys.path, from the folders one level below them)."""
+    context = report.context
+    bases = [context.path.parent, context.project.root]
+    if context.code_root is not None:
+        bases.insert(0, context.code_root)
+    if "sys.path" in report.text:
+        bases += [child for base in list(bases) for child in _folders(base)]
+    names: set[str] = set()
+    for base in dict.fromkeys(bases):
+        names |= _names_in(base)
     return frozenset(names)
 
 
-def is_local_module(report: Report, module: str) -> bool:
-    top = module.split(".", 1)[0]
-    for base in (report.context.path.parent, report.context.project.root):
-        if (base / f"{top}.py").is_file() or (base / top).is_dir():
-            return True
-    return False
+def _folders(base: Path) -> list[Path]:
+    try:
+        return [entry for entry in sorted(base.iterdir())[:_MAX_LOCAL_ENTRIES] if entry.is_dir()]
+    except OSError:
+        return []
+
+
+def _names_in(folder: Path) -> set[str]:
+    names: set[str] = set()
+    try:
+        with os.scandir(folder) as entries:
+            for count, entry in enumerate(entries):
+                if count >= _MAX_LOCAL_ENTRIES:
+                    break
+                if entry.name.endswith(".py"):
+                    names.add(entry.name[:-3])
+                elif entry.is_dir() and not entry.name.startswith("."):
+                    names.add(entry.name)
+    except OSError:
+        pass
+    return names
 
 
 def missing_distribution(
     report: Report,
     use: ImportUse,
-    distribution: str,
+    verdict: import_map.ImportVerdict,
     environment: CondaEnvironment,
     conda_file: Path,
     conda_text: str,
+    *,
+    certain: bool,
 ) -> None:
+    distribution = verdict.distribution or ""
     statement = use.statement
     if use.alias is not None:
         where = report.node_range(use.alias)
@@ -140,6 +199,20 @@ def missing_distribution(
         top = statement.module
     else:
         top = use.module
+    if not certain:
+        # What the environment installs is not fully known: say what would provide the module,
+        # as information, with no fix (adding it may well be redundant).
+        report.diagnostics.append(
+            Diagnostic(
+                IMPORT_NOT_PROVIDED.code,
+                Severity.INFORMATION,
+                f"'{top}' comes from {distribution}, which {conda_name} may not install "
+                f"({verdict.reason}); if it does not: {consequence}. `amldebug check --resolve` "
+                "resolves the pip section to tell",
+                where,
+            )
+        )
+        return
     edit = add_pip_dependency(environment, conda_text, conda_file, distribution)
     fixes = (
         (
@@ -149,7 +222,7 @@ def missing_distribution(
                 preferred=True,
             ),
         )
-        if edit
+        if edit and import_map.is_known_distribution(distribution)
         else ()
     )
     report.add(
@@ -162,12 +235,18 @@ def missing_distribution(
 
 
 @lru_cache(maxsize=8)
-def read_environment(conda_text: str) -> tuple[CondaEnvironment, frozenset[str] | None]:
-    """The conda file read once per text, with the declared names (None when unreadable)."""
+def read_environment(conda_text: str) -> tuple[CondaEnvironment, tuple[str, ...] | None]:
+    """The conda file read once per text, with its entries as written (pins and extras kept:
+    `azureml-sdk[automl]`), None when unreadable."""
     environment = parse_conda_environment(conda_text)
     if any(problem.kind != "pip-not-list" for problem in environment.problems):
         return environment, None
-    return environment, frozenset(d.name for d in environment.dependencies if d.name)
+    entries = tuple(
+        (d.raw if d.section == "pip" else f"{d.name}{d.spec}")
+        for d in environment.dependencies
+        if d.name
+    )
+    return environment, entries
 
 
 def add_pip_dependency(
