@@ -26,16 +26,24 @@ IMPORT_NOT_PROVIDED = Rule(
     severity=Severity.ERROR,
     summary="an imported module is provided by nothing in the conda file",
     why=(
-        "The image installs only what the conda file lists. A module that neither the conda nor "
-        "the pip section provides (directly, or through a package that depends on it), that is "
-        "not part of the standard library and is not a local module next to the script raises "
-        "`ModuleNotFoundError`: at import or in `init()` the worker never boots "
-        "(CrashLoopBackOff); in `run()` the request fails with HTTP 500. Import names are mapped "
-        "to distributions (`sklearn` -> `scikit-learn`, `cv2` -> `opencv-python`, `PIL` -> "
-        "`pillow`, `yaml` -> `pyyaml`); imports inside `try: ... except ImportError` are optional "
-        "and not checked. Without a conda file the rule is silent."
+        "The image installs only what the conda file lists. A module that nothing in the conda "
+        "or pip section provides (directly, or through what those packages install, extras "
+        "included) raises `ModuleNotFoundError`: at import or in `init()` the worker never boots "
+        "(CrashLoopBackOff); in `run()` the request fails with HTTP 500. What provides an import "
+        "comes from a table generated from real package metadata (`sklearn` -> `scikit-learn`, "
+        "`cv2` -> `opencv-python-headless`, `azure-keyvault` 4.x -> `azure-keyvault-secrets`), "
+        "or from the resolved closure after `amldebug check --resolve`. An **error** only when "
+        "that is certain: the module belongs to known distributions and everything the "
+        "environment installs is known. When an entry is unknown to the table (a private "
+        "package, a URL, a conda-only package) the finding is **information**, without a fix. "
+        "Modules under the deployment's code folder or beside the script are local, never "
+        "packages; modules no known distribution provides are left alone; imports inside "
+        "`try: ... except ImportError` are optional. Without a conda file the rule is silent."
     ),
-    fix="Add the distribution to the pip list of the conda file (the quick fix does).",
+    fix=(
+        "Add the distribution to the pip list of the conda file (the quick fix does, with a "
+        "name the table knows)."
+    ),
     example=(
         "```python\nimport sklearn\n```\n\n```yaml\n# conda.yml\ndependencies:\n  - python=3.10\n "
         " - pip\n  - pip:\n      - azureml-inference-server-http\n      - scikit-learn==1.3.2\n```"
