@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from amldebug.analysis import analyze_document
-from amldebug.analysis.uv_resolver import _REMEMBERED, resolve_conda_text
 from amldebug.analysis.environment_resolution import UvRun
+from amldebug.analysis.uv_resolver import _REMEMBERED, resolve_conda_text
 from amldebug.diagnostics import Diagnostic, Severity
 from amldebug.project import Project, discover_project
 
