@@ -31,12 +31,21 @@ def all_rules() -> dict[str, Rule]:
         core,
         deployment_references,
         entry_script,
+        environment_resolution,
         scale_settings,
         steps_file,
     )
 
     rules: dict[str, Rule] = {}
-    modules = (core, entry_script, conda_file, steps_file, scale_settings, deployment_references)
+    modules = (
+        core,
+        entry_script,
+        conda_file,
+        steps_file,
+        scale_settings,
+        deployment_references,
+        environment_resolution,
+    )
     for module in modules:
         for rule in module.RULES:
             if rule.code in rules:

@@ -228,7 +228,7 @@ def _condense(stderr: str) -> str:
         line = re.sub(r"^(?:error|cause|  cause):\s*", "", line)
         kept.append(line)
     text = " ".join(kept)
-    text = text.replace("No solution found when resolving dependencies: ", "")
+    text = re.sub(r"^No solution found when resolving dependencies:?\s*", "", text)
     return text[:600] + ("..." if len(text) > 600 else "")
 
 
@@ -259,8 +259,9 @@ def resolution_diagnostics(request: ResolutionInput, resolution: Resolution) -> 
     if resolution.outcome == "python":
         rule = PYTHON_TOO_OLD
         message = (
-            f"{resolution.culprit} needs {resolution.needs_python}, but the environment has "
-            f"{python}: the image build fails (uv: {resolution.explanation})"
+            f"{_entry_text(request, resolution.culprit)} needs {resolution.needs_python}, but "
+            f"the environment has {python}: pip finds no release to install and the image build "
+            f"fails. uv: {resolution.explanation}"
         )
     else:
         rule = UNSATISFIABLE
@@ -269,6 +270,13 @@ def resolution_diagnostics(request: ResolutionInput, resolution: Resolution) -> 
             f"build fails: {resolution.explanation}"
         )
     return [Diagnostic(rule.code, rule.severity, message, where)]
+
+
+def _entry_text(request: ResolutionInput, culprit: str | None) -> str:
+    for line in request.lines:
+        if culprit and line.name == culprit:
+            return line.text
+    return culprit or "a pin"
 
 
 def _line_of(request: ResolutionInput, culprit: str | None) -> Range:

@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Literal
 
 from amldebug.analysis.environment_resolution import (
     PLATFORM,
@@ -31,6 +32,7 @@ from amldebug.analysis.environment_resolution import (
 UV_TIMEOUT_SECONDS = 180
 CACHE_ENTRIES = 200  # files kept in the cache folder (oldest dropped)
 CACHE_SECONDS = 24 * 3600  # the index changes: a day-old answer is asked again
+_CACHE_FORMAT = 1  # bump when Resolution or its interpretation changes
 _INDEX_VARIABLES = (
     "UV_INDEX_URL",
     "UV_DEFAULT_INDEX",
@@ -78,8 +80,11 @@ def uv_environment(ca_bundle: Path | None = None) -> dict[str, str]:
 class UvCommand:
     """The real `UvRunner`: `uv pip compile -` for a Python and Linux x86_64."""
 
-    def __init__(self, command: list[str] | None = None, ca_bundle: Path | None = None) -> None:
-        self.command = command if command is not None else find_uv()
+    def __init__(
+        self, command: list[str] | Literal["find"] | None = "find", ca_bundle: Path | None = None
+    ) -> None:
+        # "find": uv on PATH or this interpreter's uv package; None: no uv (AML215).
+        self.command = find_uv() if command == "find" else command
         self.ca_bundle = ca_bundle
 
     def __call__(self, requirements: str, python: str, folder: Path) -> UvRun | None:
@@ -130,7 +135,9 @@ class ResolutionCache:
     @staticmethod
     def key(request: ResolutionInput) -> str:
         settings = {name: os.environ.get(name, "") for name in _INDEX_VARIABLES}
-        blob = json.dumps([request.requirements_text, request.python, PLATFORM, settings])
+        blob = json.dumps(
+            [_CACHE_FORMAT, request.requirements_text, request.python, PLATFORM, settings]
+        )
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
     def get(self, request: ResolutionInput) -> Resolution | None:

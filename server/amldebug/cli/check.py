@@ -92,6 +92,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument(
         "--conda-file", metavar="FILE", help="the conda environment file, instead of discovery"
     )
+    check.add_argument(
+        "--resolve",
+        action="store_true",
+        help="resolve the pip section of each deployed conda file with uv for its Python on "
+        "Linux x86_64 (AML213-AML215; cached by content); AML116 then uses the real closure",
+    )
+    check.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help="CA bundle for --resolve behind a TLS-intercepting proxy (default: $SSL_CERT_FILE, "
+        "else $PIP_CERT)",
+    )
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
     check.add_argument(
         "-q",
@@ -144,7 +156,9 @@ def run_check(args: argparse.Namespace) -> int:
         conda_file=_existing_option(args.conda_file, "--conda-file"),
     )
 
+    resolved = _resolve(targets, selection, args)
     diagnostics, snapshots = analyse_targets(targets, selection)
+    diagnostics += resolved
     fixed_count = 0
     fixed_files: set[Path] = set()
     frozen: set[Path] = set()
@@ -173,12 +187,25 @@ def run_check(args: argparse.Namespace) -> int:
         if not written:
             break
         diagnostics, snapshots = analyse_targets(targets, selection)
+        diagnostics += resolved
 
     for notice in notices:
         print(notice, file=sys.stderr)
     fix_line = _fix_summary(fixed_count, len(fixed_files)) if args.fix else None
     _print_report(diagnostics, args, output_format, fix_line)
     return 1 if any(d.severity is Severity.ERROR for d in diagnostics) else 0
+
+
+def _resolve(
+    targets: Sequence[CheckTarget], selection: RuleSelection, args: argparse.Namespace
+) -> list[Diagnostic]:
+    """`--resolve`: before the analysis, so AML116 sees each environment's resolved closure."""
+    if not getattr(args, "resolve", False):
+        return []
+    from amldebug.cli.resolve import ca_bundle_option, resolve_environments
+
+    bundle = ca_bundle_option(getattr(args, "ca_bundle", None))
+    return resolve_environments(targets, selection, ca_bundle=bundle)
 
 
 def parse_selection(select: Iterable[str], ignore: Iterable[str]) -> RuleSelection:
