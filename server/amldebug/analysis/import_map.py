@@ -445,3 +445,9 @@ def is_known_distribution(name: str) -> bool:
 def provided_by(declared_names: Iterable[str]) -> set[str]:
     """The distributions installed when `declared_names` are: themselves and what they pull in."""
     return set(closure(tuple(declared_names)).distributions)
+
+
+def known_distributions() -> frozenset[str]:
+    """Every distribution name the table knows (a fix may add these), with conda aliases."""
+    known = table()
+    return frozenset(known.distributions) | frozenset(known.aliases)
