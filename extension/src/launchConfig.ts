@@ -6,6 +6,17 @@ import { applyEdit, fileExists, openTextDocument } from './common/vscodeapi';
 
 export const CONTAINER_APP_ROOT = '/var/azureml-app';
 
+// The one attach entry the CLI, the language server and this fallback write (issue 10, item 5):
+// same name, same host (127.0.0.1: where the ports are published; "localhost" can resolve to ::1,
+// where nothing listens), our wrapper frames hidden (item 4). tests/fixtures/launch-entry.json is
+// the shape both sides are tested against.
+export const DOCKER_CONFIGURATION_NAME = 'Azure ML: Docker Debug';
+export const PROCESS_CONFIGURATION_NAME = 'Azure ML: Local Process Debug';
+export const DEBUG_HOST = '127.0.0.1';
+// Our own debug type, for when the Python Debugger extension is missing.
+export const AMLDEBUG_DEBUG_TYPE = 'amldebug';
+export const HIDDEN_FRAMES = ['**/amldebug_entry.py', '**/amldebug_launch.py'];
+
 export interface TextReplacement {
     start: number;
     end: number;
@@ -43,10 +54,11 @@ export interface AttachConfiguration {
     [key: string]: unknown;
 }
 
-/** The attach configuration for the debug container in a launch.json text, if there is one. */
+/** The attach configuration for the debug server in a launch.json text, if there is one. */
 export function findAttachConfiguration(
     launchText: string,
     debugPort?: number,
+    runtime: 'docker' | 'process' = 'docker',
 ): AttachConfiguration | undefined {
     const errors: ParseError[] = [];
     const parsed: unknown = parseJsonc(launchText, errors, { allowTrailingComma: true });
@@ -62,20 +74,16 @@ export function findAttachConfiguration(
             return false;
         }
         const c = entry as Record<string, unknown>;
-        const mapsAppRoot =
-            Array.isArray(c.pathMappings) &&
-            c.pathMappings.some(
-                (m: unknown) =>
-                    !!m &&
-                    typeof m === 'object' &&
-                    (m as Record<string, unknown>).remoteRoot === CONTAINER_APP_ROOT,
-            );
-        return (
-            c.request === 'attach' &&
-            (c.type === 'debugpy' || c.type === 'python') &&
-            typeof c.name === 'string' &&
-            mapsAppRoot
-        );
+        if (
+            c.request !== 'attach' ||
+            (c.type !== 'debugpy' && c.type !== 'python' && c.type !== AMLDEBUG_DEBUG_TYPE) ||
+            typeof c.name !== 'string'
+        ) {
+            return false;
+        }
+        return runtime === 'process'
+            ? c.name === PROCESS_CONFIGURATION_NAME
+            : c.name !== PROCESS_CONFIGURATION_NAME && isOurAttachConfiguration(c);
     });
     const portOf = (c: AttachConfiguration): unknown =>
         (c.connect as { port?: unknown } | undefined)?.port ?? c.port;
@@ -88,16 +96,45 @@ export function findAttachConfiguration(
 export function defaultAttachConfiguration(
     localRoot: string,
     debugPort: number,
-    host = '127.0.0.1',
+    runtime: 'docker' | 'process' = 'docker',
 ): AttachConfiguration {
     return {
-        name: 'Azure ML: Attach to debug container',
+        name: runtime === 'process' ? PROCESS_CONFIGURATION_NAME : DOCKER_CONFIGURATION_NAME,
         type: 'debugpy',
         request: 'attach',
-        connect: { host, port: debugPort },
-        pathMappings: [{ localRoot, remoteRoot: CONTAINER_APP_ROOT }],
-        justMyCode: false,
+        connect: { host: DEBUG_HOST, port: debugPort },
+        ...(runtime === 'process'
+            ? {}
+            : { pathMappings: [{ localRoot, remoteRoot: CONTAINER_APP_ROOT }] }),
+        justMyCode: true,
+        rules: HIDDEN_FRAMES.map((path) => ({ path, include: false })),
     };
+}
+
+/** True for the launch.json entry (or a started session's configuration) that is ours. */
+export function isOurAttachConfiguration(configuration: {
+    name?: unknown;
+    request?: unknown;
+    pathMappings?: unknown;
+}): boolean {
+    if (configuration.request !== 'attach') {
+        return false;
+    }
+    if (
+        configuration.name === DOCKER_CONFIGURATION_NAME ||
+        configuration.name === PROCESS_CONFIGURATION_NAME
+    ) {
+        return true;
+    }
+    return (
+        Array.isArray(configuration.pathMappings) &&
+        configuration.pathMappings.some(
+            (m: unknown) =>
+                !!m &&
+                typeof m === 'object' &&
+                (m as Record<string, unknown>).remoteRoot === CONTAINER_APP_ROOT,
+        )
+    );
 }
 
 export type WriteOutcome = 'created' | 'updated' | 'unchanged' | 'refused';

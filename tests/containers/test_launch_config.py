@@ -25,6 +25,9 @@ from amldebug.containers.launch_json_file import write_launch_config
 from amldebug.errors import AmlDebugError
 
 OURS = docker_debug_configuration()
+ONE_SHAPE = json.loads(
+    (Path(__file__).parents[1] / "fixtures" / "launch-entry.json").read_text(encoding="utf-8")
+)
 
 VSCODE_DEFAULT = """{
     // Use IntelliSense to learn about possible attributes.
@@ -56,21 +59,32 @@ def test_new_file_has_version_and_exactly_the_guide_entry():
     edit = merge_launch_config(None, OURS)
     assert edit.created and edit.changed and edit.error is None
     document = json.loads(edit.text or "")
-    assert document == {
-        "version": "0.2.0",
-        "configurations": [
-            {
-                "name": "Azure ML: Docker Debug",
-                "type": "debugpy",
-                "request": "attach",
-                "connect": {"host": "localhost", "port": 5678},
-                "pathMappings": [
-                    {"localRoot": "${workspaceFolder}", "remoteRoot": "/var/azureml-app"}
-                ],
-                "justMyCode": True,
-            }
-        ],
-    }
+    assert document == {"version": "0.2.0", "configurations": [ONE_SHAPE]}
+
+
+def test_one_entry_shape_shared_with_the_extension():
+    """The CLI, the server and the extension's fallback write this one entry (issue 10, item 5):
+    the extension's unit test compares its fallback with the same file."""
+    assert OURS == ONE_SHAPE
+    assert OURS["connect"]["host"] == "127.0.0.1"
+    # Our wrapper and launcher are hidden from the call stack (issue 10, item 4).
+    assert {"path": "**/amldebug_launch.py", "include": False} in OURS["rules"]
+    assert {"path": "**/amldebug_entry.py", "include": False} in OURS["rules"]
+
+
+def test_cli_writes_the_same_entry(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    (tmp_path / "score.py").write_text("def init():\n    pass\n\n\ndef run(d):\n    return d\n")
+    assert main(["launch-config", str(tmp_path)]) == 0
+    capsys.readouterr()
+    document = plain((tmp_path / ".vscode" / "launch.json").read_text())
+    assert named(document, DOCKER_CONFIGURATION_NAME) == [ONE_SHAPE]
+
+
+def test_a_localhost_entry_is_moved_to_127_0_0_1():
+    stale_entry = dict(OURS, connect={"host": "localhost", "port": 5678})
+    stale = json.dumps({"configurations": [stale_entry]})
+    document = plain(merge_launch_config(stale, OURS).text or "")
+    assert named(document, DOCKER_CONFIGURATION_NAME) == [ONE_SHAPE]
 
 
 def test_vscode_default_file_gets_the_comma_and_keeps_comments_and_indentation():
@@ -117,7 +131,7 @@ def test_our_entry_is_updated_in_place_keeping_user_properties_and_comments():
     assert "// my own setting" in merged
     document = plain(merged)
     [ours] = named(document, DOCKER_CONFIGURATION_NAME)
-    assert ours["connect"] == {"host": "localhost", "port": 6000}
+    assert ours["connect"] == {"host": "127.0.0.1", "port": 6000}
     assert ours["logToFile"] is True
     assert ours["pathMappings"] == OURS["pathMappings"]
     assert [c["name"] for c in document["configurations"]] == [DOCKER_CONFIGURATION_NAME, "other"]
@@ -146,7 +160,7 @@ def test_process_entry_has_its_own_name_and_no_path_mappings():
     document = plain(merged.text or "")
     [process] = named(document, PROCESS_CONFIGURATION_NAME)
     assert "pathMappings" not in process
-    assert process["connect"] == {"host": "localhost", "port": 5999}
+    assert process["connect"] == {"host": "127.0.0.1", "port": 5999}
     assert len(named(document, DOCKER_CONFIGURATION_NAME)) == 1
 
 

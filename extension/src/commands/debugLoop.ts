@@ -299,10 +299,12 @@ async function attachToContainer(
 ): Promise<boolean> {
     const launchUri = vscode.Uri.joinPath(target.workspaceFolder.uri, '.vscode', 'launch.json');
     const debugPort = services.container.state.debugPort ?? settings.debugPort;
+    const runtime = services.container.state.runtime === 'process' ? 'process' : 'docker';
     const fromFile = (await fileExists(launchUri))
-        ? findAttachConfiguration(await readFileText(launchUri), debugPort)
+        ? findAttachConfiguration(await readFileText(launchUri), debugPort, runtime)
         : undefined;
-    const configuration = fromFile ?? defaultAttachConfiguration(target.projectDir, debugPort);
+    const configuration =
+        fromFile ?? defaultAttachConfiguration(target.projectDir, debugPort, runtime);
     const started = await startDebugging(target.workspaceFolder, configuration);
     if (!started) {
         void showErrorMessage(

@@ -1,13 +1,19 @@
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import * as sinon from 'sinon';
 import * as api from '../../src/common/vscodeapi';
 import {
     defaultAttachConfiguration,
     findAttachConfiguration,
+    isOurAttachConfiguration,
     minimalReplacement,
     writeThroughWorkspaceEdit,
 } from '../../src/launchConfig';
 import { Uri, type WorkspaceEdit } from './fakeVscode';
+
+// out/extension/test/unit -> the repository root (mocha runs the compiled tests).
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
 const EXISTING = `{
     // my own configurations
@@ -24,7 +30,7 @@ const MERGED = `{
     "configurations": [
         { "name": "Run tests", "type": "debugpy", "request": "launch", "module": "pytest" },
         {
-            "name": "Azure ML: Attach to debug container",
+            "name": "Azure ML: Docker Debug",
             "type": "debugpy",
             "request": "attach",
             "connect": { "host": "127.0.0.1", "port": 5678 },
@@ -57,7 +63,7 @@ describe('launch.json through the editor', () => {
 
     it('finds the container attach entry in a launch.json with comments and trailing commas', () => {
         const found = findAttachConfiguration(MERGED, 5678);
-        assert.strictEqual(found?.name, 'Azure ML: Attach to debug container');
+        assert.strictEqual(found?.name, 'Azure ML: Docker Debug');
         assert.strictEqual(findAttachConfiguration(EXISTING), undefined);
         assert.strictEqual(findAttachConfiguration('not json'), undefined);
     });
@@ -68,6 +74,29 @@ describe('launch.json through the editor', () => {
         assert.deepStrictEqual(configuration.pathMappings, [
             { localRoot: '/work/project', remoteRoot: '/var/azureml-app' },
         ]);
+    });
+
+    it('writes the one entry shape the CLI and the server write (tests/fixtures/launch-entry.json)', () => {
+        const shared = JSON.parse(
+            fs.readFileSync(path.join(REPO_ROOT, 'tests', 'fixtures', 'launch-entry.json'), 'utf8'),
+        );
+        assert.deepStrictEqual(defaultAttachConfiguration('${workspaceFolder}', 5678), shared);
+        const process = defaultAttachConfiguration('/work/project', 5678, 'process');
+        assert.strictEqual(process.name, 'Azure ML: Local Process Debug');
+        assert.strictEqual(process.pathMappings, undefined);
+    });
+
+    it('recognises our entry by name or by its mapping onto the app root', () => {
+        assert.ok(isOurAttachConfiguration({ name: 'Azure ML: Docker Debug', request: 'attach' }));
+        assert.ok(
+            isOurAttachConfiguration({
+                name: 'mine',
+                request: 'attach',
+                pathMappings: [{ localRoot: '/x', remoteRoot: '/var/azureml-app' }],
+            }),
+        );
+        assert.ok(!isOurAttachConfiguration({ name: 'Azure ML: Docker Debug', request: 'launch' }));
+        assert.ok(!isOurAttachConfiguration({ name: 'Python: Current File', request: 'attach' }));
     });
 
     it('applies one undoable replace edit to an existing launch.json and saves it', async () => {

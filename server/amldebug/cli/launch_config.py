@@ -7,7 +7,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from amldebug.containers.launch_config import debug_configuration, merge_launch_config
+from amldebug.containers.launch_config import (
+    DEBUG_HOST,
+    debug_configuration,
+    merge_launch_config,
+)
 from amldebug.containers.launch_json_file import (
     launch_json_path,
     read_launch_json,
@@ -42,7 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="which debug runtime the entry attaches to (default: docker)",
     )
     launch.add_argument(
-        "--host", default="localhost", help="host the editor connects to (default: localhost)"
+        "--host",
+        default=DEBUG_HOST,
+        help=f"host the editor connects to (default: {DEBUG_HOST}, where the ports are published)",
     )
     launch.add_argument(
         "--dry-run", action="store_true", help="print the new file instead of writing it"

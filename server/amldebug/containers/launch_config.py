@@ -23,37 +23,48 @@ from amldebug.project import CONTAINER_APP_ROOT
 
 DOCKER_CONFIGURATION_NAME = "Azure ML: Docker Debug"
 PROCESS_CONFIGURATION_NAME = "Azure ML: Local Process Debug"
+# 127.0.0.1, never "localhost": the ports are published on 127.0.0.1 (the bind default), and
+# "localhost" may resolve to ::1 first (Node, hence VS Code, keeps the resolver's order), where
+# nothing listens: ECONNREFUSED on a working container. The extension's fallback uses the same.
+DEBUG_HOST = "127.0.0.1"
+# Our wrapper and launcher run under the user's code (the launcher is the worker's __main__, the
+# wrapper's init() calls the user's): debugpy hides them from the call stack by these rules.
+HIDDEN_FRAMES = ("**/amldebug_entry.py", "**/amldebug_launch.py")
 LAUNCH_JSON_VERSION = "0.2.0"
 _DEFAULT_INDENT = "    "  # what VS Code writes into a new launch.json
 _MAX_DEPTH = 256
 
 
-def docker_debug_configuration(debug_port: int = 5678, host: str = "localhost") -> dict[str, Any]:
-    """The attach entry for a debug container: local folder mapped onto the app root inside it."""
-    return {
-        "name": DOCKER_CONFIGURATION_NAME,
+def _attach_entry(
+    name: str, debug_port: int, host: str, path_mappings: list[dict[str, str]] | None
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": name,
         "type": "debugpy",
         "request": "attach",
         "connect": {"host": host, "port": debug_port},
-        "pathMappings": [{"localRoot": "${workspaceFolder}", "remoteRoot": CONTAINER_APP_ROOT}],
-        "justMyCode": True,
     }
+    if path_mappings is not None:
+        entry["pathMappings"] = path_mappings
+    entry["justMyCode"] = True
+    entry["rules"] = [{"path": pattern, "include": False} for pattern in HIDDEN_FRAMES]
+    return entry
 
 
-def process_debug_configuration(debug_port: int = 5678, host: str = "localhost") -> dict[str, Any]:
+def docker_debug_configuration(debug_port: int = 5678, host: str = DEBUG_HOST) -> dict[str, Any]:
+    """The attach entry for a debug container: local folder mapped onto the app root inside it."""
+    mappings = [{"localRoot": "${workspaceFolder}", "remoteRoot": CONTAINER_APP_ROOT}]
+    return _attach_entry(DOCKER_CONFIGURATION_NAME, debug_port, host, mappings)
+
+
+def process_debug_configuration(debug_port: int = 5678, host: str = DEBUG_HOST) -> dict[str, Any]:
     """The attach entry for the local-process runtime: the server runs the local files themselves,
     so no path mapping is needed."""
-    return {
-        "name": PROCESS_CONFIGURATION_NAME,
-        "type": "debugpy",
-        "request": "attach",
-        "connect": {"host": host, "port": debug_port},
-        "justMyCode": True,
-    }
+    return _attach_entry(PROCESS_CONFIGURATION_NAME, debug_port, host, None)
 
 
 def debug_configuration(
-    runtime: str = "docker", debug_port: int = 5678, host: str = "localhost"
+    runtime: str = "docker", debug_port: int = 5678, host: str = DEBUG_HOST
 ) -> dict[str, Any]:
     """`runtime` is "docker" or "process"."""
     if runtime == "process":
