@@ -7,39 +7,31 @@ Progress and streamed logs go to stderr; results go to stdout (`--json` where a 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from amldebug.cli.container_report import (
+    TerminalReporter,
+    crash_exit,
+    emit,
+    model_path_command,
+    print_build_notes,
+    print_ready,
+    ps_command,
+    report_build_failure,
+    run_result_json,
+)
 from amldebug.containers.defaults import DEFAULT_BASE_IMAGE, DEFAULT_NAME, DEFAULT_TAG, RUNTIMES
 from amldebug.errors import AmlDebugError, UsageError
 from amldebug.progress import CancelToken
 from amldebug.project import CONTAINER_APP_ROOT, Project, discover_project
 
 if TYPE_CHECKING:
-    from amldebug.containers.build import BuildFailed
-    from amldebug.containers.debug_loop import UpResult
     from amldebug.containers.dockerfile import BuildOptions
-    from amldebug.containers.run import ContainerCrashed, RunOptions
-
-
-class TerminalReporter:
-    """Phases as `==> message` and streamed log lines, on stderr."""
-
-    def __init__(self, *, show_log: bool = True) -> None:
-        self.show_log = show_log
-
-    def step(self, message: str, percentage: int | None = None) -> None:
-        if message.startswith("Step "):
-            return  # the build log shows the step line itself
-        print(f"==> {message}", file=sys.stderr, flush=True)
-
-    def log(self, line: str) -> None:
-        if self.show_log:
-            print(line, file=sys.stderr, flush=True)
+    from amldebug.containers.run import RunOptions
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -244,21 +236,6 @@ def _run_options(args: argparse.Namespace, image: str) -> RunOptions:
     )
 
 
-def _emit(args: argparse.Namespace, data: dict[str, Any]) -> None:
-    if getattr(args, "json", False):
-        print(json.dumps(data, indent=2, default=str))
-
-
-def _report_build_failure(error: BuildFailed) -> None:
-    """With --quiet the log was not streamed: show what the failing step printed."""
-    tail = list(error.log_tail)
-    last_step = max((i for i, line in enumerate(tail) if line.startswith("Step ")), default=-1)
-    noise = (" ---> ", "Removing intermediate container", "The command '")
-    shown = [line for line in tail[last_step + 1 :] if not line.startswith(noise)]
-    for line in shown[-20:]:
-        print(line, file=sys.stderr)
-
-
 def build_command(args: argparse.Namespace) -> int:
     from amldebug.containers.build import BuildFailed, build_debug_image
     from amldebug.containers.docker_engine import connect
@@ -272,16 +249,14 @@ def build_command(args: argparse.Namespace) -> int:
         )
     except BuildFailed as error:
         if args.quiet:
-            _report_build_failure(error)
+            report_build_failure(error)
         raise
-    for note in result.plan.notes:
-        if note.startswith("not installed"):
-            print(f"amldebug: {note}", file=sys.stderr)
+    print_build_notes(result.plan.untranslated, project)
     cached = (
         "package layers reused from cache" if result.package_steps_cached else "packages installed"
     )
     if args.json:
-        _emit(
+        emit(
             args,
             {
                 "image": result.image,
@@ -295,62 +270,6 @@ def build_command(args: argparse.Namespace) -> int:
     else:
         print(f"Built {result.image} in {result.seconds:.1f} s ({cached}).")
     return 0
-
-
-def _print_ready(
-    result: UpResult | None, run: Any, project: Project, runtime: str, why: str
-) -> None:
-
-    url = getattr(run, "url", "")
-    name = getattr(run, "name", None)
-    debug_port = getattr(run, "debug_port", None)
-    port = getattr(run, "port", None)
-    where = (
-        f"container {name}, image {getattr(run, 'image', '?')}"
-        if runtime == "docker"
-        else "local process"
-    )
-    print(f"Ready: {url} ({where}; runtime {runtime}: {why})")
-    if getattr(run, "ready", True) is False:
-        print(f"The server waits for a debugger on 127.0.0.1:{debug_port} before init().")
-    print(f"Debugger: debugpy listens on {url.split('://')[-1].split(':')[0]}:{debug_port}")
-    if result is not None and result.launch_config is not None:
-        state = "written" if result.launch_config_changed else "already up to date"
-        print(f"launch.json: {project.relative(result.launch_config)} {state}")
-    configuration = (
-        "Azure ML: Docker Debug" if runtime == "docker" else "Azure ML: Local Process Debug"
-    )
-    name_option = f" --name {name}" if name and name != DEFAULT_NAME else ""
-    sample = (
-        " --file sample-request.json" if (project.root / "sample-request.json").is_file() else ""
-    )
-    print("Next:")
-    print(f'  attach:  VS Code > Run and Debug > "{configuration}" (F5)')
-    print(f"  request: amldebug invoke --port {port}{sample}")
-    if runtime == "docker":
-        print(f"  edit score.py, then: amldebug reload{name_option}")
-        print(f"  logs: amldebug logs{name_option}    stop: amldebug stop{name_option}")
-
-
-def _run_result_json(run: Any, runtime: str, why: str) -> dict[str, Any]:
-    return {
-        "runtime": runtime,
-        "reason": why,
-        "name": getattr(run, "name", None),
-        "image": getattr(run, "image", None),
-        "url": getattr(run, "url", None),
-        "port": getattr(run, "port", None),
-        "debugPort": getattr(run, "debug_port", None),
-        "ready": getattr(run, "ready", True),
-        "seconds": round(float(getattr(run, "seconds", 0.0) or 0.0), 2),
-    }
-
-
-def _crash_exit(error: ContainerCrashed) -> int:
-    print(f"amldebug: {error.message}", file=sys.stderr)
-    if error.hint:
-        print(error.hint, file=sys.stderr)
-    return 3
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -369,11 +288,11 @@ def run_command(args: argparse.Namespace) -> int:
         else:
             result = run_in_process(project, options, reporter=reporter, cancel=CancelToken())
     except ContainerCrashed as error:
-        return _crash_exit(error)
+        return crash_exit(error)
     if args.json:
-        _emit(args, _run_result_json(result, choice.runtime, choice.reason))
+        emit(args, run_result_json(result, choice.runtime, choice.reason))
     else:
-        _print_ready(None, result, project, choice.runtime, choice.reason)
+        print_ready(None, result, project, choice.runtime, choice.reason)
     return 0
 
 
@@ -399,13 +318,13 @@ def up_command(args: argparse.Namespace) -> int:
         )
     except BuildFailed as error:
         if args.quiet:
-            _report_build_failure(error)
+            report_build_failure(error)
         raise
     except ContainerCrashed as error:
-        return _crash_exit(error)
+        return crash_exit(error)
     run = result.run if result.run is not None else result.process
     if args.json:
-        data = _run_result_json(run, result.runtime, result.reason)
+        data = run_result_json(run, result.runtime, result.reason)
         if result.build is not None:
             data["build"] = {
                 "image": result.build.image,
@@ -414,7 +333,7 @@ def up_command(args: argparse.Namespace) -> int:
                 "notes": list(result.build.notes),
             }
         data["launchConfig"] = str(result.launch_config) if result.launch_config else None
-        _emit(args, data)
+        emit(args, data)
     else:
         if result.build is not None:
             cached = (
@@ -423,10 +342,8 @@ def up_command(args: argparse.Namespace) -> int:
                 else "packages installed"
             )
             print(f"Built {result.build.image} in {result.build.seconds:.1f} s ({cached}).")
-            for note in result.build.notes:
-                if note.startswith("not installed"):
-                    print(f"amldebug: {note}", file=sys.stderr)
-        _print_ready(result, run, project, result.runtime, result.reason)
+            print_build_notes(result.build.plan.untranslated, project)
+        print_ready(result, run, project, result.runtime, result.reason)
     return 0
 
 
@@ -459,7 +376,7 @@ def reload_command(args: argparse.Namespace) -> int:
         try:
             seconds = reload_process_server(args.name, reporter=TerminalReporter(show_log=False))
         except ContainerCrashed as error:
-            return _crash_exit(error)
+            return crash_exit(error)
         print(f"Restarted the local inference server {args.name} in {seconds:.2f} s.")
         return 0
     engine = connect()
@@ -467,7 +384,7 @@ def reload_command(args: argparse.Namespace) -> int:
     try:
         result = reload_container(engine, args.name, project=project, timeout=args.timeout)
     except ContainerCrashed as error:
-        return _crash_exit(error)
+        return crash_exit(error)
     print(
         f"Reloaded {args.name} in {result.seconds:.2f} s (new worker; attach the debugger again)."
     )
@@ -551,7 +468,7 @@ def sync_command(args: argparse.Namespace) -> int:
     project = discover_project(args.folder)
     result = sync_container(engine, args.name, project, apply=args.apply, force=args.force)
     if args.json:
-        _emit(
+        emit(
             args,
             {
                 "changed": [{"path": c.path, "status": c.status} for c in result.changed],
@@ -611,40 +528,6 @@ def stop_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def model_path_command(args: argparse.Namespace) -> int:
-    from amldebug.containers.docker_engine import connect
-    from amldebug.containers.run import model_path
-
-    engine = connect()
-    result = model_path(engine, args.name)
-    if args.json:
-        _emit(
-            args,
-            {
-                "modelDir": result.model_dir,
-                "exists": result.exists,
-                "tree": [p for p, _ in result.tree],
-            },
-        )
-        return 0
-    if not result.model_dir:
-        print(
-            "AZUREML_MODEL_DIR is not set in the container: "
-            "Model.get_model_path() has nothing to find."
-        )
-        return 1
-    print(f"AZUREML_MODEL_DIR={result.model_dir}")
-    if not result.exists:
-        print("  (that folder does not exist in the container)")
-        return 1
-    for path, size in result.tree:
-        print(f"  {path}  ({size} bytes)")
-    if not result.tree:
-        print("  (empty)")
-    print("In score.py: os.path.join(os.getenv('AZUREML_MODEL_DIR'), '<file above>')")
-    return 0
-
-
 def pull_command(args: argparse.Namespace) -> int:
     from amldebug.containers.docker_engine import connect
     from amldebug.containers.run import pull_image
@@ -664,42 +547,4 @@ def pull_command(args: argparse.Namespace) -> int:
         reporter=TerminalReporter(),
     )
     print(f"Pulled {args.image} as {local}. Run it with: amldebug run --image {local}")
-    return 0
-
-
-def ps_command(args: argparse.Namespace) -> int:
-    from amldebug.containers.docker_engine import EngineUnavailable, connect
-    from amldebug.containers.process_runtime import list_process_servers, process_server_status
-    from amldebug.containers.run import ContainerStatus, list_debug_containers
-
-    processes = [process_server_status(server.name) for server in list_process_servers()]
-    rows: list[Any] = [
-        ContainerStatus(
-            name=status.name,
-            state=status.state,
-            port=status.server.port if status.server else None,
-            debug_port=status.server.debug_port if status.server else None,
-            image="(local process)",
-            project=status.server.project_root if status.server else None,
-        )
-        for status in processes
-    ]
-    try:
-        rows += list_debug_containers(connect())
-    except EngineUnavailable as error:
-        if not rows and not args.json:
-            raise
-        print(f"amldebug: {error.message}; listing local processes only.", file=sys.stderr)
-    if args.json:
-        print(json.dumps([row.__dict__ for row in rows], indent=2))
-        return 0
-    if not rows:
-        print("No amldebug containers. Start one with `amldebug up`.")
-        return 0
-    print(f"{'NAME':16} {'STATE':9} {'PORT':6} {'DEBUG':6} {'IMAGE':24} PROJECT")
-    for row in rows:
-        print(
-            f"{row.name:16} {row.state:9} {row.port or '-'!s:6} {row.debug_port or '-'!s:6} "
-            f"{(row.image or '-')[:24]:24} {row.project or '-'}"
-        )
     return 0
