@@ -410,3 +410,35 @@ def test_the_nearest_environment_yaml_wins_when_two_share_a_name(tmp_path):
     )
     (found,) = scan_deployments(tmp_path).for_entry_script(tmp_path / "cli/model/src/score.py")
     assert found.conda_file == tmp_path / "cli/model/environment/conda.yml"
+
+
+def test_parallel_job_tasks_are_batch_deployments(tmp_path):
+    write(tmp_path / "cli/script/predict.py", BATCH_DRIVER)
+    write(tmp_path / "cli/environment/parallel.yml", KERNEL_ENV)
+    write(
+        tmp_path / "cli/pipeline.yml",
+        "$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\n"
+        "type: pipeline\njobs:\n  predict:\n    type: parallel\n    mini_batch_size: '10'\n"
+        "    task:\n      type: run_function\n      code: ./script\n"
+        "      entry_script: predict.py\n      environment:\n        image: base\n"
+        "        conda_file: ./environment/parallel.yml\n",
+    )
+    write(tmp_path / "sdk/src/tabular.py", BATCH_DRIVER)
+    write(tmp_path / "sdk/src/parallel.yml", KERNEL_ENV)
+    write(
+        tmp_path / "sdk/pipeline.ipynb",
+        notebook(
+            "step = parallel_run_function(name='tabular', mini_batch_size='100',\n"
+            "    task=RunFunction(code='./src', entry_script='tabular.py',\n"
+            "        environment=Environment(image='base', conda_file='./src/parallel.yml')))\n"
+        ),
+    )
+    index = scan_deployments(tmp_path)
+    (from_yaml,) = index.for_entry_script(tmp_path / "cli/script/predict.py")
+    (from_sdk,) = index.for_entry_script(tmp_path / "sdk/src/tabular.py")
+    assert (from_yaml.kind, from_yaml.conda_file) == (
+        "batch",
+        tmp_path / "cli/environment/parallel.yml",
+    )
+    assert (from_sdk.kind, from_sdk.conda_file) == ("batch", tmp_path / "sdk/src/parallel.yml")
+    assert index.using_conda_file(tmp_path / "cli/environment/parallel.yml") == (from_yaml,)

@@ -35,6 +35,7 @@ MAX_SOURCE_TEXT = 2_000_000
 # Words without which a file declares no deployment: a cheap filter before parsing.
 _TRIGGER = re.compile(
     r"InferenceConfig|ParallelRunConfig|image_configuration|OnlineDeployment|BatchDeployment"
+    r"|RunFunction"
 )
 _ONLINE_DEPLOYMENTS = {"ManagedOnlineDeployment", "KubernetesOnlineDeployment", "OnlineDeployment"}
 _BATCH_DEPLOYMENTS = {"BatchDeployment", "ModelBatchDeployment", "PipelineComponentBatchDeployment"}
@@ -222,6 +223,8 @@ class _Calls:
                 deployment = self._v1(call, "batch" if name == "ParallelRunConfig" else "online")
             elif name == "image_configuration":
                 deployment = self._v1_image(call)
+            elif name == "RunFunction":
+                deployment = self._parallel_task(call)
             elif name in _ONLINE_DEPLOYMENTS or name in _BATCH_DEPLOYMENTS:
                 deployment = self._v2(call, "batch" if name in _BATCH_DEPLOYMENTS else "online")
             else:
@@ -347,6 +350,23 @@ class _Calls:
         conda = self.path(_keyword(call, "conda_file"))
         environment = EnvironmentSource("conda", origin, conda_file=conda) if conda else None
         return Deployment("online", origin, entry, self.base, environment)
+
+    def _parallel_task(self, call: ast.Call) -> Deployment | None:
+        """`parallel_run_function(task=RunFunction(code=, entry_script=, environment=))`: a
+        parallel job's driver, run like a batch deployment's."""
+        script = self.string(_keyword(call, "entry_script"))
+        if not script:
+            return None
+        origin = self.source.origin(call, "RunFunction(...) call (parallel job task)")
+        code_root = self.path(_keyword(call, "code")) or self.base
+        environment_node = _keyword(call, "environment")
+        environment = (
+            self._environment_value(environment_node, origin)
+            if environment_node is not None
+            else None
+        )
+        entry = self.path(ast.Constant(script), code_root)
+        return Deployment("batch", origin, entry, code_root, environment)
 
     def _v2(self, call: ast.Call, kind: DeploymentKind) -> Deployment | None:
         origin = self.source.origin(call, f"{_name(call.func)}(...) call")

@@ -28,6 +28,9 @@ from amldebug.deployments.model import (
 
 MAX_DEPLOYMENT_TEXT = 256 * 1024
 _MAX_ENVIRONMENT_VARIABLES = 500
+# Parallel job tasks are looked for this deep (pipeline -> jobs -> step -> task) and this wide.
+_MAX_TASK_DEPTH = 6
+_MAX_TASK_KEYS = 500
 
 YamlKind = Literal["online-deployment", "batch-deployment", "environment", "job", "other"]
 
@@ -92,6 +95,8 @@ def compose(text: str) -> yaml.Node | None:
 def deployments_from_yaml(path: Path, text: str) -> list[Deployment]:
     """The deployment a v2 deployment YAML declares (one at most), paths from its own folder."""
     kind = yaml_kind(text)
+    if kind == "job" and "entry_script" in text:
+        return _parallel_tasks(path, text)
     if kind not in ("online-deployment", "batch-deployment"):
         return []
     root = compose(text)
@@ -126,6 +131,45 @@ def deployments_from_yaml(path: Path, text: str) -> list[Deployment]:
             name=_scalar(mapping_value(root, "name")),
         )
     ]
+
+
+def _parallel_tasks(path: Path, text: str) -> list[Deployment]:
+    """The drivers of parallel jobs (`type: parallel`, in a pipeline's `jobs:` or a component):
+    `task: {type: run_function, code:, entry_script:, environment:}` runs `run(mini_batch)` like
+    a batch deployment, with paths from the YAML's own folder."""
+    root = compose(text)
+    found: list[Deployment] = []
+    how = "v2 parallel job task"
+    for task in _mappings_under(root, "task"):
+        script = _scalar(mapping_value(task, "entry_script"))
+        code = _scalar(mapping_value(task, "code"))
+        if not script or (code is not None and code.startswith("azureml:")):
+            continue
+        code_root = _join(path.parent, code) if code else path.parent
+        found.append(
+            Deployment(
+                kind="batch",
+                origin=Origin(path, _line(task), how),
+                entry_script=_join(code_root, script),
+                code_root=code_root,
+                environment=_environment(path, mapping_value(task, "environment"), how),
+            )
+        )
+    return found
+
+
+def _mappings_under(node: yaml.Node | None, key: str, depth: int = 0) -> list[yaml.MappingNode]:
+    """Every mapping stored under `key` in the tree (bounded depth and breadth)."""
+    if not isinstance(node, yaml.MappingNode) or depth > _MAX_TASK_DEPTH:
+        return []
+    found: list[yaml.MappingNode] = []
+    for key_node, value_node in node.value[:_MAX_TASK_KEYS]:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+            if isinstance(value_node, yaml.MappingNode):
+                found.append(value_node)
+        else:
+            found.extend(_mappings_under(value_node, key, depth + 1))
+    return found
 
 
 def environment_asset_from_yaml(path: Path, text: str) -> EnvironmentAsset | None:
