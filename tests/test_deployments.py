@@ -442,3 +442,36 @@ def test_parallel_job_tasks_are_batch_deployments(tmp_path):
     )
     assert (from_sdk.kind, from_sdk.conda_file) == ("batch", tmp_path / "sdk/src/parallel.yml")
     assert index.using_conda_file(tmp_path / "cli/environment/parallel.yml") == (from_yaml,)
+
+
+def test_a_v1_script_run_from_the_repository_root_with_magics(tmp_path):
+    # An exported notebook: magics and a shell escape continued over lines, paths from the root.
+    write(tmp_path / "v3/score.py", SCORE)
+    write(tmp_path / "v3/ta_env.yml", SERVED_ENV)
+    write(
+        tmp_path / "v3/deploy.py",
+        "from azureml.core.image import ContainerImage\n\n%%time\n"
+        "config = ContainerImage.image_configuration(execution_script='score.py',\n"
+        "    runtime='python', conda_file='v3/ta_env.yml')\n"
+        "!curl -X POST \\\n    -H 'Content-Type: application/json' \\\n    http://localhost\n",
+    )
+    (found,) = scan_deployments(tmp_path).for_entry_script(tmp_path / "v3/score.py")
+    assert found.conda_file == tmp_path / "v3/ta_env.yml"
+
+
+def test_a_registered_environment_by_name_from_a_notebook_moved_into_a_subfolder(tmp_path):
+    write(tmp_path / "deploy_me.py", SCORE)
+    write(tmp_path / "conda_dependencies.yml", SERVED_ENV)
+    write(
+        tmp_path / "notebooks/tuning.ipynb",
+        notebook(
+            "sk_env = Environment.from_conda_specification(\n"
+            "    name='sklearn_env', file_path='conda_dependencies.yml')\n",
+            "sk_env.register(ws)\n",
+            "config = InferenceConfig(environment=ws.environments['sklearn_env'],\n"
+            "    source_directory='.', entry_script='deploy_me.py')\n",
+        ),
+    )
+    (found,) = scan_deployments(tmp_path).for_entry_script(tmp_path / "deploy_me.py")
+    assert not found.is_convention
+    assert found.conda_file == tmp_path / "conda_dependencies.yml"

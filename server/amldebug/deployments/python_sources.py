@@ -42,6 +42,8 @@ _BATCH_DEPLOYMENTS = {"BatchDeployment", "ModelBatchDeployment", "PipelineCompon
 _MAGIC_LINE = re.compile(r"^\s*[%!]")
 # How many names deep a value is followed (`a = b`, `b = c`, ...): bounds a cycle's cost.
 _MAX_NAME_DEPTH = 20
+# How many folders above a script a relative path is looked for when it is not beside it.
+_MAX_ANCESTORS = 3
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,9 @@ def deployments_from_python(path: Path, text: str) -> list[Deployment]:
     if len(text) > MAX_SOURCE_TEXT or not mentions_deployment(text):
         return []
     tree = _parse(text)
+    if tree is None:
+        # A notebook exported as .py keeps its magics (`%%time`, `!curl ...`): blank them.
+        tree = _parse("\n".join(_without_magics(text.split("\n"))))
     return [] if tree is None else _Calls(_Source(path, tree)).deployments()
 
 
@@ -88,8 +93,8 @@ def deployments_from_notebook(path: Path, text: str) -> list[Deployment]:
             continue
         source = cell.get("source")
         text_of_cell = "".join(source) if isinstance(source, list) else str(source or "")
-        for line in text_of_cell.split("\n"):
-            lines.append("" if _MAGIC_LINE.match(line) else line)
+        for line in _without_magics(text_of_cell.split("\n")):
+            lines.append(line)
             owners.append(number)
         # A cell that does not parse on its own must not hide the others: parse cell by cell
         # below when the joined source fails.
@@ -99,6 +104,18 @@ def deployments_from_notebook(path: Path, text: str) -> list[Deployment]:
     if tree is None:
         return []
     return _Calls(_Source(path, tree, tuple(owners))).deployments()
+
+
+def _without_magics(lines: list[str]) -> list[str]:
+    """The lines with IPython magics and shell escapes blanked, backslash continuations too
+    (`!curl -X POST \\` goes on over several lines); the numbering stays."""
+    kept: list[str] = []
+    continued = False
+    for line in lines:
+        magic = continued or _MAGIC_LINE.match(line) is not None
+        kept.append("" if magic else line)
+        continued = magic and line.rstrip().endswith("\\")
+    return kept
 
 
 def _parse(text: str) -> ast.Module | None:
@@ -211,7 +228,18 @@ class _Calls:
         value = self.string(node)
         if not value or "://" in value or value.startswith("azureml:"):
             return None
-        return Path(os.path.normpath((base or self.base) / os.path.expanduser(value)))
+        folder = base or self.base
+        relative = os.path.expanduser(value)
+        path = Path(os.path.normpath(folder / relative))
+        if path.exists() or os.path.isabs(relative):
+            return path
+        # Scripts and notebooks are often run from the repository root (or moved after they
+        # ran): a path that exists only from a folder above is the one meant.
+        for ancestor in folder.parents[:_MAX_ANCESTORS]:
+            candidate = Path(os.path.normpath(ancestor / relative))
+            if candidate.exists():
+                return candidate
+        return path
 
     # -- deployments -------------------------------------------------------------------------------
 
@@ -277,7 +305,7 @@ class _Calls:
                 if conda is not None:
                     return EnvironmentSource("conda", origin, conda_file=conda)
             return EnvironmentSource("unknown", origin)
-        reference = self.string(node)
+        reference = self.string(node) or self._workspace_environment(node)
         if reference is not None:
             named = self._named_environment(reference)
             if named is not None:
@@ -313,15 +341,35 @@ class _Calls:
             return EnvironmentSource("registry", origin, reference=reference)
         return EnvironmentSource("unknown", origin)
 
+    def _workspace_environment(self, node: ast.expr) -> str | None:
+        """`ws.environments['name']` (v1): a registered environment, by name."""
+        if isinstance(node, ast.Name):
+            value = self.bound_value(node)
+            node = value if value is not None else node
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "environments"
+        ):
+            return self.string(node.slice)
+        return None
+
     def _named_environment(self, reference: str) -> Path | None:
         """The existing conda file of the `Environment(name=..., conda_file=...)` this file
         makes under the name a deployment refers to (`"my-env"`, `"azureml:my-env:1"`)."""
         name = re.split(r"[:@]", reference.removeprefix("azureml:"), maxsplit=1)[0]
         for call in self.calls:
-            if _name(call.func) == "Environment" and self.string(_keyword(call, "name")) == name:
+            maker = _name(call.func)
+            if maker == "Environment" and self.string(_keyword(call, "name")) == name:
                 conda = self.path(_keyword(call, "conda_file"))
-                if conda is not None and conda.is_file():
-                    return conda
+            elif maker == "from_conda_specification" and (
+                self.string(_argument(call, 0, "name")) == name
+            ):
+                conda = self.path(_argument(call, 1, "file_path"))
+            else:
+                continue
+            if conda is not None and conda.is_file():
+                return conda
         return None
 
     def _environment_call(self, node: ast.expr) -> ast.Call | None:
