@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,29 @@ def test_command_functions_without_a_server(tmp_path: Path):
     assert replicas_command({"replicas": 3, "requestTime": 0.5, "maxConcurrent": 2})["rps"] == 8.4
     with pytest.raises(UsageError):
         replicas_command({"targetRps": "x", "requestTime": 1})
+
+
+@pytest.mark.asyncio
+async def test_a_long_explain_runs_off_the_event_loop_and_is_cancellable(client: LanguageClient):
+    """Issue 9, item 4: other requests are answered while a big log is explained, and
+    `$/cancelRequest` ends the explain request."""
+    frame = '  File "/var/azureml-app/score.py", line 3, in run\n'
+    slow = {"text": ("Traceback (most recent call last):\n" + frame) * 45_000}
+    explaining = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            types.WORKSPACE_EXECUTE_COMMAND,
+            types.ExecuteCommandParams(command="amldebug.explain", arguments=[slow]),
+            msg_id="slow-explain",
+        )
+    )
+    await asyncio.sleep(0.5)
+    started = time.monotonic()
+    answer = await execute(client, "amldebug.replicas", {"targetRps": 20, "requestTime": 10})
+    assert answer["ok"] is True
+    assert time.monotonic() - started < 2.0
+    assert not explaining.done()
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="slow-explain"))
+    cancelled_at = time.monotonic()
+    answer = await asyncio.wait_for(explaining, 30)
+    assert answer == {"ok": False, "cancelled": True, "error": "Cancelled."}
+    assert time.monotonic() - cancelled_at < 2.0

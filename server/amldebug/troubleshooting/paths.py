@@ -16,6 +16,7 @@ loop, `amldebug explain` and `amldebug k8s status` all use:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -113,20 +114,30 @@ def container_to_local(
 
 
 def find_tracebacks(
-    text: str, project: Project | Path | str | None = None
+    text: str,
+    project: Project | Path | str | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> list[MappedTraceback]:
-    """Every traceback in `text` (chained causes folded into one), in log order."""
+    """Every traceback in `text` (chained causes folded into one), in log order.
+
+    `cancel`, asked every few thousand tracebacks, ends the work early with what was found.
+    """
     resolved_project = _as_project(project)
     lines = text.splitlines()
     entry_names = _entry_script_names(text, resolved_project)
-    blocks = _blocks(lines)
+    blocks = _blocks(lines, cancel)
     chains: list[list[_Block]] = []
     for block in blocks:
         if chains and block.chained_to_previous and block.start - chains[-1][-1].end <= 4:
             chains[-1].append(block)
         else:
             chains.append([block])
-    return [_mapped(chain, lines, resolved_project, entry_names) for chain in chains]
+    mapped = []
+    for index, chain in enumerate(chains):
+        if cancel is not None and index % 2_000 == 0 and cancel():
+            break
+        mapped.append(_mapped(chain, lines, resolved_project, entry_names))
+    return mapped
 
 
 def map_traceback(text: str, project: Project | Path | str | None = None) -> MappedTraceback | None:
@@ -159,10 +170,14 @@ class _Block:
     chained_to_previous: bool
 
 
-def _blocks(lines: list[str]) -> list[_Block]:
+def _blocks(lines: list[str], cancel: Callable[[], bool] | None = None) -> list[_Block]:
     blocks: list[_Block] = []
     index = 0
+    steps = 0
     while index < len(lines):
+        steps += 1
+        if cancel is not None and steps % 4_096 == 0 and cancel():
+            break
         line = lines[index]
         most_recent_first = bool(_DUMP_START.search(line.strip()))
         if not (_TRACEBACK_START.search(line) or most_recent_first):
