@@ -1,10 +1,10 @@
-"""Rules for the entry script (`score.py`): AML101-AML116 and their quick fixes.
+"""Rules for the entry script (`score.py`): AML101-AML119 and their quick fixes.
 
 One job per module: `parsing` (one parse per text), `facts` (the cheap walk, cached by text),
 `report` (diagnostics and positions), the checks by family (`contract`; `calls`, which hands
-each call to `debugger` or `model_files`; `returns`; `import_rule`), `fixes` (quick-fix
-builders) and `definitions` (the rules' documentation). Everything is pure apart from a few
-`stat` calls (does a model file or a local module exist).
+each call to `debugger` or `model_files`; `returns`; `import_rule`; `undefined_names`;
+`removed_api`), `fixes` (quick-fix builders) and `definitions` (the rules' documentation).
+Everything is pure apart from a few `stat` calls (does a model file or a local module exist).
 """
 
 from __future__ import annotations
@@ -32,16 +32,21 @@ from amldebug.analysis.entry_script.definitions import (
     NOT_JSON_SERIALISABLE,
     PTVSD_IMPORT,
     RAWHTTP_WITH_SCHEMA,
+    REMOVED_API,
     RUN_SIGNATURE,
+    STATUS_TUPLE,
     SYNTAX_ERROR,
+    UNDEFINED_NAME,
 )
 from amldebug.analysis.entry_script.facts import script_facts
 from amldebug.analysis.entry_script.fixes import debug_try_except
 from amldebug.analysis.entry_script.import_rule import IMPORT_NOT_PROVIDED, check_imports
 from amldebug.analysis.entry_script.model_files import check_model_paths
 from amldebug.analysis.entry_script.parsing import ParseFailure, parsed_tree
+from amldebug.analysis.entry_script.removed_api import check_removed_api
 from amldebug.analysis.entry_script.report import Report
 from amldebug.analysis.entry_script.returns import check_returns
+from amldebug.analysis.entry_script.undefined_names import check_undefined_names
 from amldebug.diagnostics import Diagnostic, Fix
 from amldebug.rules import Rule
 
@@ -63,6 +68,9 @@ RULES: tuple[Rule, ...] = (
     NOT_JSON_SERIALISABLE,
     LOAD_AT_IMPORT,
     IMPORT_NOT_PROVIDED,
+    UNDEFINED_NAME,
+    STATUS_TUPLE,
+    REMOVED_API,
 )
 
 # What applies to a batch driver (batch endpoints, ParallelRunStep): it is imported, init() is
@@ -80,6 +88,8 @@ BATCH_RULES = frozenset(
         PTVSD_IMPORT,
         DEBUGGER_HOOK,
         IMPORT_NOT_PROVIDED,
+        UNDEFINED_NAME,
+        REMOVED_API,
     )
 )
 # The first parameter of a batch driver's run(): a list of files or a DataFrame per mini-batch.
@@ -103,7 +113,7 @@ def is_batch_driver(text: str) -> bool:
 
 
 def analyze_entry_script(text: str, context: AnalysisContext) -> list[Diagnostic]:
-    """Diagnostics AML101-AML116 for one entry script's text; for a batch driver (by
+    """Diagnostics AML101-AML119 for one entry script's text; for a batch driver (by
     `context.entry_kind` or by run()'s shape) only the rules in BATCH_RULES."""
     facts = script_facts(text)
     if isinstance(facts, ParseFailure):
@@ -124,6 +134,8 @@ def analyze_entry_script(text: str, context: AnalysisContext) -> list[Diagnostic
     check_returns(report)
     check_model_paths(report)
     check_imports(report)
+    check_undefined_names(report)
+    check_removed_api(report)
     if context.entry_kind == "batch" or is_batch_driver(text):
         return [d for d in report.diagnostics if d.code in BATCH_RULES]
     return report.diagnostics

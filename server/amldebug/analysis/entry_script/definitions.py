@@ -1,4 +1,5 @@
-"""The entry-script rules' catalogue entries (code, severity, documentation): AML101-AML115.
+"""The entry-script rules' catalogue entries (code, severity, documentation): AML101-AML115 and
+AML117-AML119.
 
 AML116 lives with its check in `import_rule.py`; the checks for the others are grouped by family
 in the sibling modules.
@@ -197,14 +198,18 @@ EXCEPTION_RETURNED = Rule(
         "Returning `str(e)` or a traceback from an `except` block shows the real error to the "
         "caller while debugging, which is handy, but in production it leaks internals (paths, "
         "package versions, data) and answers HTTP 200 to a failed request, so monitoring sees no "
-        "failure."
+        "failure.\n\nThe text is followed through run()'s variables and containers: "
+        '`result = str(e)` then `return json.dumps({"error": result})`, an f-string, a dict '
+        "or list the exception text was put into, `traceback.format_exc()`. A handler that "
+        "re-raises does not count; `type(e).__name__` alone is not the exception's text."
     ),
     fix=(
         "Before deploying, log the exception and re-raise it (or return an `AMLResponse` with "
         "status 500 and a generic message)."
     ),
     example=(
-        "```python\n# debug only\nexcept Exception as e:\n    return str(e)\n```\n\n"
+        "```python\n# debug only\nexcept Exception as e:\n    result = str(e)\n"
+        'return json.dumps({"error": result})\n```\n\n'
         '```python\n# production\nexcept Exception:\n    logging.exception("scoring failed")\n   '
         " raise\n```"
     ),
@@ -294,4 +299,69 @@ LOAD_AT_IMPORT = Rule(
         "```python\n# right\ndef init():\n    global model\n"
         '    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model.pkl"))\n```'
     ),
+)
+UNDEFINED_NAME = Rule(
+    code="AML117",
+    name="undefined-name",
+    severity=Severity.ERROR,
+    summary="a name the entry script reads is defined nowhere",
+    why=(
+        "A name that is neither imported, assigned, a parameter nor a builtin raises `NameError` "
+        "when its line runs: at module level or in `init()` the worker never boots "
+        "(CrashLoopBackOff); in `run()` every request fails with HTTP 500. Typical causes: a "
+        "class used but never imported, `np.` after `import numpy` (without `as np`), and a "
+        "model loaded in `init()` whose result is never assigned, so `run()` reads a name that "
+        "does not exist.\n\nFound with pyflakes (undefined-name messages only). Not reported: "
+        "scripts with a star import or with `exec`/`globals()` tricks (the names may come from "
+        'there), names in annotations, code under `if __name__ == "__main__":`, and names '
+        "`init()` assigns without `global` (AML106 says what to do)."
+    ),
+    fix="Import or define the name, or correct its spelling.",
+    example=(
+        "```python\n# wrong\nimport numpy\n\ndef run(raw_data):\n    return np.array(...)\n```"
+        "\n\n```python\n# right\nimport numpy as np\n\ndef run(raw_data):\n    return "
+        "np.array(...).tolist()\n```"
+    ),
+)
+STATUS_TUPLE = Rule(
+    code="AML118",
+    name="run-returns-status-tuple",
+    severity=Severity.WARNING,
+    summary="`run()` returns a `(body, status)` tuple",
+    why=(
+        "Unlike Flask views, `run()` cannot set the HTTP status by returning a tuple: the "
+        'inference server serialises whatever `run()` returns, so `return {"error": ...}, 400` '
+        'answers HTTP 200 with the JSON list `[{"error": ...}, 400]`. Clients and monitoring '
+        "see a success."
+    ),
+    fix=(
+        "Return an `AMLResponse(body, status)` (from `azureml_inference_server_http.api."
+        "aml_response`, or `azureml.contrib.services.aml_response` in older images), or raise "
+        "an exception for a 500."
+    ),
+    example=(
+        '```python\n# wrong\nreturn {"error": "no data"}, 400\n```\n\n```python\n# right\n'
+        "from azureml_inference_server_http.api.aml_response import AMLResponse\n\n"
+        'return AMLResponse({"error": "no data"}, 400, json_str=True)\n```'
+    ),
+)
+REMOVED_API = Rule(
+    code="AML119",
+    name="removed-api",
+    severity=Severity.ERROR,
+    summary="`sklearn.externals.joblib` used with a scikit-learn that no longer has it",
+    why=(
+        "scikit-learn 0.21 deprecated its vendored copy of joblib and 0.23 removed it. With "
+        "scikit-learn unpinned (pip installs the newest) or pinned at 0.23 or later, `from "
+        "sklearn.externals import joblib` raises `ImportError: cannot import name 'joblib'` when "
+        "the server imports the script: the worker never boots (CrashLoopBackOff). Reported "
+        "only when the conda file declares scikit-learn and lets it be 0.23 or later (on Python "
+        "3.6 or later); imports inside `try: ... except ImportError` are fallbacks and fine."
+    ),
+    fix="Import joblib itself (`import joblib`); scikit-learn depends on it, so it is installed.",
+    example=(
+        "```python\n# wrong\nfrom sklearn.externals import joblib\n```\n\n```python\n# right\n"
+        "import joblib\n```"
+    ),
+    fixable=True,
 )

@@ -40,7 +40,7 @@ from amldebug.analysis.entry_script.path_facts import (
     note_path_division,
     note_path_join,
 )
-from amldebug.analysis.entry_script.return_values import unsafe_value
+from amldebug.analysis.entry_script.return_values import follow_run_statement
 
 # Words that make a line of a function other than init()/run() worth walking. Found with
 # str.find (C speed) rather than one regular expression with many alternatives, which is slower.
@@ -104,7 +104,10 @@ class ScriptFacts:
     # (module-relative call node, enclosing statement, its block, where)
     calls: list[tuple[ast.Call, ast.stmt, list[ast.stmt], Where]] = field(default_factory=list)
     returns: list[tuple[ast.Return, Where]] = field(default_factory=list)
+    # Returns of run() with the part json.dumps rejects (AML114) or the exception text they
+    # carry (AML111), followed through run()'s variables in source order.
     unsafe_at_return: list[tuple[ast.Return, ast.expr]] = field(default_factory=list)
+    exception_returns: list[tuple[ast.Return, str]] = field(default_factory=list)
     # Errors the compiler raises but ast.parse accepts (`return` outside a function, ...): the
     # import of the script fails all the same.
     compile_errors: list[tuple[str, ast.AST]] = field(default_factory=list)
@@ -255,7 +258,8 @@ def scan_expressions(
     """Pass 2: the expressions of the statements that matter, in source order."""
     track_dirs = "AZUREML_MODEL_DIR" in text or "__file__" in text
     dir_names: dict[str, str] = {}  # variable -> "model" or "code"
-    unsafe_names: set[str] = set()
+    unsafe: dict[str, ast.expr | None] = {}  # run()'s variables holding arrays (AML114)
+    leaks: dict[str, str] = {}  # run()'s variables holding exception text (AML111)
     inner_divisions: set[int] = set()  # `a / "b" / "c"`: the inner `a / "b"` is part of the outer
     run_scanned = facts.run is not None
     name_type, call_type, binop_type = ast.Name, ast.Call, ast.BinOp
@@ -291,24 +295,20 @@ def scan_expressions(
                     "class",
                 ):
                     facts.compile_errors.append(("'yield' outside function", node))
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-            target = statement.targets[0]
-            if isinstance(target, ast.Name):
-                if track_dirs:
-                    directory = directory_kind(facts, statement.value, dir_names)
-                    if directory:
-                        dir_names[target.id] = directory
-                    else:
-                        dir_names.pop(target.id, None)
-                if in_run:
-                    if unsafe_value(facts, statement.value, unsafe_names) is not None:
-                        unsafe_names.add(target.id)
-                    else:
-                        unsafe_names.discard(target.id)
-        elif in_run and isinstance(statement, ast.Return) and statement.value is not None:
-            offending = unsafe_value(facts, statement.value, unsafe_names)
-            if offending is not None:
-                facts.unsafe_at_return.append((statement, offending))
+        if (
+            track_dirs
+            and isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+        ):
+            target = statement.targets[0].id
+            directory = directory_kind(facts, statement.value, dir_names)
+            if directory:
+                dir_names[target] = directory
+            else:
+                dir_names.pop(target, None)
+        if in_run:
+            follow_run_statement(facts, statement, block, where.except_names, unsafe, leaks)
 
 
 def interesting_lines(text: str) -> list[int]:
