@@ -76,7 +76,7 @@ def test_nine_level_alias_bomb_is_refused_in_milliseconds(function):
     took, error = elapsed(function, alias_bomb())
     assert isinstance(error, YAMLLimitError)
     assert "alias" in str(error)
-    assert took < 0.5
+    assert took < 2.0  # generous for a loaded machine: unbounded, this takes minutes
 
 
 def test_small_alias_reuse_is_fine():
@@ -117,7 +117,7 @@ def test_deep_nesting_gives_a_message_not_a_recursion_error(function, text):
         sys.setrecursionlimit(limit)
     assert isinstance(error, yaml.YAMLError)
     assert "nest" in str(error)
-    assert took < 0.5
+    assert took < 2.0  # generous for a loaded machine: unbounded, this takes minutes
 
 
 def test_nesting_at_the_limit_loads():
@@ -131,7 +131,7 @@ def test_nesting_at_the_limit_loads():
 def test_huge_input_is_refused_before_parsing():
     took, error = elapsed(load_yaml, "a: " + "x" * MAX_YAML_CHARS)
     assert isinstance(error, YAMLLimitError) and "larger than" in str(error)
-    assert took < 0.05
+    assert took < 0.5
 
 
 def test_limit_errors_carry_a_position():

@@ -58,7 +58,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
     worker.start()
     worker.join(5)
     assert not worker.is_alive(), "reading a FIFO blocked"
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 3
     assert "a pipe" in (outcome["r"].problem or "")
 
 
