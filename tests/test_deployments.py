@@ -475,3 +475,29 @@ def test_a_registered_environment_by_name_from_a_notebook_moved_into_a_subfolder
     (found,) = scan_deployments(tmp_path).for_entry_script(tmp_path / "deploy_me.py")
     assert not found.is_convention
     assert found.conda_file == tmp_path / "conda_dependencies.yml"
+
+
+def test_a_shell_script_that_sets_the_scoring_script_deploys_it(tmp_path):
+    # The YAML leaves the script (or its folder) to the CLI's --set; scripts run from their folder.
+    write(tmp_path / "samples/payloads/code/single.py", SCORE)
+    write(tmp_path / "samples/payloads/code/multi.py", SCORE)
+    write(tmp_path / "samples/payloads/env.yml", SERVED_ENV)
+    write(
+        tmp_path / "samples/payloads/deployment.yml",
+        "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json\n"
+        "name: payloads\ncode_configuration:\n  code: code\n  scoring_script: <SCORING_SCRIPT>\n"
+        "environment:\n  conda_file: env.yml\n  image: base\ninstance_type: Standard_DS3_v2\n",
+    )
+    write(
+        tmp_path / "deploy-payloads.sh",
+        'BASE_PATH="samples/payloads"\n'
+        "az ml online-deployment create -e $ENDPOINT -f $BASE_PATH/deployment.yml \\\n"
+        "  --set code_configuration.scoring_script=single.py \\\n  --all-traffic\n"
+        "az ml online-deployment update -e $ENDPOINT -n payloads \\\n"
+        '  --set code_configuration.scoring_script="multi.py"\n',
+    )
+    index = scan_deployments(tmp_path)
+    for script, line in (("single.py", 1), ("multi.py", 4)):
+        (found,) = index.for_entry_script(tmp_path / f"samples/payloads/code/{script}")
+        assert found.conda_file == tmp_path / "samples/payloads/env.yml"
+        assert (found.origin.file.name, found.origin.line) == ("deploy-payloads.sh", line)

@@ -22,6 +22,12 @@ from amldebug.deployments.python_sources import (
     deployments_from_python,
     mentions_deployment,
 )
+from amldebug.deployments.shell_sources import (
+    MAX_SHELL_TEXT,
+    CliDeployment,
+    cli_deployments_from_shell,
+    deployments_from_cli_commands,
+)
 from amldebug.deployments.yaml_sources import (
     MAX_DEPLOYMENT_TEXT,
     EnvironmentAsset,
@@ -101,6 +107,7 @@ def scan_deployments(root: Path | str) -> DeploymentIndex:
     declared: list[Deployment] = []
     assets: list[EnvironmentAsset] = []
     entry_candidates: list[Path] = []
+    commands: list[CliDeployment] = []
     truncated = False
     for count, path in enumerate(_walk_files(root)):
         if count >= MAX_FILES_SEEN:
@@ -114,6 +121,8 @@ def scan_deployments(root: Path | str) -> DeploymentIndex:
             assets.append(facts.asset)
         if facts.entry_candidate:
             entry_candidates.append(path)
+        commands.extend(facts.commands)
+    declared.extend(deployments_from_cli_commands(commands))
     linked = [_link_environment(deployment, assets) for deployment in declared]
     claimed = {_key(d.entry_script) for d in linked if d.entry_script is not None}
     conventions = [
@@ -127,6 +136,8 @@ class _FileFacts:
     deployments: tuple[Deployment, ...] = ()
     asset: EnvironmentAsset | None = None
     entry_candidate: bool = False
+    # `az ml ...-deployment create|update` commands of a shell script.
+    commands: tuple[CliDeployment, ...] = ()
 
 
 _NOTHING = _FileFacts()
@@ -137,7 +148,7 @@ _FACTS_CACHE_SIZE = 20_000
 def _file_facts(path: Path) -> _FileFacts | None:
     name, suffix = path.name, path.suffix
     lowered = name.lower().replace("_", "").replace("-", "")
-    if suffix not in (".yml", ".yaml", ".json", ".py", ".ipynb"):
+    if suffix not in (".yml", ".yaml", ".json", ".py", ".ipynb", ".sh"):
         return None
     if suffix == ".json" and not lowered.startswith("inferenceconfig"):
         return None
@@ -175,6 +186,11 @@ def _read_facts(path: Path, suffix: str, lowered: str, size: int) -> _FileFacts:
             path.name in ENTRY_SCRIPT_NAMES and defines_init_or_run(text)
         )
         return _FileFacts(found, None, candidate)
+    if suffix == ".sh":
+        text = _read(path, MAX_SHELL_TEXT, size)
+        if text is None:
+            return _NOTHING
+        return _FileFacts(commands=tuple(cli_deployments_from_shell(path, text)))
     text = _read(path, MAX_NOTEBOOK_BYTES, size)
     if text is None or not mentions_deployment(text):
         return _NOTHING

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -92,45 +93,66 @@ def compose(text: str) -> yaml.Node | None:
         return None
 
 
-def deployments_from_yaml(path: Path, text: str) -> list[Deployment]:
-    """The deployment a v2 deployment YAML declares (one at most), paths from its own folder."""
+def deployments_from_yaml(
+    path: Path, text: str, overrides: Mapping[str, str] | None = None, origin: Origin | None = None
+) -> list[Deployment]:
+    """The deployment a v2 deployment YAML declares (one at most), paths from its own folder.
+    `overrides` are the CLI's `--set key=value` (`code_configuration.code`,
+    `code_configuration.scoring_script`, `environment`, `name`), said at `origin`."""
     kind = yaml_kind(text)
     if kind == "job" and "entry_script" in text:
-        return _parallel_tasks(path, text)
+        return [] if overrides else _parallel_tasks(path, text)
     if kind not in ("online-deployment", "batch-deployment"):
         return []
     root = compose(text)
     if not isinstance(root, yaml.MappingNode):
         return []
+    sets = dict(overrides or {})
     base = path.parent
     deployment_kind: DeploymentKind = "batch" if kind == "batch-deployment" else "online"
     how = f"v2 {deployment_kind} deployment YAML"
     entry, code_root = None, None
     code_configuration = mapping_value(root, "code_configuration")
-    if isinstance(code_configuration, yaml.MappingNode):
-        code_node = mapping_value(code_configuration, "code")
-        code = _scalar(code_node)
-        if code is not None and not code.startswith("azureml:"):
-            code_root = _join(base, code)
-        script = _scalar(mapping_value(code_configuration, "scoring_script"))
-        # A code asset or a placeholder (`code: <CODE_DIR>`) leaves the script's folder unknown.
-        if script and (code_node is None or code_root is not None):
-            entry = _join(code_root or base, script)
-    environment = _environment(path, mapping_value(root, "environment"), how)
+    code_node = mapping_value(code_configuration, "code")
+    code = _set_or_scalar(sets, "code_configuration.code", code_node)
+    script_node = mapping_value(code_configuration, "scoring_script")
+    script = _set_or_scalar(sets, "code_configuration.scoring_script", script_node)
+    if code is not None and not code.startswith("azureml:"):
+        code_root = _join(base, code)
+    # A code asset or a placeholder (`code: <CODE_DIR>`) leaves the script's folder unknown.
+    has_code = code_node is not None or "code_configuration.code" in sets
+    if script and (not has_code or code_root is not None):
+        entry = _join(code_root or base, script)
+    if "environment" in sets:
+        reference = sets["environment"]
+        environment = (
+            None
+            if is_placeholder(reference)
+            else EnvironmentSource("registry", origin or Origin(path, 0, how), reference=reference)
+        )
+    else:
+        environment = _environment(path, mapping_value(root, "environment"), how)
     models = _models(path, mapping_value(root, "model"), how)
     return [
         Deployment(
             kind=deployment_kind,
-            origin=Origin(path, _line(root), how),
+            origin=origin or Origin(path, _line(root), how),
             entry_script=entry,
             code_root=code_root,
             environment=environment,
             models=models,
             model_reference=_scalar(mapping_value(root, "model")),
             environment_variables=_variables(mapping_value(root, "environment_variables")),
-            name=_scalar(mapping_value(root, "name")),
+            name=sets.get("name") or _scalar(mapping_value(root, "name")),
         )
     ]
+
+
+def _set_or_scalar(sets: Mapping[str, str], key: str, node: yaml.Node | None) -> str | None:
+    if key in sets:
+        value = sets[key].strip()
+        return None if not value or is_placeholder(value) else value
+    return _scalar(node)
 
 
 def _parallel_tasks(path: Path, text: str) -> list[Deployment]:
