@@ -32,6 +32,7 @@ def all_rules() -> dict[str, Rule]:
         deployment_references,
         entry_script,
         environment_resolution,
+        image_imports,
         scale_settings,
         steps_file,
     )
@@ -40,6 +41,7 @@ def all_rules() -> dict[str, Rule]:
     modules = (
         core,
         entry_script,
+        image_imports,
         conda_file,
         steps_file,
         scale_settings,

@@ -171,9 +171,11 @@ def _run_analyzers(kind: FileKind, text: str, context: AnalysisContext) -> list[
     )
 
     if kind is FileKind.ENTRY_SCRIPT:
-        return entry_script.analyze_entry_script(
-            text, context
-        ) + scale_settings.analyze_python_scale_settings(text, context)
+        return (
+            entry_script.analyze_entry_script(text, context)
+            + scale_settings.analyze_python_scale_settings(text, context)
+            + _recorded_image_imports(text, context)
+        )
     if kind is FileKind.PYTHON:
         return scale_settings.analyze_python_scale_settings(text, context)
     if kind is FileKind.CONDA_FILE:
@@ -185,3 +187,13 @@ def _run_analyzers(kind: FileKind, text: str, context: AnalysisContext) -> list[
             text, context
         ) + deployment_references.analyze_deployment_references(text, context)
     return []
+
+
+def _recorded_image_imports(text: str, context: AnalysisContext) -> list[Diagnostic]:
+    """AML120 from the last build's probe of the image, while script and environment match it."""
+    from amldebug.containers.image_imports import recorded_diagnostics
+
+    try:
+        return recorded_diagnostics(context.path, text, context.project)
+    except Exception:  # a damaged record must never cost the other diagnostics
+        return []

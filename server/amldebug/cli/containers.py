@@ -236,6 +236,14 @@ def _run_options(args: argparse.Namespace, image: str) -> RunOptions:
     )
 
 
+def _print_image_imports(project: Project) -> None:
+    """AML120 lines from the probe of the image just built (what the server will fail to import)."""
+    from amldebug.containers.image_imports import report_lines
+
+    for line in report_lines(project):
+        print(line, file=sys.stderr)
+
+
 def build_command(args: argparse.Namespace) -> int:
     from amldebug.containers.build import BuildFailed, build_debug_image
     from amldebug.containers.docker_engine import connect
@@ -251,6 +259,10 @@ def build_command(args: argparse.Namespace) -> int:
         if args.quiet:
             report_build_failure(error)
         raise
+    from amldebug.containers.image_imports import check_after_build
+
+    check_after_build(engine, result.image, result.image_id, project)
+    _print_image_imports(project)
     print_build_notes(result.plan.untranslated, project)
     cached = (
         "package layers reused from cache" if result.package_steps_cached else "packages installed"
@@ -321,7 +333,10 @@ def up_command(args: argparse.Namespace) -> int:
             report_build_failure(error)
         raise
     except ContainerCrashed as error:
+        _print_image_imports(project)
         return crash_exit(error)
+    if result.build is not None:
+        _print_image_imports(project)
     run = result.run if result.run is not None else result.process
     if args.json:
         data = run_result_json(run, result.runtime, result.reason)

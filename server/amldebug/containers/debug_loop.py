@@ -15,6 +15,7 @@ from amldebug.containers.build import BuildResult, build_debug_image
 from amldebug.containers.defaults import RUNTIMES
 from amldebug.containers.docker_engine import DockerEngine, EngineUnavailable, connect
 from amldebug.containers.dockerfile import BuildOptions
+from amldebug.containers.image_imports import check_after_build
 from amldebug.containers.run import (
     ContainerCrashed,
     RunOptions,
@@ -156,6 +157,8 @@ def up(
             conda_text=conda_text,
             steps_text=steps_text,
         )
+        # Before the run: when an import is missing the server crashes, and this says which.
+        check_after_build(choice.engine, built.image, built.image_id, project, reporter)
         options = RunOptions(**{**run_options.__dict__, "image": built.image})
         ran = run_debug_container(project, options, choice.engine, reporter=reporter, cancel=cancel)
         debug_port = ran.debug_port

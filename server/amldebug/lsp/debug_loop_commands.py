@@ -21,6 +21,7 @@ from amldebug.containers.build import BuildFailed, build_debug_image, build_opti
 from amldebug.containers.debug_loop import choose_runtime, run_in_process, up
 from amldebug.containers.docker_engine import DockerEngine, EngineUnavailable, connect
 from amldebug.containers.dockerfile import DEFAULT_BASE_IMAGE, DEFAULT_TAG, BuildOptions
+from amldebug.containers.image_imports import check_after_build
 from amldebug.containers.run import (
     DEFAULT_NAME,
     ContainerCrashed,
@@ -211,6 +212,15 @@ def _publish_build_failure(ls: Any, project: Project, error: BuildFailed) -> lis
     return results
 
 
+def _recheck_documents(ls: Any) -> None:
+    """Re-analyse the open documents: the entry script picks up the image's import check."""
+    checker = getattr(ls, "checker", None)
+    if checker is not None:
+        from amldebug.lsp import notifications
+
+        notifications.call_on_loop(ls, checker.check_all)
+
+
 def _clear_build_diagnostics(ls: Any) -> None:
     if ls is not None and hasattr(ls, "clear_external_diagnostics"):
         ls.clear_external_diagnostics(BUILD_DIAGNOSTICS_SOURCE)
@@ -262,11 +272,12 @@ def build_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     build_options = _build_options(options, project)
     with _Session(ls, "Building the debug image", "build") as session:
         session.state(str(options.get("name") or DEFAULT_NAME), "building")
+        engine = _engine()
         try:
             result = build_debug_image(
                 project,
                 build_options,
-                _engine(),
+                engine,
                 reporter=session.reporter,
                 cancel=session.cancel,
                 conda_text=_editor_text(ls, project.conda_file),
@@ -274,6 +285,8 @@ def build_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
             )
         except BuildFailed as error:
             return _build_failure_result(ls, project, error)
+        check_after_build(engine, result.image, result.image_id, project, session.reporter)
+    _recheck_documents(ls)
     _clear_build_diagnostics(ls)
     return {
         "ok": True,
@@ -351,6 +364,7 @@ def up_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
             return _build_failure_result(ls, project, error)
         except ContainerCrashed as error:
             session.state(run_options.name, "crashed", message=error.message)
+            _recheck_documents(ls)  # AML120 from the probe that ran before the crash
             return _crash_result(error, run_options.name)
         run = result.run if result.run is not None else result.process
         session.state(
@@ -361,6 +375,7 @@ def up_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
             runtime=result.runtime,
             message=f"Ready on {result.url}",
         )
+    _recheck_documents(ls)
     _clear_build_diagnostics(ls)
     data: dict[str, Any] = {"ok": True, **_run_json(run, result.runtime, result.reason)}
     if result.build is not None:
