@@ -501,3 +501,42 @@ def test_a_shell_script_that_sets_the_scoring_script_deploys_it(tmp_path):
         (found,) = index.for_entry_script(tmp_path / f"samples/payloads/code/{script}")
         assert found.conda_file == tmp_path / "samples/payloads/env.yml"
         assert (found.origin.file.name, found.origin.line) == ("deploy-payloads.sh", line)
+
+
+def test_an_environment_built_from_a_dockerfile_pairs_the_conda_file_it_installs(tmp_path):
+    dockerfile = (
+        "FROM mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04\n"
+        "COPY --chown=user conda_dependencies.yaml .\n"
+        "RUN conda env create -p /env -f conda_dependencies.yaml && rm conda_dependencies.yaml\n"
+    )
+    write(tmp_path / "sdk/files/docker_env/Dockerfile", dockerfile)
+    write(tmp_path / "sdk/files/docker_env/conda_dependencies.yaml", SERVED_ENV)
+    write(tmp_path / "sdk/files/score/score_batch.py", BATCH_DRIVER)
+    write(
+        tmp_path / "sdk/batch.ipynb",
+        notebook(
+            "environment_name = 'model-env'\n"
+            "try:\n    env = ml_client.environments.get(environment_name, label='latest')\n"
+            "except Exception:\n"
+            "    env = Environment(name=environment_name, "
+            "build=BuildContext(path='./files/docker_env'))\n"
+            "    ml_client.environments.create_or_update(env)\n"
+            "    env = ml_client.environments.get(environment_name, label='latest')\n",
+            "deployment = ModelBatchDeployment(name='d', environment=env, code_configuration="
+            "CodeConfiguration(code='files/score', scoring_script='score_batch.py'))\n",
+        ),
+    )
+    write(tmp_path / "cli/docker/Dockerfile", dockerfile)
+    write(tmp_path / "cli/docker/conda_dependencies.yaml", SERVED_ENV)
+    write(tmp_path / "cli/code/score.py", SCORE)
+    write(
+        tmp_path / "cli/deployment.yml",
+        "name: blue\ncode_configuration:\n  code: code\n  scoring_script: score.py\n"
+        "environment:\n  build:\n    path: docker\ninstance_type: Standard_DS3_v2\n",
+    )
+    index = scan_deployments(tmp_path)
+    (sdk,) = index.for_entry_script(tmp_path / "sdk/files/score/score_batch.py")
+    (cli,) = index.for_entry_script(tmp_path / "cli/code/score.py")
+    assert sdk.conda_file == tmp_path / "sdk/files/docker_env/conda_dependencies.yaml"
+    assert cli.conda_file == tmp_path / "cli/docker/conda_dependencies.yaml"
+    assert "Dockerfile" in cli.environment.origin.how

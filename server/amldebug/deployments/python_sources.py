@@ -23,6 +23,7 @@ import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from amldebug.deployments.build_context import conda_file_of_build
 from amldebug.deployments.model import (
     Deployment,
     DeploymentKind,
@@ -307,13 +308,7 @@ class _Calls:
             return EnvironmentSource("unknown", origin)
         reference = self.string(node) or self._workspace_environment(node)
         if reference is not None:
-            named = self._named_environment(reference)
-            if named is not None:
-                how = f"{origin.how}, environment '{reference}' made from a conda file here"
-                return EnvironmentSource(
-                    "conda", replace(origin, how=how), conda_file=named, reference=reference
-                )
-            return EnvironmentSource("registry", origin, reference=reference)
+            return self._registered(reference, origin)
         made = self._environment_call(node)
         if made is None:
             return EnvironmentSource("unknown", origin)
@@ -331,6 +326,10 @@ class _Calls:
             image = self.string(_keyword(made, "image"))
             if conda is not None:
                 return EnvironmentSource("conda", origin, conda_file=conda, image=image)
+            built = self._built_conda_file(made)
+            if built is not None:
+                how = f"{origin.how}, conda file installed by the build context's Dockerfile"
+                return EnvironmentSource("conda", replace(origin, how=how), conda_file=built)
             if image and _keyword(made, "build") is None:
                 return EnvironmentSource("image", origin, image=image)
         elif maker == "get":
@@ -338,8 +337,31 @@ class _Calls:
             receiver = _receiver(made)
             position = 0 if receiver is not None and _name(receiver) == "environments" else 1
             reference = self.string(_argument(made, position, "name"))
-            return EnvironmentSource("registry", origin, reference=reference)
+            if reference is not None:
+                return self._registered(reference, origin)
+            return EnvironmentSource("registry", origin)
         return EnvironmentSource("unknown", origin)
+
+    def _registered(self, reference: str, origin: Origin) -> EnvironmentSource:
+        """A registered environment, by name: the conda file when this file makes it."""
+        named = self._named_environment(reference)
+        if named is None:
+            return EnvironmentSource("registry", origin, reference=reference)
+        how = f"{origin.how}, environment '{reference}' made from a conda file here"
+        return EnvironmentSource(
+            "conda", replace(origin, how=how), conda_file=named, reference=reference
+        )
+
+    def _built_conda_file(self, environment: ast.Call) -> Path | None:
+        """`Environment(build=BuildContext(path=..., dockerfile_path=...))`: the conda file the
+        Dockerfile of that context installs."""
+        build = self.call(_keyword(environment, "build"))
+        if build is None or _name(build.func) != "BuildContext":
+            return None
+        context = self.path(_argument(build, 0, "path"))
+        if context is None:
+            return None
+        return conda_file_of_build(context, self.string(_keyword(build, "dockerfile_path")))
 
     def _workspace_environment(self, node: ast.expr) -> str | None:
         """`ws.environments['name']` (v1): a registered environment, by name."""
@@ -361,7 +383,7 @@ class _Calls:
         for call in self.calls:
             maker = _name(call.func)
             if maker == "Environment" and self.string(_keyword(call, "name")) == name:
-                conda = self.path(_keyword(call, "conda_file"))
+                conda = self.path(_keyword(call, "conda_file")) or self._built_conda_file(call)
             elif maker == "from_conda_specification" and (
                 self.string(_argument(call, 0, "name")) == name
             ):

@@ -19,6 +19,7 @@ from typing import Literal
 import yaml
 
 from amldebug.bounded_yaml import compose_yaml
+from amldebug.deployments.build_context import conda_file_of_build
 from amldebug.deployments.model import (
     Deployment,
     DeploymentKind,
@@ -265,6 +266,17 @@ def _environment(path: Path, node: yaml.Node | None, how: str) -> EnvironmentSou
         return EnvironmentSource("conda", origin, conda_file=_join(base, conda), image=image)
     build = mapping_value(node, "build")
     if isinstance(build, yaml.MappingNode):
+        context = _scalar(mapping_value(build, "path"))
+        built = (
+            conda_file_of_build(
+                _join(base, context), _scalar(mapping_value(build, "dockerfile_path"))
+            )
+            if context and "://" not in context
+            else None
+        )
+        if built is not None:
+            how = f"{how}, conda file installed by the build context's Dockerfile"
+            return EnvironmentSource("conda", Origin(path, _line(build), how), conda_file=built)
         return EnvironmentSource("unknown", origin, image=image)
     if image:
         return EnvironmentSource("image", origin, image=image)
