@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -143,6 +143,28 @@ class Stack:
 
 def installable(choice: ServerChoice, python: Version | None) -> list[Stack]:
     """The combinations pip may install on `python` (None: any), the one pip picks first."""
+    return list(
+        _installable(
+            str(choice.server_spec) if choice.server_spec is not None else None,
+            str(choice.defaults_spec) if choice.defaults_spec is not None else None,
+            choice.server is not None,
+            python,
+        )
+    )
+
+
+# Cached: the language server re-reads the file per keystroke, and the answer depends only on the
+# specs and the Python (a full walk over the releases costs milliseconds).
+@lru_cache(maxsize=256)
+def _installable(
+    server_text: str | None, defaults_text: str | None, server_listed: bool, python: Version | None
+) -> tuple[Stack, ...]:
+    choice = ServerChoice(
+        None,
+        SpecifierSet(server_text) if server_text is not None else None,
+        None,
+        SpecifierSet(defaults_text) if defaults_text is not None else None,
+    )
     servers = [
         release
         for release in reversed(releases(INFERENCE_SERVER))
@@ -150,7 +172,7 @@ def installable(choice: ServerChoice, python: Version | None) -> list[Stack]:
         and (python is None or release.runs_on(python))
     ]
     if choice.defaults_spec is None:
-        return [Stack(None, server) for server in servers]
+        return tuple(Stack(None, server) for server in servers)
     stacks: list[Stack] = []
     for defaults in reversed(releases(AZUREML_DEFAULTS)):
         if not choice.defaults_spec.contains(defaults.version) or (
@@ -158,7 +180,7 @@ def installable(choice: ServerChoice, python: Version | None) -> list[Stack]:
         ):
             continue
         wanted = defaults.requires.get(INFERENCE_SERVER)
-        if wanted is None and choice.server is None:
+        if wanted is None and not server_listed:
             stacks.append(Stack(defaults, None))
         else:
             stacks.extend(
@@ -166,7 +188,7 @@ def installable(choice: ServerChoice, python: Version | None) -> list[Stack]:
                 for server in servers
                 if wanted is None or wanted.contains(server.version)
             )
-    return stacks
+    return tuple(stacks)
 
 
 def newest_server_for(python: Version) -> Release | None:
