@@ -540,3 +540,21 @@ def test_an_environment_built_from_a_dockerfile_pairs_the_conda_file_it_installs
     assert sdk.conda_file == tmp_path / "sdk/files/docker_env/conda_dependencies.yaml"
     assert cli.conda_file == tmp_path / "cli/docker/conda_dependencies.yaml"
     assert "Dockerfile" in cli.environment.origin.how
+
+
+def test_an_environment_referred_to_by_an_f_string_of_its_name(tmp_path):
+    write(tmp_path / "code/multi.py", SCORE)
+    write(tmp_path / "envs/multimodel.yml", SERVED_ENV)
+    write(
+        tmp_path / "multimodel.ipynb",
+        notebook(
+            "conda_file_path = 'envs/multimodel.yml'\n",
+            "environment = Environment(name='multi', image='base', conda_file=conda_file_path)\n"
+            "environment = ml_client.environments.create_or_update(environment)\n",
+            "deployment = ManagedOnlineDeployment(name='blue',\n"
+            "    code_configuration=CodeConfiguration(code='code', scoring_script='multi.py'),\n"
+            "    environment=f'azureml:{environment.name}:{environment.version}')\n",
+        ),
+    )
+    (found,) = scan_deployments(tmp_path).for_entry_script(tmp_path / "code/multi.py")
+    assert found.conda_file == tmp_path / "envs/multimodel.yml"

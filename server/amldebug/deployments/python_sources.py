@@ -309,6 +309,9 @@ class _Calls:
         reference = self.string(node) or self._workspace_environment(node)
         if reference is not None:
             return self._registered(reference, origin)
+        made_here = _named_by_attribute(node)
+        if made_here is not None:
+            return self._environment_value(made_here, origin)
         made = self._environment_call(node)
         if made is None:
             return EnvironmentSource("unknown", origin)
@@ -480,6 +483,21 @@ def _name(node: ast.expr) -> str:
     if isinstance(node, ast.Attribute):
         return node.attr
     return ""
+
+
+def _named_by_attribute(node: ast.expr) -> ast.Name | None:
+    """`env` of `f"azureml:{env.name}:{env.version}"`: the environment made under that name."""
+    if not isinstance(node, ast.JoinedStr):
+        return None
+    for part in node.values:
+        if (
+            isinstance(part, ast.FormattedValue)
+            and isinstance(part.value, ast.Attribute)
+            and part.value.attr == "name"
+            and isinstance(part.value.value, ast.Name)
+        ):
+            return part.value.value
+    return None
 
 
 def _receiver(call: ast.Call) -> ast.expr | None:
