@@ -118,6 +118,38 @@ def test_a_helper_the_server_also_calls_is_still_checked(tmp_path: Path) -> None
     assert len(found) == 1 and "'outputs/local_model.pkl'" in found[0].message
 
 
+def test_loading_at_import_for_schema_samples_is_the_design(tmp_path: Path) -> None:
+    source = dedent(
+        """
+        import os
+
+        import mlflow
+        import pandas as pd
+        from inference_schema.parameter_types.pandas_parameter_type import PandasParameterType
+        from inference_schema.schema_decorators import input_schema
+
+        model_dir = os.path.join(os.environ["AZUREML_MODEL_DIR"], "model")
+        sample = pd.read_json(os.path.join(model_dir, "sample.json"))
+        model = mlflow.pyfunc.load_model(model_dir)
+
+
+        def init():
+            pass
+
+
+        @input_schema("data", PandasParameterType(sample))
+        def run(data):
+            return model.predict(data).tolist()
+        """
+    )
+    assert "AML115" not in codes(check(tmp_path, source))
+    # With a literal schema sample, the load at import is the usual slip.
+    literal = source.replace(
+        "PandasParameterType(sample)", 'PandasParameterType(pd.DataFrame({"a": [1]}))'
+    )
+    assert "AML115" in codes(check(tmp_path, literal))
+
+
 # --- Batch drivers -------------------------------------------------------------------------------
 
 BATCH_DRIVER = """

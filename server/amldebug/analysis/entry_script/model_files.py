@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from amldebug.analysis.entry_script.ast_helpers import string_value
+from amldebug.analysis.entry_script.ast_helpers import decorator_name, string_value
 from amldebug.analysis.entry_script.definitions import (
     GET_MODEL_PATH,
     LOAD_AT_IMPORT,
@@ -44,7 +44,12 @@ def model_call(report: Report, call: ast.Call, name: str, where: Where) -> None:
         and server_runs(report, where, call)
     ):
         get_model_path(report, call)
-    if where.scope in ("module", "class") and not where.main_guard and is_loader(name, last):
+    if (
+        where.scope in ("module", "class")
+        and not where.main_guard
+        and is_loader(name, last)
+        and not _schema_built_at_import(report)
+    ):
         report.add(
             LOAD_AT_IMPORT,
             f"{name}() runs when the server imports the script, outside init(): a failure "
@@ -70,6 +75,33 @@ def server_runs(report: Report, where: Where, node: ast.AST) -> bool:
         return False
     line = node.lineno  # type: ignore[attr-defined]
     return not any(first <= line <= last for first, last in main_only_functions(report.text))
+
+
+def _schema_built_at_import(report: Report) -> bool:
+    """run()'s @input_schema/@output_schema take values the module computes at import (samples
+    read from the model folder): then import-time loading is the script's design, not a slip."""
+    run = report.facts.run
+    if run is None:
+        return False
+    assigned = {
+        target.id
+        for statement in report.facts.tree.body
+        if isinstance(statement, (ast.Assign, ast.AnnAssign))
+        for target in (
+            statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        )
+        if isinstance(target, ast.Name)
+    }
+    return any(
+        decorator_name(decorator) in ("input_schema", "output_schema")
+        and isinstance(decorator, ast.Call)
+        and any(
+            isinstance(node, ast.Name) and node.id in assigned
+            for argument in (*decorator.args, *(k.value for k in decorator.keywords))
+            for node in ast.walk(argument)
+        )
+        for decorator in run.decorator_list
+    )
 
 
 def get_model_path(report: Report, call: ast.Call) -> None:
