@@ -44,7 +44,11 @@ _INDEX_VARIABLES = (
 
 
 def find_uv() -> list[str] | None:
-    """How to run uv: `uv` on PATH, else the `uv` package of this interpreter."""
+    """How to run uv: $AMLDEBUG_UV, else `uv` on PATH, else the `uv` package of this
+    interpreter."""
+    chosen = os.environ.get("AMLDEBUG_UV")
+    if chosen:
+        return [chosen]
     found = shutil.which("uv")
     if found:
         return [found]
@@ -171,6 +175,7 @@ class ResolutionCache:
 
 # Closures resolved in this process, by requirements text and Python (read by AML116).
 _REMEMBERED: dict[tuple[str, str], frozenset[str]] = {}
+_REMEMBERED_MAX = 64
 
 
 def remembered_closure(conda_text: str) -> frozenset[str] | None:
@@ -203,6 +208,8 @@ def resolve_conda_text(
     closure = resolution.closure
     if closure is not None:
         _REMEMBERED[(request.requirements_text, request.python)] = closure
+        while len(_REMEMBERED) > _REMEMBERED_MAX:  # an editor session saves many versions
+            del _REMEMBERED[next(iter(_REMEMBERED))]
     return request, resolution
 
 

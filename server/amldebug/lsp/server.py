@@ -581,6 +581,9 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
         ls.checker.invalidate_projects()  # a saved deployment YAML or conda file can move things
         if (document := ls.open_document(params.text_document.uri)) is not None:
             ls.checker.check(document)
+            from amldebug.lsp.resolve_on_save import resolve_after_save  # not at start-up
+
+            resolve_after_save(ls, document)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     @guarded()
