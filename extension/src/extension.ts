@@ -4,6 +4,7 @@ import * as path from 'path';
 import type { ExtensionContext, Uri } from 'vscode';
 import { explainLog, estimateReplicas } from './commands/troubleshooting';
 import { LogFollower, openShell } from './commands/containerIo';
+import { ReloadLoop, WAIT_FOR_REQUESTS_SECONDS } from './commands/reloadLoop';
 import {
     attach,
     buildImage,
@@ -11,9 +12,9 @@ import {
     debugInContainer,
     generateLaunchConfig,
     pullImage,
-    reload,
     runContainer,
     sendTestRequest,
+    showInitCrash,
     stopContainer,
     syncFromContainer,
 } from './commands/debugLoop';
@@ -29,6 +30,8 @@ import {
     setContext,
 } from './common/vscodeapi';
 import { parseContainerState } from './containerState';
+import { registerDebugging } from './debugConfiguration';
+import { AttachedSessions } from './debugSessions';
 import { ReadOnlyDocuments } from './readOnlyDocuments';
 import type { Services } from './services';
 import { ContainerStatusBar } from './statusBar';
@@ -81,6 +84,8 @@ export async function activate(context: ExtensionContext): Promise<void> {
         },
     };
     const logs = new LogFollower(services);
+    const sessions = new AttachedSessions();
+    const reloads = new ReloadLoop(services, sessions);
     statusBar.onDidChange((state) => logs.onStateChange(state));
 
     const commands: Record<string, (...args: any[]) => unknown> = {
@@ -90,7 +95,8 @@ export async function activate(context: ExtensionContext): Promise<void> {
         attach: (uri?: Uri) => attach(services, uri),
         generateLaunchConfig: (uri?: Uri) => generateLaunchConfig(services, uri),
         sendTestRequest: (uri?: Uri) => sendTestRequest(services, documents, uri),
-        reload: () => reload(services),
+        reload: () =>
+            reloads.reloadNow({ quiet: false, waitForRequests: WAIT_FOR_REQUESTS_SECONDS }),
         showLogs: () => logs.showLogs(),
         openShell: () => openShell(services),
         commitContainer: () => commitContainer(services),
@@ -114,16 +120,15 @@ export async function activate(context: ExtensionContext): Promise<void> {
         statusBar.register(),
         documents.register(),
         { dispose: () => logs.stop() },
-        onDidSaveTextDocument((document) => {
-            const state = statusBar.state;
-            if (
-                state.state === 'ready' &&
-                getSettings(document.uri).reloadOnSave &&
-                document.uri.scheme === 'file' &&
-                document.languageId === 'python'
-            ) {
-                void reload(services, true);
-            }
+        onDidSaveTextDocument((document) => void reloads.onDidSave(document)),
+        ...sessions.register(),
+        ...registerDebugging(services, {
+            startAndAttach: () => debugInContainer(services),
+            showCrash: async (status) => {
+                const message = String(status.message ?? 'the server stopped');
+                services.container.update({ state: 'crashed', message });
+                await showInitCrash(services, { ...status, error: message });
+            },
         }),
         onDidChangeConfiguration((event) => {
             if (event.affectsConfiguration(`${SETTINGS_SECTION}.interpreter`)) {

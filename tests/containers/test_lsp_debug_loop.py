@@ -176,6 +176,28 @@ async def test_up_invoke_reload_stop_over_lsp_with_progress_and_state(
         reloaded = await execute(trusted, "amldebug.reload", {"name": name, "folder": str(project)})
         assert reloaded["ok"] is True and reloaded["seconds"] > 0
 
+        # A request in flight when a reload comes answers first (issue 10, item 2).
+        score = project / "score.py"
+        score.write_text(
+            score.read_text().replace(
+                '    rows = json.loads(raw_data)["data"]\n',
+                '    __import__("time").sleep(3)\n    rows = json.loads(raw_data)["data"]\n',
+            )
+        )
+        await execute(trusted, "amldebug.reload", {"name": name, "folder": str(project)})
+        slow = asyncio.ensure_future(
+            execute(trusted, "amldebug.invoke", {"folder": str(project), "port": port})
+        )
+        await asyncio.sleep(1.0)
+        gated = await execute(
+            trusted,
+            "amldebug.reload",
+            {"name": name, "folder": str(project), "waitForRequests": 30},
+        )
+        answered = await slow
+        assert answered["status"] == 200, answered
+        assert gated["requestsAnswered"] == 1 and gated["requestsInterrupted"] == 0, gated
+
         model = await execute(trusted, "amldebug.modelPath", {"name": name})
         assert model["modelDir"] == "/var/azureml-models/model/1" and model["tree"] == [
             "model.json"

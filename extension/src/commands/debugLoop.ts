@@ -24,6 +24,7 @@ import { parseContainerState } from '../containerState';
 import { ensureDebuggerExtension, hasDebuggerExtension } from '../debugger';
 import { failureMessage, formatTestResponse, SAMPLE_REQUEST } from '../formatting';
 import {
+    AMLDEBUG_DEBUG_TYPE,
     defaultAttachConfiguration,
     findAttachConfiguration,
     writeThroughWorkspaceEdit,
@@ -69,13 +70,13 @@ export async function reportFailure(
     }
 }
 
-function containerName(services: Services): Record<string, unknown> {
+export function containerName(services: Services): Record<string, unknown> {
     const name = services.container.state.name;
     return name ? { name } : {};
 }
 
 /** Opens score.py at the line where init() failed, with the traceback in the container channel. */
-async function showInitCrash(services: Services, result: EngineResult): Promise<void> {
+export async function showInitCrash(services: Services, result: EngineResult): Promise<void> {
     const traceback = typeof result.traceback === 'string' ? result.traceback : '';
     services.channels.container.appendLine(traceback);
     services.channels.container.show(true);
@@ -131,16 +132,8 @@ export async function debugInContainer(
     }
     recordRunResult(services, result);
     await writeLaunchConfig(services, target, settings, launchConfigEdit(result));
-    const port = typeof result.port === 'number' ? result.port : settings.port;
-    const canAttach =
-        hasDebuggerExtension() || (await Promise.race([debuggerOffer, Promise.resolve(false)]));
-    if (!canAttach) {
-        void showInformationMessage(
-            `Azure ML: the debug container is ready on http://127.0.0.1:${port}/score. ` +
-                'Install the Python Debugger extension to attach.',
-        );
-        return true;
-    }
+    // Without the Python Debugger (still offered above), our own debug type attaches.
+    void debuggerOffer;
     return attachToContainer(services, target, settings);
 }
 
@@ -303,8 +296,12 @@ async function attachToContainer(
     const fromFile = (await fileExists(launchUri))
         ? findAttachConfiguration(await readFileText(launchUri), debugPort, runtime)
         : undefined;
+    const written = fromFile ?? defaultAttachConfiguration(target.projectDir, debugPort, runtime);
+    // Microsoft's Python Debugger when installed; otherwise VS Code speaks DAP to debugpy itself.
     const configuration =
-        fromFile ?? defaultAttachConfiguration(target.projectDir, debugPort, runtime);
+        written.type === 'debugpy' && !hasDebuggerExtension()
+            ? { ...written, type: AMLDEBUG_DEBUG_TYPE }
+            : written;
     const started = await startDebugging(target.workspaceFolder, configuration);
     if (!started) {
         void showErrorMessage(
@@ -320,8 +317,11 @@ export async function attach(services: Services, resource?: vscode.Uri): Promise
         return false;
     }
     const target = await resolveProject(resource);
-    if (!target || !(await ensureDebuggerExtension())) {
+    if (!target) {
         return false;
+    }
+    if (!hasDebuggerExtension()) {
+        void ensureDebuggerExtension(); // offered, not waited for: our own type attaches meanwhile
     }
     return attachToContainer(services, target, getSettings(target.workspaceFolder.uri));
 }
@@ -385,28 +385,6 @@ export async function sendTestRequest(
         'response.jsonc',
         formatTestResponse(result, url, asRelativePath(requestFile)),
     );
-}
-
-export async function reload(services: Services, quiet = false): Promise<void> {
-    if (!(await requireTrust('Reload'))) {
-        return;
-    }
-    const target = await resolveProject();
-    const result = await services.server.executeEngineCommand('amldebug.reload', {
-        ...containerName(services),
-        ...(target ? { folder: target.projectDir } : {}),
-        trusted: true,
-    });
-    if (!result.ok) {
-        await reportFailure(services, 'Reloading the entry script', result);
-        return;
-    }
-    const seconds = typeof result.seconds === 'number' ? ` in ${result.seconds.toFixed(1)} s` : '';
-    const message = `Azure ML: entry script reloaded${seconds}.`;
-    services.channels.client.info(message);
-    if (!quiet) {
-        void showInformationMessage(message);
-    }
 }
 
 export async function stopContainer(services: Services): Promise<void> {

@@ -203,3 +203,40 @@ export function asRelativePath(target: vscode.Uri | string): string {
 export function themeColor(id: string): vscode.ThemeColor {
     return new vscode.ThemeColor(id);
 }
+
+export function stopDebugging(session?: vscode.DebugSession): Thenable<void> {
+    return vscode.debug.stopDebugging(session);
+}
+
+export function onDidStartDebugSession(
+    handler: (session: vscode.DebugSession) => unknown,
+): vscode.Disposable {
+    return vscode.debug.onDidStartDebugSession(handler);
+}
+
+export function onDidTerminateDebugSession(
+    handler: (session: vscode.DebugSession) => unknown,
+): vscode.Disposable {
+    return vscode.debug.onDidTerminateDebugSession(handler);
+}
+
+export function registerDebugAdapterTrackerFactory(
+    debugType: string,
+    factory: vscode.DebugAdapterTrackerFactory,
+): vscode.Disposable {
+    return vscode.debug.registerDebugAdapterTrackerFactory(debugType, factory);
+}
+
+export function registerDebugConfigurationProvider(
+    debugType: string,
+    provider: vscode.DebugConfigurationProvider,
+): vscode.Disposable {
+    return vscode.debug.registerDebugConfigurationProvider(debugType, provider);
+}
+
+export function registerDebugAdapterDescriptorFactory(
+    debugType: string,
+    factory: vscode.DebugAdapterDescriptorFactory,
+): vscode.Disposable {
+    return vscode.debug.registerDebugAdapterDescriptorFactory(debugType, factory);
+}

@@ -32,6 +32,11 @@ describe('activation', () => {
         sinon.stub(api, 'onDidSaveTextDocument').returns(disposable as any);
         sinon.stub(api, 'onDidChangeConfiguration').returns(disposable as any);
         sinon.stub(api, 'onDidGrantWorkspaceTrust').returns(disposable as any);
+        sinon.stub(api, 'registerDebugAdapterTrackerFactory').returns(disposable as any);
+        sinon.stub(api, 'onDidStartDebugSession').returns(disposable as any);
+        sinon.stub(api, 'onDidTerminateDebugSession').returns(disposable as any);
+        sinon.stub(api, 'registerDebugConfigurationProvider').returns(disposable as any);
+        sinon.stub(api, 'registerDebugAdapterDescriptorFactory').returns(disposable as any);
         sinon.stub(api, 'setContext').resolves(undefined);
         sinon.stub(api, 'getWorkspaceFolders').returns([]);
         const restart = sinon.stub(LanguageServerManager.prototype, 'restart').resolves();

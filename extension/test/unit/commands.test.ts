@@ -233,12 +233,12 @@ describe('debug-loop commands', () => {
         );
     });
 
-    it('offers to install the Python Debugger when it is missing, and still runs the container', async () => {
+    it('without the Python Debugger: offers it, and still attaches with our own debug type', async () => {
         stubEditorBasics();
         sinon.stub(api, 'getExtension').returns(undefined);
         const warning = sinon.stub(api, 'showWarningMessage').resolves(undefined);
-        const info = sinon.stub(api, 'showInformationMessage').resolves(undefined);
         sinon.stub(api, 'fileExists').resolves(true);
+        sinon.stub(api, 'readFileText').resolves(LAUNCH_TEXT);
         sinon.stub(api, 'openTextDocument').resolves({ getText: () => LAUNCH_TEXT } as any);
         const startDebugging = sinon.stub(api, 'startDebugging').resolves(true);
         const { services } = fakeServices({
@@ -253,8 +253,10 @@ describe('debug-loop commands', () => {
             /Python Debugger extension \(ms-python\.debugpy\)/,
         );
         assert.strictEqual(warning.firstCall.args[1], 'Install Python Debugger');
-        assert.ok(startDebugging.notCalled);
-        assert.match(String(info.firstCall.args[0]), /ready on http:\/\/127\.0\.0\.1:8000\/score/);
+        sinon.assert.calledOnce(startDebugging);
+        const configuration = startDebugging.firstCall.args[1];
+        assert.strictEqual(configuration.type, 'amldebug');
+        assert.deepStrictEqual(configuration.connect, { host: '127.0.0.1', port: 5678 });
     });
 
     it('generateLaunchConfig works in Restricted Mode and reports what it did', async () => {

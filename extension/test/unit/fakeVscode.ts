@@ -143,3 +143,10 @@ export const languages = new Proxy(
     { get: (_t, key) => notStubbed(`languages.${String(key)}`) },
 );
 export const version = '1.100.0';
+
+export class DebugAdapterServer {
+    constructor(
+        public readonly port: number,
+        public readonly host?: string,
+    ) {}
+}

@@ -19,7 +19,7 @@ from typing import Any
 from amldebug.containers import scoring_client
 from amldebug.containers.build import BuildFailed, build_debug_image, build_options_from_environment
 from amldebug.containers.debug_loop import choose_runtime, run_in_process, up
-from amldebug.containers.docker_engine import DockerEngine, EngineUnavailable, connect
+from amldebug.containers.docker_engine import DockerEngine, connect
 from amldebug.containers.dockerfile import DEFAULT_BASE_IMAGE, DEFAULT_TAG, BuildOptions
 from amldebug.containers.image_imports import check_after_build
 from amldebug.containers.run import (
@@ -27,13 +27,7 @@ from amldebug.containers.run import (
     ContainerCrashed,
     RunOptions,
     commit_container,
-    container_logs,
-    container_status,
-    model_path,
-    pull_image,
-    reload_container,
     run_debug_container,
-    stop_container,
 )
 from amldebug.containers.sync import sync_container
 from amldebug.diagnostics import Diagnostic, Range, Severity
@@ -493,49 +487,6 @@ def invoke_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
 
 
 @_requires_trust
-def reload_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
-    name = str(options.get("name") or DEFAULT_NAME)
-    project = _project(ls, options, required=False)
-    if _process_server(name) is not None:
-        from amldebug.containers.debug_loop import reload_process_server
-
-        with _Session(ls, f"Restarting {name}", "container") as session:
-            session.state(name, "starting", runtime="process", message="Restarting")
-            try:
-                seconds = reload_process_server(
-                    name, reporter=session.reporter, cancel=session.cancel
-                )
-            except ContainerCrashed as error:
-                session.state(name, "crashed", runtime="process", message=error.message)
-                return _crash_result(error, name)
-            session.state(name, "ready", runtime="process", message="Restarted")
-        return {"ok": True, "seconds": round(seconds, 2), "runtime": "process"}
-    with _Session(ls, f"Reloading {name}", "container") as session:
-        session.state(name, "starting", message="Reloading the entry script")
-        try:
-            result = reload_container(_engine(), name, project=project, cancel=session.cancel)
-        except ContainerCrashed as error:
-            session.state(name, "crashed", message=error.message)
-            return _crash_result(error, name)
-        session.state(name, "ready", message=f"Reloaded in {result.seconds:.2f} s")
-    return {"ok": True, "seconds": round(result.seconds, 2)}
-
-
-@_requires_trust
-def logs_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
-    tail = options.get("tail")
-    name = str(options.get("name") or DEFAULT_NAME)
-    if _process_server(name) is not None:
-        from amldebug.containers.process_runtime import read_process_server_log
-
-        return {"ok": True, "text": read_process_server_log(name, int(tail) if tail else None)}
-    text = container_logs(
-        _engine(), str(options.get("name") or DEFAULT_NAME), tail=int(tail) if tail else None
-    )
-    return {"ok": True, "text": text}
-
-
-@_requires_trust
 def commit_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     image = commit_container(
         _engine(), str(options.get("name") or DEFAULT_NAME), options.get("tag") or None
@@ -569,104 +520,22 @@ def _process_server(name: str) -> Any:
     return find_process_server(name)
 
 
-@_requires_trust
-def stop_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
-    name = str(options.get("name") or DEFAULT_NAME)
-    if _process_server(name) is not None:
-        from amldebug.containers.process_runtime import stop_process_server
-
-        stopped = stop_process_server(name)
-        _Session(ls, "Stopping", None).state(name, "stopped", runtime="process")
-        return {"ok": True, "stopped": stopped, "removedImage": None, "runtime": "process"}
-    stopped, image = stop_container(
-        _engine(), name, remove_image=options.get("removeImage") is True
-    )
-    _Session(ls, "Stopping", None).state(
-        name, "stopped", runtime="docker", message=f"Stopped {name}"
-    )
-    return {"ok": True, "stopped": stopped, "removedImage": image}
-
-
-@_requires_trust
-def status_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
-    name = str(options.get("name") or DEFAULT_NAME)
-    if _process_server(name) is not None:
-        from amldebug.containers.process_runtime import process_server_status
-
-        local = process_server_status(name)
-        state = {"waiting-for-debugger": "starting"}.get(local.state, local.state)
-        return {
-            "ok": True,
-            "state": state,
-            "port": local.server.port if local.server else None,
-            "debugPort": local.server.debug_port if local.server else None,
-            "image": None,
-            "runtime": "process",
-        }
-    try:
-        engine = _engine()
-    except EngineUnavailable as error:
-        # A status poll is not a failure the user must act on: say there is nothing running.
-        return {"ok": True, "state": "none", "runtime": "docker", "message": error.message}
-    status = container_status(engine, name)
-    return {
-        "ok": True,
-        "state": status.state,
-        "port": status.port,
-        "debugPort": status.debug_port,
-        "image": status.image,
-        "runtime": "docker",
-    }
-
-
-@_requires_trust
-def pull_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
-    image = options.get("image")
-    if not isinstance(image, str) or not image:
-        raise AmlDebugError("amldebug.pull needs `image` (e.g. myacr.azurecr.io/azureml/img:1).")
-    with _Session(ls, f"Pulling {image}", "build") as session:
-        local = pull_image(
-            _engine(),
-            image,
-            tag=str(options.get("tag") or DEFAULT_TAG),
-            username=options.get("username") or None,
-            password=options.get("password") or None,
-            reporter=session.reporter,
-            cancel=session.cancel,
-        )
-    return {"ok": True, "image": local}
-
-
-@_requires_trust
-def model_path_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
-    result = model_path(_engine(), str(options.get("name") or DEFAULT_NAME))
-    return {
-        "ok": True,
-        "modelDir": result.model_dir,
-        "exists": result.exists,
-        "tree": [path for path, _ in result.tree],
-    }
-
-
 COMMANDS: dict[str, Handler] = {
     "amldebug.build": build_command,
     "amldebug.run": run_command,
     "amldebug.up": up_command,
     "amldebug.launchConfig": launch_config_command,
     "amldebug.invoke": invoke_command,
-    "amldebug.reload": reload_command,
-    "amldebug.logs": logs_command,
     "amldebug.commit": commit_command,
     "amldebug.sync": sync_command,
-    "amldebug.stop": stop_command,
-    "amldebug.status": status_command,
-    "amldebug.pull": pull_command,
-    "amldebug.modelPath": model_path_command,
 }
 
 
 def register(server: Any) -> None:
-    for command_id, handler in COMMANDS.items():
+    # Imported here: container_commands uses this module's helpers.
+    from amldebug.lsp.container_commands import CONTAINER_COMMANDS
+
+    for command_id, handler in {**COMMANDS, **CONTAINER_COMMANDS}.items():
         _register_one(server, command_id, handler)
 
 
