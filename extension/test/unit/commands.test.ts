@@ -259,8 +259,8 @@ describe('debug-loop commands', () => {
         assert.deepStrictEqual(configuration.connect, { host: '127.0.0.1', port: 5678 });
     });
 
-    it('generateLaunchConfig works in Restricted Mode and reports what it did', async () => {
-        stubEditorBasics(false);
+    it('generateLaunchConfig reports what it did in a trusted folder', async () => {
+        stubEditorBasics();
         sinon.stub(api, 'fileExists').resolves(false);
         sinon.stub(api, 'openTextDocument').resolves({ save: async () => true } as any);
         sinon.stub(api, 'applyEdit').resolves(true);
@@ -276,6 +276,19 @@ describe('debug-loop commands', () => {
             String(info.firstCall.args[0]),
             /launch\.json created with the "attach to debug container" configuration/,
         );
+    });
+
+    it('generateLaunchConfig writes nothing in Restricted Mode (issue 9, item 5)', async () => {
+        stubEditorBasics(false);
+        const warning = sinon.stub(api, 'showWarningMessage').resolves(undefined);
+        const applyEdit = sinon.stub(api, 'applyEdit').resolves(true);
+        const { services, calls } = fakeServices({});
+
+        await generateLaunchConfig(services);
+
+        assert.strictEqual(calls.length, 0);
+        sinon.assert.notCalled(applyEdit);
+        sinon.assert.calledOnce(warning);
     });
 });
 
