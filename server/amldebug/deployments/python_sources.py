@@ -155,6 +155,8 @@ class _Calls:
         # `env.python.conda_dependencies = CondaDependencies(...)`: name -> the dependencies call
         self.attached_dependencies: dict[str, list[tuple[int, ast.expr]]] = {}
         self.calls: list[ast.Call] = []
+        # `deployment.code_configuration = CodeConfiguration(...)` before a resubmission.
+        self.replaced_code: list[tuple[ast.Name, ast.Assign]] = []
         self._depth = 0
         for node in ast.walk(source.tree):
             if isinstance(node, ast.Assign):
@@ -169,6 +171,12 @@ class _Calls:
         for target in node.targets:
             if isinstance(target, ast.Name):
                 self.bindings.setdefault(target.id, []).append((node.lineno, node.value))
+            elif (
+                isinstance(target, ast.Attribute)
+                and target.attr == "code_configuration"
+                and isinstance(target.value, ast.Name)
+            ):
+                self.replaced_code.append((target.value, node))
             elif (
                 isinstance(target, ast.Attribute)
                 and target.attr == "conda_dependencies"
@@ -260,7 +268,34 @@ class _Calls:
                 deployment = None
             if deployment is not None:
                 found.append(deployment)
+        for target, assignment in self.replaced_code:
+            updated = self._updated(target, assignment)
+            if updated is not None:
+                found.append(updated)
         return found
+
+    def _updated(self, target: ast.Name, assignment: ast.Assign) -> Deployment | None:
+        """`deployment.code_configuration = CodeConfiguration(...)` on a v2 deployment (also
+        through `deployment = ...begin_create_or_update(deployment).result()`): the same
+        deployment running other code, `code=deployment.code_configuration.code` kept."""
+        made = self.call(target) if self.call(assignment.value) is not None else None
+        for _ in range(_MAX_NAME_DEPTH):
+            if made is None:
+                return None
+            maker = _name(made.func)
+            if maker in _ONLINE_DEPLOYMENTS or maker in _BATCH_DEPLOYMENTS:
+                break
+            if maker == "result":
+                inner = _receiver(made)
+            elif maker in ("begin_create_or_update", "create_or_update") and made.args:
+                inner = made.args[0]
+            else:
+                return None
+            made = self.call(inner) if inner is not None else None
+        else:
+            return None
+        kind: DeploymentKind = "batch" if _name(made.func) in _BATCH_DEPLOYMENTS else "online"
+        return self._v2(made, kind, assignment)
 
     def _v1(self, call: ast.Call, kind: DeploymentKind) -> Deployment | None:
         how = f"{_name(call.func)}(...) call"
@@ -441,11 +476,21 @@ class _Calls:
         entry = self.path(ast.Constant(script), code_root)
         return Deployment("batch", origin, entry, code_root, environment)
 
-    def _v2(self, call: ast.Call, kind: DeploymentKind) -> Deployment | None:
+    def _v2(
+        self, call: ast.Call, kind: DeploymentKind, replaced: ast.Assign | None = None
+    ) -> Deployment | None:
         origin = self.source.origin(call, f"{_name(call.func)}(...) call")
         code_root, script = None, None
         configuration = self.call(_keyword(call, "code_configuration"))
-        if configuration is not None:
+        replacement = self.call(replaced.value) if replaced is not None else None
+        if replaced is not None and replacement is not None:
+            origin = self.source.origin(replaced, f"{origin.how}, code_configuration replaced")
+            code = _keyword(replacement, "code")
+            if code is None or (isinstance(code, ast.Attribute) and code.attr == "code"):
+                code = _keyword(configuration, "code") if configuration is not None else None
+            code_root = self.path(code)
+            script = self.string(_keyword(replacement, "scoring_script"))
+        elif configuration is not None:
             code_root = self.path(_keyword(configuration, "code"))
             script = self.string(_keyword(configuration, "scoring_script"))
         else:
