@@ -149,11 +149,16 @@ def local_modules(report: Report) -> frozenset[str]:
     return frozenset(names)
 
 
+_MAX_CHILD_FOLDERS = 50
+
+
 def _folders(base: Path) -> list[Path]:
     try:
-        return [entry for entry in sorted(base.iterdir())[:_MAX_LOCAL_ENTRIES] if entry.is_dir()]
+        entries = sorted(base.iterdir())[:_MAX_LOCAL_ENTRIES]
+        children = [entry for entry in entries if entry.is_dir()]
     except OSError:
         return []
+    return [child for child in children if not child.name.startswith(".")][:_MAX_CHILD_FOLDERS]
 
 
 def _names_in(folder: Path) -> set[str]:
