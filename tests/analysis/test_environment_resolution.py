@@ -94,6 +94,7 @@ def test_a_name_not_on_the_index_is_aml214() -> None:
     assert request is not None
     (found,) = resolution_diagnostics(request, interpret(UvRun(1, "", NOT_FOUND), request))
     assert (found.code, found.range.start.line) == ("AML214", 6)
+    assert "PIP_EXTRA_INDEX_URL" in found.message
 
 
 @pytest.mark.parametrize("run", [None, UvRun(2, "", OFFLINE)])

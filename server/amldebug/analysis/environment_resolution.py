@@ -269,6 +269,11 @@ def resolution_diagnostics(request: ResolutionInput, resolution: Resolution) -> 
             f"The pip section does not resolve for {python} on Linux x86_64, so the image "
             f"build fails: {resolution.explanation}"
         )
+        if "not found in the package registry" in resolution.explanation:
+            message += (
+                " (a package from a private index? Set PIP_INDEX_URL / PIP_EXTRA_INDEX_URL, or "
+                "add --extra-index-url to the pip section, as the image build needs it too)"
+            )
     return [Diagnostic(rule.code, rule.severity, message, where)]
 
 
