@@ -383,6 +383,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     counts = {severity: Counter[str]() for severity in JUDGED_SEVERITIES}
     unjudged: list[dict[str, Any]] = []
+    judged: list[dict[str, Any]] = []
     false_positives: Counter[str] = Counter()
     for key, diagnostic in sorted(seen.items()):
         severity = str(diagnostic["severity"])
@@ -395,6 +396,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             continue
         # A missed problem now reported is a true positive.
         counts[severity]["fp" if verdict.verdict == "fp" else "tp"] += 1
+        judged.append({**_row(key, diagnostic), "verdict": verdict.verdict, "note": verdict.note})
         if verdict.verdict == "fp":
             false_positives[key[3]] += 1
 
@@ -436,6 +438,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "error": _precision(counts["error"]),
         "warning": _precision(counts["warning"]),
         "unjudged": unjudged,
+        "judged": judged,
         "false_positives_by_code": dict(false_positives.most_common()),
         "fn_rows": len(fn_rows),
         "fn_caught": [_verdict_row(v) for v in fn_caught],
