@@ -139,7 +139,8 @@ def measure_bare_process(project: Path) -> float | None:
     if not Path(python).exists():
         return None
     port = free_port()
-    env = {**os.environ, "AZUREML_MODEL_DIR": str(project / "model")}
+    # The model folder keeps its name under AZUREML_MODEL_DIR, as in Azure ML.
+    env = {**os.environ, "AZUREML_MODEL_DIR": str(project)}
     started = time.monotonic()
     process = subprocess.Popen(
         [

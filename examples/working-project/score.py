@@ -13,9 +13,10 @@ model = None
 
 def init():
     global model
-    # AZUREML_MODEL_DIR is the folder that holds the registered model's files.
-    model_dir = os.getenv("AZUREML_MODEL_DIR", os.path.join(os.path.dirname(__file__), "model"))
-    with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as handle:
+    # AZUREML_MODEL_DIR is azureml-models/<name>/<version>; the registered folder (model.path:
+    # model in deployment.yml) keeps its own name under it, as in Azure ML.
+    model_dir = os.getenv("AZUREML_MODEL_DIR", os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(model_dir, "model", "model.json"), encoding="utf-8") as handle:
         model = json.load(handle)
     logging.info("Loaded model %s with %d weights", model["name"], len(model["weights"]))
 

@@ -15,6 +15,7 @@ from amldebug.containers.build import (
 )
 from amldebug.containers.dockerfile import (
     BuildOptions,
+    ContextLink,
     conda_python_version,
     plan_debug_image,
     python_version_check,
@@ -75,13 +76,37 @@ def test_packages_come_before_the_code_so_editing_score_py_keeps_them_cached() -
     assert steps[0] == "FROM base:1 AS packages"
 
 
-def test_model_dir_points_at_the_folder_holding_the_model_files_outside_the_mount() -> None:
+def test_the_model_folder_keeps_its_name_under_azureml_model_dir_as_in_azure_ml() -> None:
     project = discover_project(WORKING)
     plan = plan_debug_image(project, BuildOptions(base_image="base:1"))
-    assert plan.model_dir == "/var/azureml-models/model/1"
-    assert "AZUREML_MODEL_DIR=/var/azureml-models/model/1" in plan.dockerfile
-    assert "COPY models/model/ /var/azureml-models/model/1/" in plan.dockerfile
-    assert "models/model/model.json" in dict(_context_names(plan))
+    assert plan.model_dir == "/var/azureml-app/azureml-models/model/1"
+    assert "AZUREML_MODEL_DIR=/var/azureml-app/azureml-models/model/1" in plan.dockerfile
+    # Stored outside the app root (a mount cannot hide it), reached through a symlink.
+    assert "COPY models/ /var/azureml-models/" in plan.dockerfile
+    names = dict(_context_names(plan))
+    assert "models/model/1/model/model.json" in names
+    assert names["code/azureml-models"] == ContextLink("/var/azureml-models")
+    assert 'amldebug.model-dir="model/1"' in plan.dockerfile
+
+
+def test_the_server_runs_as_the_base_images_own_user_after_installing() -> None:
+    project = discover_project(WORKING)
+    plan = plan_debug_image(project, BuildOptions(base_image="base:1", base_user="app"))
+    steps = _instructions(plan.dockerfile)
+    assert steps[1] == "USER root"  # the package stage installs as root
+    assert steps.index("USER app") > steps.index("COPY code/ /var/azureml-app/")
+    assert steps[-1].startswith("CMD ") and not any("no non-root user" in n for n in plan.notes)
+
+
+def test_a_root_base_image_is_said_and_gets_no_user_line() -> None:
+    project = discover_project(WORKING)
+    for user in ("", "root", "0:0"):
+        plan = plan_debug_image(project, BuildOptions(base_image="base:1", base_user=user))
+        assert [s for s in _instructions(plan.dockerfile) if s.startswith("USER ")] == [
+            "USER root",
+            "USER root",
+        ]
+        assert any("no non-root user" in note for note in plan.notes)
 
 
 def _context_names(plan):  # type: ignore[no-untyped-def]

@@ -31,6 +31,7 @@ from amldebug.containers.process_runtime import (
     follow_process_server_log,
     list_process_servers,
     process_server_status,
+    processes_dir,
     read_process_server_log,
     start_process_server,
     stop_process_server,
@@ -45,7 +46,11 @@ from tests.support.dap_client import DapClient
 
 WORKING = Path(__file__).resolve().parents[2] / "examples" / "working-project"
 SERVER_PYTHON = os.environ.get("AMLDEBUG_PROCESS_PYTHON", "/opt/amlinf/bin/python")
-RUN_LINE = 24  # `rows = json.loads(raw_data)["data"]` in the working example's score.py
+RUN_LINE = next(  # `rows = json.loads(raw_data)["data"]` in the working example's score.py
+    number
+    for number, line in enumerate((WORKING / "score.py").read_text().splitlines(), 1)
+    if "rows = json.loads(raw_data)" in line
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -324,7 +329,7 @@ def test_deployment_environment_variables_and_env_reach_the_server(tmp_path: Pat
         assert score(server.score_url, "{}").json() == {
             "GREETING": "from-deployment",
             "EXTRA": "from-option",
-            "AZUREML_MODEL_DIR": str(project_dir / "model"),
+            "AZUREML_MODEL_DIR": str(processes_dir() / "t-env.models" / "model" / "1"),
             "WORKER_TIMEOUT": "3600",
         }
     finally:

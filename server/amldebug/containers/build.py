@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
@@ -20,6 +21,7 @@ from amldebug.containers.dockerfile import (
     LABEL_PROJECT,
     BuildOptions,
     BuildPlan,
+    ContextLink,
     RequirementSource,
     context_files,
     plan_debug_image,
@@ -156,6 +158,13 @@ def write_build_context(plan: BuildPlan, target: IO[bytes]) -> None:
             if isinstance(source, bytes):
                 _add_bytes(archive, name, source)
                 continue
+            if isinstance(source, ContextLink):
+                link = tarfile.TarInfo(name)
+                link.type = tarfile.SYMTYPE
+                link.linkname = source.target
+                link.mode = 0o777
+                archive.addfile(link)
+                continue
             info = tarfile.TarInfo(name)
             info.mode = 0o644
             info.mtime = 0
@@ -189,6 +198,8 @@ def build_debug_image(
     if not engine.image_exists(options.base_image):
         reporter.step(f"Pulling the base image {options.base_image}", 2)
         _pull_base(engine, options.base_image, reporter)
+    if options.base_user is None:
+        options = dataclasses.replace(options, base_user=engine.image_user(options.base_image))
     plan = plan_debug_image(project, options, conda_text=conda_text, steps_text=steps_text)
     for note in plan.notes:
         reporter.log(f"amldebug: {note}")

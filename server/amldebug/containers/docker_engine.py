@@ -107,6 +107,11 @@ class DockerEngine:
             ) from None
         return dict(image.labels or {})
 
+    def image_user(self, reference: str) -> str:
+        """The image's USER ("" when unset, i.e. root)."""
+        image = self.client.images.get(reference)
+        return str((image.attrs.get("Config") or {}).get("User") or "")
+
     def image_id(self, reference: str) -> str:
         return str(self.client.images.get(reference).id)
 

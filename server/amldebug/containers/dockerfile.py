@@ -19,17 +19,20 @@ from pathlib import Path
 from amldebug.analysis.conda_model import CondaDependency, parse_conda_environment
 from amldebug.containers.build_inputs import read_build_input
 from amldebug.containers.defaults import DEFAULT_BASE_IMAGE, DEFAULT_TAG
+from amldebug.containers.model_files import project_model_layout
+from amldebug.containers.model_layout import AZUREML_MODELS_ROOT, MODELS_STORE
 from amldebug.project import CONTAINER_APP_ROOT, Project
 
 INFERENCE_SERVER_PACKAGE = "azureml-inference-server-http"
 DEBUGGER_PACKAGE = "debugpy"
 
-# Inside the image. Models live outside /var/azureml-app: a project mounted there cannot hide them.
+# Inside the image. Models are stored outside /var/azureml-app (a project mounted there cannot hide
+# them) and reached through a symlink at Azure ML's own path (model_layout.py).
 ENV_PREFIX = "/opt/amldebug/env"
 WRAPPER_DIR = "/opt/amldebug"
 WRAPPER_PATH = f"{WRAPPER_DIR}/amldebug_entry.py"
 LAUNCHER_PATH = f"{WRAPPER_DIR}/amldebug_launch.py"
-MODELS_ROOT = "/var/azureml-models"
+MODELS_ROOT = MODELS_STORE
 CA_BUNDLE_IN_BUILD = "/tmp/amldebug-ca.pem"
 # Long enough to sit at a breakpoint: the server kills a worker that is silent for this long.
 DEBUG_WORKER_TIMEOUT = "3600"
@@ -40,6 +43,8 @@ DEBUG_PORT = 5678
 LABEL_BUILT = "amldebug.built"
 LABEL_PROJECT = "amldebug.project"
 LABEL_ENTRY = "amldebug.entry-script"
+# AZUREML_MODEL_DIR relative to the models root, so `run` can point beside a mount.
+LABEL_MODEL_DIR = "amldebug.model-dir"
 
 # Context paths (inside the tar that is sent to the engine).
 CONTEXT_CA = ".amldebug/ca-bundle.pem"
@@ -133,13 +138,23 @@ class BuildOptions:
     pip_trusted_host: str | None = None
     # Install with conda when the base image has it; False forces a venv with pip.
     prefer_conda: bool = True
+    # The base image's USER (build.py reads it from the engine); None when unknown. The server
+    # runs as this user, as Azure ML runs its inference images as a non-root user.
+    base_user: str | None = None
+
+
+@dataclass(frozen=True)
+class ContextLink:
+    """A symlink in the build context (COPY keeps it a symlink)."""
+
+    target: str
 
 
 @dataclass(frozen=True)
 class BuildPlan:
     dockerfile: str
     # Context path -> local file, or bytes generated here. Folders are expanded by the builder.
-    files: dict[str, Path | bytes] = field(default_factory=dict)
+    files: dict[str, Path | bytes | ContextLink] = field(default_factory=dict)
     requirements: tuple[RequirementSource, ...] = ()
     untranslated: tuple[Untranslated, ...] = ()
     model_dir: str | None = None  # AZUREML_MODEL_DIR in the image
@@ -245,7 +260,7 @@ def plan_debug_image(
 
     `conda_text` / `steps_text` default to the files on disk (the editor passes unsaved text).
     """
-    files: dict[str, Path | bytes] = {}
+    files: dict[str, Path | bytes | ContextLink] = {}
     notes: list[str] = []
     conda_file = project.conda_file if project.conda_file and project.conda_file.exists() else None
     if conda_text is None and conda_file is not None:
@@ -275,7 +290,7 @@ def plan_debug_image(
     files[CONTEXT_LAUNCHER] = LAUNCHER_SOURCE
 
     entry_script = _entry_relative(project)
-    model_lines, model_dir = _models(project, files)
+    model_lines, model_dir, relative_model_dir = _models(project, files)
     _add_code(project, files)
 
     pip_env = _pip_environment(options)
@@ -318,10 +333,20 @@ def plan_debug_image(
     lines += model_lines
     lines.append(f"COPY {CONTEXT_WRAPPER} {WRAPPER_PATH}")
     lines.append(f"COPY {CONTEXT_LAUNCHER} {LAUNCHER_PATH}")
-    lines.append(f"LABEL {LABEL_BUILT}=1 {LABEL_ENTRY}={_quote_label(entry_script)}")
+    label = f"LABEL {LABEL_BUILT}=1 {LABEL_ENTRY}={_quote_label(entry_script)}"
+    if relative_model_dir is not None:
+        label += f" {LABEL_MODEL_DIR}={_quote_label(relative_model_dir)}"
+    lines.append(label)
     lines.append(f"COPY {CONTEXT_CODE}/ {CONTAINER_APP_ROOT}/")
     lines.append(f"WORKDIR {CONTAINER_APP_ROOT}")
     lines.append(f"EXPOSE {INFERENCE_PORT} {DEBUG_PORT}")
+    user_line, user_note = _user(options.base_user)
+    if user_line:
+        # Before the steps file: its RUN lines run as the cloud would run them (a step that
+        # needs root says `USER root`, as it must for Azure ML).
+        lines.append(user_line)
+    if user_note:
+        notes.append(user_note)
     steps_first_line = None
     if steps_text and steps_text.strip():
         lines.append(f"# From {steps_file.name if steps_file else 'Dockerfile.steps'}:")
@@ -433,35 +458,42 @@ def _entry_relative(project: Project) -> str:
         return project.entry_script.name
 
 
-def _models(project: Project, files: dict[str, Path | bytes]) -> tuple[list[str], str | None]:
-    """COPY lines for the models, and AZUREML_MODEL_DIR (the folder holding the model files)."""
-    lines: list[str] = []
-    targets: list[str] = []
-    used: set[str] = set()
-    for path in project.model_paths:
-        if not path.exists():
-            continue
-        name = (
-            re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem if path.is_file() else path.name) or "model"
+def _models(
+    project: Project, files: dict[str, Path | bytes | ContextLink]
+) -> tuple[list[str], str | None, str | None]:
+    """The COPY line for the models laid out as Azure ML lays them out, AZUREML_MODEL_DIR, and
+    AZUREML_MODEL_DIR relative to the models root (None without models)."""
+    layout, local = project_model_layout(project)
+    if layout.relative_model_dir is None:
+        return [], None, None
+    for placed in layout.placed:
+        files[f"{CONTEXT_MODELS}/{placed.relative_target}"] = local[placed.relative_target]
+    if not (project.root / "azureml-models").exists():
+        # /var/azureml-app/azureml-models -> the store, so Azure ML's own path works too.
+        files[f"{CONTEXT_CODE}/azureml-models"] = ContextLink(MODELS_ROOT)
+    return (
+        [f"COPY {CONTEXT_MODELS}/ {MODELS_ROOT}/"],
+        layout.model_dir(AZUREML_MODELS_ROOT),
+        layout.relative_model_dir,
+    )
+
+
+def _user(base_user: str | None) -> tuple[str | None, str | None]:
+    """The USER line that gives the server back to the base image's own user, and a note when
+    there is none (the server then runs as root, unlike in Azure ML)."""
+    if base_user is None:
+        return None, None
+    if base_user.split(":")[0] in ("", "root", "0"):
+        return None, (
+            "the base image has no non-root user (its USER is "
+            + (f"'{base_user}'" if base_user else "unset")
+            + "): the server runs as root here, but Azure ML runs its inference images as a "
+            "non-root user, so writes to root-owned paths that work here can fail there"
         )
-        while name in used:
-            name += "-1"
-        used.add(name)
-        target = f"{MODELS_ROOT}/{name}/1"
-        if path.is_dir():
-            files[f"{CONTEXT_MODELS}/{name}"] = path
-            lines.append(f"COPY {CONTEXT_MODELS}/{name}/ {target}/")
-        else:
-            files[f"{CONTEXT_MODELS}/{name}/{path.name}"] = path
-            lines.append(f"COPY {CONTEXT_MODELS}/{name}/ {target}/")
-        targets.append(target)
-    if not targets:
-        return lines, None
-    # One model: its own folder (as Azure ML does); several: the parent holding them all.
-    return lines, targets[0] if len(targets) == 1 else MODELS_ROOT
+    return f"USER {base_user}", None
 
 
-def _add_code(project: Project, files: dict[str, Path | bytes]) -> None:
+def _add_code(project: Project, files: dict[str, Path | bytes | ContextLink]) -> None:
     """The project folder under `code/`, without VCS folders, caches and models (copied apart)."""
     root = project.root
     skipped = {p.resolve() for p in project.model_paths if p.exists()}
@@ -487,9 +519,9 @@ def _walk(folder: Path, skipped: set[Path]) -> list[Path]:
     return found
 
 
-def context_files(plan: BuildPlan) -> list[tuple[str, Path | bytes]]:
+def context_files(plan: BuildPlan) -> list[tuple[str, Path | bytes | ContextLink]]:
     """Every file of the context, folders expanded, in a stable order (stable tars cache well)."""
-    expanded: list[tuple[str, Path | bytes]] = []
+    expanded: list[tuple[str, Path | bytes | ContextLink]] = []
     for name, source in plan.files.items():
         if isinstance(source, Path) and source.is_dir():
             for path in sorted(_walk(source, set())):

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from amldebug.containers import ports
+from amldebug.containers.model_files import link_model_tree
 from amldebug.containers.scoring_client import server_url, wait_until_ready
 from amldebug.errors import AmlDebugError
 from amldebug.progress import CancelToken, NullReporter, ProgressReporter
@@ -297,6 +298,7 @@ def _read_state(name: str) -> ProcessServer | None:
 def _remove_state(name: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         _state_path(name).unlink()
+    shutil.rmtree(processes_dir() / f"{name}.models", ignore_errors=True)
 
 
 def _start_ticks(pid: int) -> int | None:
@@ -348,15 +350,9 @@ _children: dict[int, subprocess.Popen[bytes]] = {}
 # Start
 
 
-def _model_dir(project: Project) -> Path | None:
-    """The folder holding the model files, as AZUREML_MODEL_DIR points to in Azure ML."""
-    paths = [p for p in project.model_paths if p.exists()]
-    if not paths:
-        return None
-    folders = [p if p.is_dir() else p.parent for p in paths]
-    if len(folders) == 1:
-        return folders[0]
-    return Path(os.path.commonpath([str(f) for f in folders]))
+def _model_dir(project: Project, name: str) -> Path | None:
+    """AZUREML_MODEL_DIR for a local server: symlinks laid out as Azure ML lays the models out."""
+    return link_model_tree(project, processes_dir() / f"{name}.models")
 
 
 def _tail(text: str, lines: int = _LOG_TAIL_LINES) -> str:
@@ -454,7 +450,7 @@ def start_process_server(
         bind,
     )
 
-    model_dir = _model_dir(project)
+    model_dir = _model_dir(project, name)
     server_env = _clean_env(os.environ)
     server_env.update({"WORKER_TIMEOUT": str(WORKER_TIMEOUT_SECONDS)})
     if model_dir is not None:

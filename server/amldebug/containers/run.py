@@ -25,11 +25,15 @@ from amldebug.containers.dockerfile import (
     INFERENCE_PORT,
     LABEL_BUILT,
     LABEL_ENTRY,
+    LABEL_MODEL_DIR,
     LABEL_PROJECT,
     MODELS_ROOT,
     WRAPPER_PATH,
     WRAPPER_SOURCE,
 )
+from amldebug.containers.model_files import project_model_layout
+from amldebug.containers.model_layout import AZUREML_MODELS_ROOT, model_dir_beside_mount
+from amldebug.containers.mount_access import mount_access
 from amldebug.containers.ports import ensure_ports_free
 from amldebug.errors import AmlDebugError, UsageError
 from amldebug.progress import CancelToken, NullReporter, ProgressReporter
@@ -143,11 +147,22 @@ def run_debug_container(
     if options.wait_for_debugger:
         environment["AMLDEBUG_WAIT_FOR_DEBUGGER"] = "1"
     volumes: dict[str, dict[str, str]] = {}
+    run_as: dict[str, Any] = {}  # user / group_add when the image's user cannot open the mount
     if options.mount:
         volumes[str(project.root.resolve())] = {"bind": CONTAINER_APP_ROOT, "mode": "rw"}
-        # The container runs as root: bytecode it wrote would leave root-owned __pycache__
-        # folders in the user's workspace.
+        # Bytecode written by the container would leave foreign-owned __pycache__ folders in the
+        # user's workspace.
         environment.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+        folder = project.root.stat()
+        access = mount_access(
+            engine.image_user(options.image), folder.st_mode, folder.st_uid, folder.st_gid
+        )
+        if access.user:
+            run_as["user"] = access.user
+        if access.group_add:
+            run_as["group_add"] = list(access.group_add)
+        if access.note:
+            reporter.log(f"amldebug: {access.note}")
     command = None
     if not ours:
         # An image we did not build: bring the wrapper, debugpy and the models at run time.
@@ -164,14 +179,21 @@ def run_debug_container(
             "--port",
             str(INFERENCE_PORT),
         ]
-        models = [p for p in project.model_paths if p.exists()]
-        if len(models) == 1:
-            target = f"{MODELS_ROOT}/{models[0].name}/1"
-            volumes[str(models[0].resolve())] = {
-                "bind": target if models[0].is_dir() else f"{target}/{models[0].name}",
+        # The models where Azure ML puts them (beside the app root when a mount would hide it).
+        root = MODELS_ROOT if options.mount else AZUREML_MODELS_ROOT
+        layout, local = project_model_layout(project)
+        for placed in layout.placed:
+            volumes[str(local[placed.relative_target].resolve())] = {
+                "bind": placed.target(root),
                 "mode": "ro",
             }
-            environment.setdefault("AZUREML_MODEL_DIR", target)
+        if layout.model_dir(root):
+            environment.setdefault("AZUREML_MODEL_DIR", str(layout.model_dir(root)))
+    elif options.mount and LABEL_MODEL_DIR in labels_of_image:
+        # The mount hides the image's /var/azureml-app/azureml-models symlink: the same folder.
+        environment.setdefault(
+            "AZUREML_MODEL_DIR", model_dir_beside_mount(labels_of_image[LABEL_MODEL_DIR])
+        )
     labels = {
         LABEL_PROJECT: str(project.root),
         LABEL_RUNTIME: "docker",
@@ -193,6 +215,7 @@ def run_debug_container(
                 f"{DEBUG_PORT}/tcp": (options.bind, options.debug_port),
             },
             working_dir=CONTAINER_APP_ROOT,
+            **run_as,
         )
     except Exception as error:
         engine.remove_container(options.name)
