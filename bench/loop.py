@@ -14,6 +14,12 @@ The amldebug package's bytecode is compiled first, as `pip install .` does (with
 PYTHONDONTWRITEBYTECODE=1 each CLI process would compile its modules from source;
 `--no-precompile` measures that).
 
+Cold build against the hand-written recipe (`--cold-builds N`, issue 12: target <= 0.8x): N
+rounds, order alternated, each build of either kind made cold by a marker in its environment
+file (the base image is shared; nothing else is cached). The recipe is the guide's way: a venv,
+`pip install` of the conda file's pip entries plus the inference server and debugpy, then the
+model and the code copied in.
+
 Needs `.ci/setup-docker.sh` (engine + base image). Leaves nothing running; `--keep` keeps images.
 """
 
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import io
 import json
 import os
 import shutil
@@ -28,6 +35,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import urllib.request
@@ -42,7 +50,8 @@ from amldebug.containers.build import (  # noqa: E402
     build_debug_image,
     build_options_from_environment,
 )
-from amldebug.containers.docker_engine import connect  # noqa: E402
+from amldebug.containers.docker_engine import DockerEngine, connect  # noqa: E402
+from amldebug.containers.dockerfile import translate_conda_to_pip  # noqa: E402
 from amldebug.containers.run import RunOptions, run_debug_container  # noqa: E402
 from amldebug.project import discover_project  # noqa: E402
 
@@ -112,6 +121,114 @@ def measure_reload(project: Path, name: str, port: int, repeat: int) -> list[flo
     return figures
 
 
+# The hand-written Dockerfile a user would write following the guide (the benchmark's yardstick).
+HAND_RECIPE = """\
+FROM {base_image}
+COPY ca.pem /tmp/ca.pem
+COPY requirements.txt /tmp/requirements.txt
+RUN python3 -m venv /opt/venv \\
+ && PIP_CERT=/tmp/ca.pem /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt \\
+ && rm /tmp/ca.pem /tmp/requirements.txt
+COPY model /var/azureml-app/azureml-models/model/1/model
+COPY code /var/azureml-app
+ENV PATH=/opt/venv/bin:$PATH AZUREML_MODEL_DIR=/var/azureml-app/azureml-models/model/1
+WORKDIR /var/azureml-app
+CMD ["azmlinfsrv", "--entry_script", "score.py", "--port", "5001"]
+"""
+
+
+def build_hand_recipe(
+    engine: DockerEngine, project: Path, base_image: str, ca_bundle: Path, tag: str, marker: str
+) -> float:
+    """Seconds to build the hand-written recipe for `project` (cold: `marker` is new)."""
+    conda = (project / "conda.yml").read_text()
+    pip_entries = [r.requirement for r in translate_conda_to_pip(conda).requirements]
+    pip_entries = [r for r in pip_entries if not r.startswith("pip")]
+    requirements = "\n".join(
+        [f"# {marker}", *pip_entries, "azureml-inference-server-http", "debugpy", ""]
+    )
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as archive:
+
+        def add(name: str, data: bytes) -> None:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            archive.addfile(info, io.BytesIO(data))
+
+        add("Dockerfile", HAND_RECIPE.format(base_image=base_image).encode())
+        add("ca.pem", ca_bundle.read_bytes())
+        add("requirements.txt", requirements.encode())
+        for path in sorted((project / "model").rglob("*")):
+            if path.is_file():
+                add(f"model/{path.relative_to(project / 'model').as_posix()}", path.read_bytes())
+        for path in sorted(project.rglob("*")):
+            if path.is_file() and "model" not in path.relative_to(project).parts[:1]:
+                add(f"code/{path.relative_to(project).as_posix()}", path.read_bytes())
+    context.seek(0)
+    started = time.monotonic()
+    for chunk in engine.build(context, tag=tag):
+        if "error" in chunk:
+            raise RuntimeError(f"the hand-written recipe failed: {chunk['error']}")
+    return time.monotonic() - started
+
+
+def build_ours_cold(
+    engine: DockerEngine, project: Path, base_image: str, ca_bundle: str, tag: str, marker: str
+) -> float:
+    """Seconds for `amldebug build` of `project` (cold: `marker` in the conda file is new)."""
+    conda = project / "conda.yml"
+    original = conda.read_text()
+    conda.write_text(original + f"# {marker}\n")
+    try:
+        options = build_options_from_environment(
+            base_image=base_image, tag=tag, ca_bundle=ca_bundle
+        )
+        result = build_debug_image(discover_project(project), options, engine)
+        if result.package_steps_cached:
+            raise RuntimeError("the cold build reused the package layer")
+        return result.seconds
+    finally:
+        conda.write_text(original)
+
+
+def measure_cold_builds(
+    engine: DockerEngine, project: Path, base_image: str, ca_bundle: str, rounds: int, run_id: str
+) -> dict[str, Any]:
+    """Ours against the hand-written recipe, cold, order alternated round by round."""
+    bundle = build_options_from_environment(
+        base_image=base_image, tag="x", ca_bundle=ca_bundle
+    ).ca_bundle
+    if bundle is None:
+        raise RuntimeError("the recipe needs a CA bundle here (--ca-bundle auto)")
+    ours: list[float] = []
+    recipe: list[float] = []
+    tags = []
+    for round_ in range(rounds):
+        marker = f"cold-{run_id}-{round_}"
+        ours_tag, recipe_tag = f"amldebug-bench-cold:{marker}", f"amldebug-bench-recipe:{marker}"
+        tags += [ours_tag, recipe_tag]
+        order = ("ours", "recipe") if round_ % 2 == 0 else ("recipe", "ours")
+        for kind in order:
+            if kind == "ours":
+                ours.append(
+                    build_ours_cold(engine, project, base_image, ca_bundle, ours_tag, marker)
+                )
+            else:
+                recipe.append(
+                    build_hand_recipe(engine, project, base_image, bundle, recipe_tag, marker)
+                )
+    for tag in tags:
+        engine.remove_image(tag)
+    ratios = [a / b for a, b in zip(ours, recipe, strict=True)]
+    return {
+        "cold_build_s": [round(x, 2) for x in ours],
+        "recipe_build_s": [round(x, 2) for x in recipe],
+        "cold_ratio_median": round(statistics.median(ratios), 2),
+        "cold_ratio_target": 0.8,
+    }
+
+
 def measure_bare_container(engine: Any, image: str) -> float:
     """The inference server alone in the same image: the user's score.py, no wrapper, no debugpy."""
     port = free_port()
@@ -173,6 +290,15 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the bench image")
     parser.add_argument(
+        "--cold-builds",
+        type=int,
+        default=0,
+        help="rounds of cold builds, ours against the hand-written recipe (0: skip)",
+    )
+    parser.add_argument(
+        "--only-cold-builds", action="store_true", help="measure the cold builds and nothing else"
+    )
+    parser.add_argument(
         "--no-precompile",
         action="store_true",
         help="do not compile the amldebug package's bytecode first (CLI start-up from source)",
@@ -189,6 +315,19 @@ def main() -> int:
     project = workdir / "project"
     shutil.copytree(WORKING, project)
     results: dict[str, Any] = {}
+    if args.cold_builds or args.only_cold_builds:
+        try:
+            results.update(
+                measure_cold_builds(
+                    engine, project, args.base_image, args.ca_bundle, args.cold_builds or 2, run_id
+                )
+            )
+        finally:
+            if args.only_cold_builds:
+                shutil.rmtree(workdir, ignore_errors=True)
+        if args.only_cold_builds:
+            print(json.dumps(results, indent=2))
+            return 0
     try:
         options = build_options_from_environment(
             base_image=args.base_image, tag=tag, ca_bundle=args.ca_bundle
@@ -264,6 +403,12 @@ def main() -> int:
     if args.json:
         print(json.dumps(results, indent=2))
     else:
+        if "cold_ratio_median" in results:
+            print(
+                f"cold build:               ours {results['cold_build_s']} s, hand-written recipe "
+                f"{results['recipe_build_s']} s (median x{results['cold_ratio_median']}, "
+                "target <= 0.8)"
+            )
         print(f"first build:              {results['first_build_s']:.2f} s")
         print(
             f"warm up (score.py edit):  {results['warm_up_s']:.2f} s "

@@ -199,8 +199,9 @@ async def test_up_invoke_reload_stop_over_lsp_with_progress_and_state(
         assert gated["requestsAnswered"] == 1 and gated["requestsInterrupted"] == 0, gated
 
         model = await execute(trusted, "amldebug.modelPath", {"name": name})
+        # Mounted project: the models are reached beside the mount; the folder keeps its name.
         assert model["modelDir"] == "/var/azureml-models/model/1" and model["tree"] == [
-            "model.json"
+            "model/model.json"
         ]
 
         logs_result = await execute(trusted, "amldebug.logs", {"name": name, "tail": 50})
