@@ -267,3 +267,43 @@ def test_the_build_log_says_whether_the_base_images_python_matches_the_conda_pin
 def test_no_python_pin_means_no_version_check():
     assert conda_python_version("dependencies:\n  - numpy=1.26\n") is None
     assert python_version_check(None) == []
+
+
+def test_uv_installs_in_the_package_stage_with_pip_as_the_fallback(tmp_path: Path) -> None:
+    uv = tmp_path / "uv"
+    uv.write_bytes(b"\x7fELF")
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    options = BuildOptions(
+        base_image="base:1", uv_binary=uv, ca_bundle=bundle, pip_index_url="https://mirror/simple"
+    )
+    plan = plan_debug_image(discover_project(WORKING), options)
+    steps = _instructions(plan.dockerfile)
+    # uv's layer comes before anything project-specific, and never reaches the final stage.
+    assert steps.index("COPY .amldebug/uv /tmp/amldebug-uv") < steps.index(
+        "COPY .amldebug/env/ /tmp/amldebug-env/"
+    )
+    assert plan.dockerfile.split("\nFROM base:1\n")[1].count("amldebug-uv") == 0
+    script = plan.files[".amldebug/env/install.sh"]
+    assert isinstance(script, bytes)
+    text = script.decode()
+    assert "/tmp/amldebug-uv pip install" in text and "--compile-bytecode" in text
+    assert "pip tries" in text and "-m pip install" in text  # the fallback
+    # Both installers trust the proxy's CA and use the same index.
+    assert "export SSL_CERT_FILE=/tmp/amldebug-ca.pem" in text
+    assert "export PIP_CERT=/tmp/amldebug-ca.pem" in text
+    assert "export UV_INDEX_URL='https://mirror/simple'" in text
+
+
+def test_without_uv_the_install_is_pip_alone() -> None:
+    plan = plan_debug_image(discover_project(WORKING), BuildOptions(base_image="base:1"))
+    script = plan.files[".amldebug/env/install.sh"]
+    assert isinstance(script, bytes) and b"amldebug-uv" not in script
+    assert "COPY .amldebug/uv" not in plan.dockerfile
+
+
+def test_the_hosts_uv_is_offered_only_to_an_image_of_the_hosts_platform() -> None:
+    from amldebug.containers.build import host_uv_for
+
+    assert host_uv_for(("windows", "amd64")) is None
+    assert host_uv_for(("linux", "s390x")) is None

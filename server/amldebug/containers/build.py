@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import platform
 import re
+import shutil
 import ssl
+import sys
 import tarfile
 import tempfile
 import time
@@ -18,6 +21,7 @@ from amldebug.containers.build_inputs import MAX_BUILD_INPUT_BYTES
 from amldebug.containers.docker_engine import DockerEngine
 from amldebug.containers.dockerfile import (
     CONTEXT_CODE,
+    CONTEXT_UV,
     LABEL_PROJECT,
     BuildOptions,
     BuildPlan,
@@ -136,6 +140,30 @@ def build_options_from_environment(
     )
 
 
+_MACHINE_TO_DOCKER_ARCH = {
+    "x86_64": "amd64",
+    "amd64": "amd64",
+    "aarch64": "arm64",
+    "arm64": "arm64",
+}
+
+
+def host_uv_for(image_platform: tuple[str, str]) -> Path | None:
+    """The host's uv binary when it runs in an image of `image_platform` (os, architecture): a
+    Linux host of the same architecture. None otherwise (the build installs with pip)."""
+    image_os, image_arch = image_platform
+    host_arch = _MACHINE_TO_DOCKER_ARCH.get(platform.machine().lower())
+    if sys.platform != "linux" or image_os != "linux" or host_arch != image_arch:
+        return None
+    try:
+        import uv
+
+        found: str | None = uv.find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+    return Path(found) if found and Path(found).is_file() else None
+
+
 def build_context(plan: BuildPlan) -> bytes:
     """The build context tar in memory (for small plans and tests)."""
     buffer = io.BytesIO()
@@ -166,7 +194,7 @@ def write_build_context(plan: BuildPlan, target: IO[bytes]) -> None:
                 archive.addfile(link)
                 continue
             info = tarfile.TarInfo(name)
-            info.mode = 0o644
+            info.mode = 0o755 if name == CONTEXT_UV else 0o644
             info.mtime = 0
             with source.open("rb") as handle:
                 info.size = os.fstat(handle.fileno()).st_size
@@ -200,6 +228,9 @@ def build_debug_image(
         _pull_base(engine, options.base_image, reporter)
     if options.base_user is None:
         options = dataclasses.replace(options, base_user=engine.image_user(options.base_image))
+    if options.uv_binary is None and os.environ.get("AMLDEBUG_INSTALLER") != "pip":
+        uv = host_uv_for(engine.image_platform(options.base_image))
+        options = dataclasses.replace(options, uv_binary=uv)
     plan = plan_debug_image(project, options, conda_text=conda_text, steps_text=steps_text)
     for note in plan.notes:
         reporter.log(f"amldebug: {note}")

@@ -112,6 +112,11 @@ class DockerEngine:
         image = self.client.images.get(reference)
         return str((image.attrs.get("Config") or {}).get("User") or "")
 
+    def image_platform(self, reference: str) -> tuple[str, str]:
+        """(os, architecture) of the image, e.g. ("linux", "amd64")."""
+        attrs = self.client.images.get(reference).attrs
+        return str(attrs.get("Os") or "linux"), str(attrs.get("Architecture") or "")
+
     def image_id(self, reference: str) -> str:
         return str(self.client.images.get(reference).id)
 

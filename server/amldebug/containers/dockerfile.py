@@ -34,6 +34,7 @@ WRAPPER_PATH = f"{WRAPPER_DIR}/amldebug_entry.py"
 LAUNCHER_PATH = f"{WRAPPER_DIR}/amldebug_launch.py"
 MODELS_ROOT = MODELS_STORE
 CA_BUNDLE_IN_BUILD = "/tmp/amldebug-ca.pem"
+UV_IN_BUILD = "/tmp/amldebug-uv"
 # Long enough to sit at a breakpoint: the server kills a worker that is silent for this long.
 DEBUG_WORKER_TIMEOUT = "3600"
 INFERENCE_PORT = 5001
@@ -48,6 +49,7 @@ LABEL_MODEL_DIR = "amldebug.model-dir"
 
 # Context paths (inside the tar that is sent to the engine).
 CONTEXT_CA = ".amldebug/ca-bundle.pem"
+CONTEXT_UV = ".amldebug/uv"
 CONTEXT_REQUIREMENTS = ".amldebug/env/requirements.txt"
 CONTEXT_CONDA = ".amldebug/env/environment.yml"
 CONTEXT_INSTALL = ".amldebug/env/install.sh"
@@ -141,6 +143,9 @@ class BuildOptions:
     # The base image's USER (build.py reads it from the engine); None when unknown. The server
     # runs as this user, as Azure ML runs its inference images as a non-root user.
     base_user: str | None = None
+    # A uv binary that runs in the base image (build.py offers the host's when the platforms
+    # match); the package stage installs with it, and with pip when it cannot.
+    uv_binary: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -300,12 +305,17 @@ def plan_debug_image(
         f"FROM {options.base_image} AS packages",
         "USER root",
     ]
+    if options.uv_binary is not None:
+        # Its own layer, before anything project-specific: cached across projects.
+        files[CONTEXT_UV] = options.uv_binary
+        lines.append(f"COPY {CONTEXT_UV} {UV_IN_BUILD}")
     if options.ca_bundle is not None:
         lines.append(f"COPY {CONTEXT_CA} {CA_BUNDLE_IN_BUILD}")
     files[CONTEXT_INSTALL] = _install_script(
         use_conda=bool(conda_text) and options.prefer_conda,
         pip_env=pip_env,
         python_version=conda_python_version(conda_text or ""),
+        uv=options.uv_binary is not None,
     ).encode("utf-8")
     # One COPY for the environment files and the install script: one cache key for them all.
     lines.append(f"COPY .amldebug/env/ {BUILD_ENV_DIR}/")
@@ -313,7 +323,7 @@ def plan_debug_image(
     # the outcome (and the whole stage stays out of the final image anyway).
     lines.append(
         f"RUN sh {BUILD_ENV_DIR}/install.sh; status=$?; "
-        f"rm -rf {BUILD_ENV_DIR} {CA_BUNDLE_IN_BUILD}; exit $status"
+        f"rm -rf {BUILD_ENV_DIR} {CA_BUNDLE_IN_BUILD} {UV_IN_BUILD}; exit $status"
     )
     lines += [
         "",
@@ -379,13 +389,14 @@ def _pip_environment(options: BuildOptions) -> list[str]:
     if options.ca_bundle is not None:
         for variable in ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CONDA_SSL_VERIFY"):
             settings.append(f"{variable}={CA_BUNDLE_IN_BUILD}")
-    for variable, value in (
-        ("PIP_INDEX_URL", options.pip_index_url),
-        ("PIP_EXTRA_INDEX_URL", options.pip_extra_index_url),
-        ("PIP_TRUSTED_HOST", options.pip_trusted_host),
+    # uv reads SSL_CERT_FILE (above) and its own names for the index settings.
+    for variables, value in (
+        (("PIP_INDEX_URL", "UV_INDEX_URL"), options.pip_index_url),
+        (("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"), options.pip_extra_index_url),
+        (("PIP_TRUSTED_HOST", "UV_INSECURE_HOST"), options.pip_trusted_host),
     ):
         if value:
-            settings.append(f"{variable}={_shell_quote(value)}")
+            settings += [f"{variable}={_shell_quote(value)}" for variable in variables]
     return settings
 
 
@@ -416,11 +427,28 @@ def python_version_check(wanted: str | None) -> list[str]:
 
 
 def _install_script(
-    *, use_conda: bool, pip_env: list[str], python_version: str | None = None
+    *, use_conda: bool, pip_env: list[str], python_version: str | None = None, uv: bool = False
 ) -> str:
     """The package install, as a shell script run once in the package stage: conda when the base
-    image has it (and there is a conda file), else a venv with pip."""
+    image has it (and there is a conda file), else a venv with uv (pip when uv cannot)."""
     pip = f"{ENV_PREFIX}/bin/python -m pip install --no-cache-dir --disable-pip-version-check"
+    requirements = f"{BUILD_ENV_DIR}/requirements.txt"
+    pip_venv = [f'"$PY" -m venv {ENV_PREFIX}', f"{pip} -r {requirements}"]
+    if uv:
+        # uv makes the venv in a blink (no ensurepip) and downloads in parallel; pip joins the
+        # packages so the image still has it. pip's messages are the ones build.py maps back to
+        # the conda file, so a uv failure is retried with pip rather than reported.
+        pip_venv = [
+            f'if {UV_IN_BUILD} venv --quiet --python "$PY" {ENV_PREFIX} && '
+            f"{UV_IN_BUILD} pip install --quiet --python {ENV_PREFIX}/bin/python "
+            f"--compile-bytecode --link-mode copy -r {requirements} pip; then",
+            '  echo "amldebug: installed with uv"',
+            "else",
+            '  echo "amldebug: uv could not install the environment; pip tries" >&2',
+            f"  rm -rf {ENV_PREFIX}",
+            *(f"  {line}" for line in pip_venv),
+            "fi",
+        ]
     lines = [
         "#!/bin/sh",
         "# Generated by amldebug: installs the environment into " + ENV_PREFIX + ".",
@@ -431,8 +459,7 @@ def _install_script(
         "PY=$(command -v python3 || command -v python || true)",
         'if [ -z "$PY" ]; then echo "amldebug: the base image has no python3" >&2; exit 1; fi',
         *python_version_check(python_version),
-        f'"$PY" -m venv {ENV_PREFIX}',
-        f"{pip} -r {BUILD_ENV_DIR}/requirements.txt",
+        *pip_venv,
     ]
     if use_conda:
         lines += [
