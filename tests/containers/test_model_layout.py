@@ -114,3 +114,12 @@ def test_a_local_server_gets_symlinks_laid_out_as_azure_ml_lays_the_models_out(
     assert model_dir == tmp_path / "tree" / "model" / "1"
     assert (model_dir / "model" / "model.json").read_text() == "{}"
     assert link_model_tree(Project(root=tmp_path), tmp_path / "none") is None
+
+
+def test_project_model_dir_contents_for_aml113(tmp_path: Path) -> None:
+    from amldebug.containers.model_files import project_model_dir_contents
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "model.json").write_text("{}")
+    project = Project(root=tmp_path, model_paths=(tmp_path / "model",))
+    assert project_model_dir_contents(project) == ({"model", "model/model.json"}, True)

@@ -180,6 +180,9 @@ def _add_run_options(parser: argparse.ArgumentParser, *, image: bool) -> None:
     parser.add_argument(
         "--wait-for-debugger", action="store_true", help="block init() until a debugger attaches"
     )
+    parser.add_argument(
+        "--gpus", action="store_true", help="pass every GPU through (needs the NVIDIA runtime)"
+    )
     parser.add_argument("--env", action="append", default=[], metavar="K=V")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for ready")
     parser.add_argument(
@@ -233,6 +236,7 @@ def _run_options(args: argparse.Namespace, image: str) -> RunOptions:
         wait_for_debugger=args.wait_for_debugger,
         env=env,
         timeout=args.timeout,
+        gpus=args.gpus,
     )
 
 

@@ -174,7 +174,11 @@ class DockerEngine:
 
     # Containers -----------------------------------------------------------------------------
 
-    def run_container(self, image: str, **kwargs: Any) -> Container:
+    def run_container(self, image: str, *, gpus: bool = False, **kwargs: Any) -> Container:
+        if gpus:  # `docker run --gpus all`
+            kwargs["device_requests"] = [
+                docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])
+            ]
         return self.client.containers.run(image, detach=True, **kwargs)
 
     def find_container(self, name: str) -> Container | None:

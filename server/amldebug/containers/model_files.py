@@ -63,3 +63,11 @@ def link_model_tree(project: Project, into: Path) -> Path | None:
         link.symlink_to(local[placed.relative_target].resolve())
     model_dir = layout.model_dir(str(into))
     return Path(model_dir) if model_dir else None
+
+
+def project_model_dir_contents(project: Project) -> tuple[frozenset[str], bool]:
+    """Every file and folder under AZUREML_MODEL_DIR for the project's models, relative to it
+    (what a literal joined to AZUREML_MODEL_DIR may name, AML113), and whether the listing is
+    complete (a huge model folder is listed only in part: say nothing about what is not listed)."""
+    layout = plan_model_layout(project_model_sources(project))
+    return layout.contents(), layout.listing_complete

@@ -47,6 +47,8 @@ LABEL_MOUNTED = "amldebug.mounted"
 # A host folder with a copy of debugpy, mounted into images we did not build (run-time injection).
 INJECT_DIR = "/opt/amldebug-inject"
 _LOG_TAIL_ON_FAILURE = 80
+# The engine's answer to `--gpus` without the NVIDIA runtime (or any GPU device driver).
+_NO_GPU_RUNTIME = re.compile(r"could not select device driver|nvidia-container-cli|unknown runtime")
 _PULL_HINT = "Check the name and your access (log in with --username and --password-stdin)."
 
 
@@ -79,6 +81,7 @@ class RunOptions:
     wait_for_debugger: bool = False
     env: dict[str, str] = field(default_factory=dict)
     timeout: float = 120.0
+    gpus: bool = False  # pass every GPU through (`docker run --gpus all`)
 
 
 @dataclass(frozen=True)
@@ -215,6 +218,7 @@ def run_debug_container(
                 f"{DEBUG_PORT}/tcp": (options.bind, options.debug_port),
             },
             working_dir=CONTAINER_APP_ROOT,
+            gpus=options.gpus,
             **run_as,
         )
     except Exception as error:
@@ -225,6 +229,14 @@ def run_debug_container(
             explanation
         ):
             hint = "Another container publishes that port: see `amldebug ps`, or pass --port."
+        elif options.gpus and _NO_GPU_RUNTIME.search(str(explanation)):
+            raise AmlDebugError(
+                "--gpus: this Docker engine has no GPU runtime (it cannot pass GPUs to a "
+                "container).",
+                hint="Install the NVIDIA driver and the NVIDIA Container Toolkit on the host "
+                "(`nvidia-ctk runtime configure --runtime=docker`, then restart the engine), or "
+                "run without --gpus.",
+            ) from None
         raise AmlDebugError(f"The container could not start: {explanation}", hint=hint) from None
 
     url = f"http://{url_host(options.bind)}:{options.port}"
