@@ -13,8 +13,7 @@ model = None
 
 def init():
     global model
-    # AZUREML_MODEL_DIR is azureml-models/<name>/<version>; the registered folder (model.path:
-    # model in deployment.yml) keeps its own name under it, as in Azure ML.
+    # Azure ML keeps the registered folder's own name (model.path: model) in AZUREML_MODEL_DIR.
     model_dir = os.getenv("AZUREML_MODEL_DIR", os.path.dirname(os.path.abspath(__file__)))
     with open(os.path.join(model_dir, "model", "model.json"), encoding="utf-8") as handle:
         model = json.load(handle)
