@@ -558,3 +558,23 @@ def test_an_environment_referred_to_by_an_f_string_of_its_name(tmp_path):
     )
     (found,) = scan_deployments(tmp_path).for_entry_script(tmp_path / "code/multi.py")
     assert found.conda_file == tmp_path / "envs/multimodel.yml"
+
+
+def test_placeholders_cell_exports_and_pasted_notes_are_not_entry_scripts(tmp_path):
+    empty = write(tmp_path / "deploy/score.py", "# filled in later\n")
+    export = write(
+        tmp_path / "write_script.py",
+        "%%writefile score.py\nimport json\n\ndef init():\n    pass\n\ndef run(data):\n"
+        "    return data\n",
+    )
+    notes = write(tmp_path / "Notes.py", "def init():\n  pass\n   def run(data):\n return data\n")
+    write(tmp_path / "inferenceconfig.json", '{"entryScript": "deploy/score3.py"}')
+    project = discover_project(tmp_path)
+    for path in (empty, export, notes):
+        assert classify_file(path, path.read_text(), project) is FileKind.PYTHON, path.name
+    assert main(["check", str(tmp_path), "-q"]) == 0
+
+
+def test_a_new_score_py_with_a_first_import_still_gets_the_stubs(tmp_path):
+    score = write(tmp_path / "score.py", "import json\n")
+    assert {"AML101", "AML102"} <= codes(analyze_path(score))

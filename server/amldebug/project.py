@@ -21,6 +21,7 @@ from amldebug.deployments import (
     conventional_deployment,
     defines_init_or_run,
     has_entry_points,
+    parses,
     scan_deployments,
 )
 from amldebug.deployments.yaml_sources import MAX_DEPLOYMENT_TEXT, deployments_from_yaml, yaml_kind
@@ -45,6 +46,8 @@ _NOT_CONDA_YAML = ("environment", "job", "online-deployment", "batch-deployment"
 _COMMAND_LINE_PROGRAM = re.compile(
     r"\bargparse\b|\bsys\.argv\b|__name__\s*==\s*['\"]__main__|\bcommand_component\b|\bclick\b"
 )
+_CELL_EXPORT = re.compile(r"\s*%%")
+_CODE_LINE = re.compile(r"^[ \t]*[^\s#]", re.M)
 _CONDA_SHAPE = re.compile(r"^dependencies\s*:", re.M)
 
 
@@ -239,7 +242,11 @@ def classify_file(
             if project.explicit_entry_script or not _other_script(path, text, project):
                 return FileKind.ENTRY_SCRIPT
             return FileKind.PYTHON
-        if project.conda_file is not None and resolved == _resolve(project.conda_file):
+        if (
+            project.conda_file is not None
+            and resolved == _resolve(project.conda_file)
+            and (project.explicit_conda_file or not _not_conda(text))
+        ):
             return FileKind.CONDA_FILE
         if project.steps_file is not None and resolved == _resolve(project.steps_file):
             return FileKind.STEPS_FILE
@@ -253,14 +260,11 @@ def classify_file(
         # script (a pipeline step's scoring code), not an entry script with both missing.
         return FileKind.PYTHON if _other_script(path, text, project) else FileKind.ENTRY_SCRIPT
     if name in CONDA_FILE_NAMES:
-        # An environment asset named environment.yml (`conda_file:`, `image:`) is no conda file.
-        if text is not None and yaml_kind(text) in _NOT_CONDA_YAML:
-            return FileKind.OTHER
-        return FileKind.CONDA_FILE
+        return FileKind.OTHER if _not_conda(text) else FileKind.CONDA_FILE
     if name == STEPS_FILE_NAME or name.endswith(".steps"):
         return FileKind.STEPS_FILE
     if path.suffix == ".py":
-        if text is not None and has_entry_points(text):
+        if text is not None and _entry_script_by_content(text, project):
             return FileKind.ENTRY_SCRIPT
         return FileKind.PYTHON
     if path.suffix in _YAML_SUFFIXES and text is not None:
@@ -273,15 +277,33 @@ def classify_file(
 
 
 def _other_script(path: Path, text: str | None, project: Project | None) -> bool:
-    """A command-line program with neither init() nor run() that no deployment names: some other
-    script (a pipeline step's `score.py` reads its arguments), not an entry script with both
-    missing. A new, nearly empty score.py stays an entry script: the stubs help there."""
-    return (
-        text is not None
-        and not defines_init_or_run(text)
-        and _COMMAND_LINE_PROGRAM.search(text) is not None
-        and not _declared(path, project)
+    """A score.py that no deployment names and that is no entry script: a command-line program
+    with neither init() nor run() (a pipeline step's scoring code), an empty placeholder, or a
+    notebook cell exported with its `%%writefile` line. A new score.py with a first import
+    stays an entry script: the init()/run() stubs help there."""
+    if text is None or _declared(path, project):
+        return False
+    if _CELL_EXPORT.match(text) or not _CODE_LINE.search(text):
+        return True
+    return not defines_init_or_run(text) and _COMMAND_LINE_PROGRAM.search(text) is not None
+
+
+def _entry_script_by_content(text: str, project: Project | None) -> bool:
+    """Top-level init() and run(). A notebook cell exported with its `%%writefile` line is not
+    one; nor, in a tree whose deployments name their entry scripts, a file that does not parse
+    (a notes file pasting a script): there the named ones are the entry scripts."""
+    if not has_entry_points(text) or _CELL_EXPORT.match(text):
+        return False
+    if parses(text) or project is None or project.index is None:
+        return True  # its syntax error is worth reporting
+    return not any(
+        not d.is_convention and d.entry_script is not None for d in project.index.deployments
     )
+
+
+def _not_conda(text: str | None) -> bool:
+    """An Azure ML environment, job or deployment YAML named like a conda file."""
+    return text is not None and yaml_kind(text) in _NOT_CONDA_YAML
 
 
 def _declared(path: Path, project: Project | None) -> bool:

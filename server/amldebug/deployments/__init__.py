@@ -11,6 +11,7 @@ from amldebug.deployments.index import (
     defines_init_or_run,
     has_entry_points,
     looks_like_batch_driver,
+    parses,
     scan_deployments,
 )
 from amldebug.deployments.model import (
@@ -33,5 +34,6 @@ __all__ = [
     "defines_init_or_run",
     "has_entry_points",
     "looks_like_batch_driver",
+    "parses",
     "scan_deployments",
 ]

@@ -12,6 +12,7 @@ import ast
 import functools
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -182,7 +183,7 @@ def _read_facts(path: Path, suffix: str, lowered: str, size: int) -> _FileFacts:
         if text is None:
             return _NOTHING
         found = tuple(deployments_from_python(path, text)) if mentions_deployment(text) else ()
-        candidate = has_entry_points(text) or (
+        candidate = (has_entry_points(text) and parses(text)) or (
             path.name in ENTRY_SCRIPT_NAMES and defines_init_or_run(text)
         )
         return _FileFacts(found, None, candidate)
@@ -261,11 +262,18 @@ def looks_like_batch_driver(text: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=16)
 def _parse(text: str) -> ast.Module | None:
     try:
-        return ast.parse(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes warn on stderr
+            return ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+def parses(text: str) -> bool:
+    return _parse(text) is not None
 
 
 def _link_environment(deployment: Deployment, assets: list[EnvironmentAsset]) -> Deployment:
