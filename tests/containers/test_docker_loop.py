@@ -32,8 +32,8 @@ from amldebug.containers.run import (
     list_debug_containers,
     reload_container,
     run_debug_container,
-    stop_container,
 )
+from amldebug.containers.stop import stop_container
 from amldebug.containers.sync import sync_container
 from amldebug.errors import AmlDebugError
 from amldebug.project import Project, discover_project
@@ -372,8 +372,7 @@ def test_ps_lists_only_our_containers(
     names = {row.name for row in list_debug_containers(engine)}
     assert result.name in names
     assert foreign not in names
-    stopped, _ = stop_container(engine, result.name)
-    assert stopped
+    assert stop_container(engine, result.name).stopped
 
 
 def test_reload_of_a_missing_container_says_so(engine: DockerEngine) -> None:

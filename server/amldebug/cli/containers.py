@@ -105,6 +105,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     stop = subparsers.add_parser("stop", help="stop and remove the debug container")
     _add_name(stop)
     stop.add_argument("--image", action="store_true", help="also remove the container's image")
+    stop.add_argument(
+        "--force",
+        action="store_true",
+        help="also remove a container or image amldebug did not create",
+    )
     stop.set_defaults(func=stop_command)
 
     model = subparsers.add_parser(
@@ -523,7 +528,7 @@ def _process_server(name: str) -> Any:
 
 def stop_command(args: argparse.Namespace) -> int:
     from amldebug.containers.docker_engine import EngineUnavailable, connect
-    from amldebug.containers.run import stop_container
+    from amldebug.containers.stop import stop_container
 
     stopped_process = False
     if _process_server(args.name) is not None:
@@ -539,11 +544,13 @@ def stop_command(args: argparse.Namespace) -> int:
         if stopped_process:
             return 0
         raise
-    stopped, image = stop_container(engine, args.name, remove_image=args.image)
-    if stopped:
+    result = stop_container(engine, args.name, remove_image=args.image, force=args.force)
+    if result.stopped:
         print(f"Stopped and removed {args.name}.")
-    if image:
-        print(f"Removed the image {image}.")
+    if result.removed_image:
+        print(f"Removed the image {result.removed_image}.")
+    if result.kept_image:
+        print(result.kept_image)
     return 0
 
 

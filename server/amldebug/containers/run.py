@@ -565,27 +565,6 @@ def _published_port(container: Any, container_port: int) -> int | None:
 # Stop, logs, status, ps ---------------------------------------------------------------------
 
 
-def stop_container(
-    engine: DockerEngine, name: str, *, remove_image: bool = False
-) -> tuple[bool, str | None]:
-    """Stop and remove `name` (and its image with remove_image): (stopped, removed image)."""
-    container = engine.find_container(name)
-    image = None
-    if container is not None:
-        image = _image_name(container)
-    stopped = engine.remove_container(name)
-    if not stopped and not remove_image:
-        raise AmlDebugError(
-            f"There is no container named '{name}'.",
-            hint="List ours with `amldebug ps`.",
-        )
-    removed = None
-    if remove_image and image:
-        engine.remove_image(image)
-        removed = image
-    return stopped, removed
-
-
 def container_logs(engine: DockerEngine, name: str, *, tail: int | None = None) -> str:
     engine.container(name)
     return _log_text(engine, name, tail if tail is not None else "all")

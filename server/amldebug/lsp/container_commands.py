@@ -19,8 +19,8 @@ from amldebug.containers.run import (
     model_path,
     pull_image,
     reload_container,
-    stop_container,
 )
+from amldebug.containers.stop import stop_container
 from amldebug.errors import AmlDebugError
 from amldebug.lsp.debug_loop_commands import (
     Handler,
@@ -98,13 +98,16 @@ def stop_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
         stopped = stop_process_server(name)
         _Session(ls, "Stopping", None).state(name, "stopped", runtime="process")
         return {"ok": True, "stopped": stopped, "removedImage": None, "runtime": "process"}
-    stopped, image = stop_container(
-        _engine(), name, remove_image=options.get("removeImage") is True
-    )
+    result = stop_container(_engine(), name, remove_image=options.get("removeImage") is True)
     _Session(ls, "Stopping", None).state(
         name, "stopped", runtime="docker", message=f"Stopped {name}"
     )
-    return {"ok": True, "stopped": stopped, "removedImage": image}
+    return {
+        "ok": True,
+        "stopped": result.stopped,
+        "removedImage": result.removed_image,
+        "keptImage": result.kept_image,
+    }
 
 
 @_requires_trust
