@@ -20,6 +20,7 @@ from amldebug.diagnostics import Diagnostic, Fix, Position, TextEdit, apply_edit
 
 # Files larger than this are neither analysed in full nor rewritten.
 MAX_FIXABLE_BYTES = 8_000_000
+_BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,12 @@ class FileSnapshot:
 
     path: Path
     data: bytes | None  # None: the file does not exist (or could not be read, see `error`)
-    text: str | None  # strict UTF-8 text of `data`; None for binary, undecodable or unreadable
+    # strict UTF-8 text of `data` without a leading byte-order mark (editors hide it and Python
+    # ignores it; kept, analysis would see a stray character); None for binary, undecodable or
+    # unreadable
+    text: str | None
     error: str | None = None
+    bom: bool = False  # `data` starts with a UTF-8 byte-order mark, which a rewrite keeps
 
     @property
     def exists(self) -> bool:
@@ -59,6 +64,8 @@ def read_snapshot(path: Path, *, max_bytes: int = MAX_FIXABLE_BYTES) -> FileSnap
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return FileSnapshot(path, data, None)
+    if text.startswith(_BOM):
+        return FileSnapshot(path, data, text[1:], bom=True)
     return FileSnapshot(path, data, text)
 
 
@@ -182,14 +189,17 @@ def write_planned_edits(
         after = apply_edits(before, edits)
         if after == before:
             continue
+        on_disk = _BOM + after if snapshot.bom else after
         try:
-            written = write_if_unchanged(target, after, expected=snapshot.data)
+            written = write_if_unchanged(target, on_disk, expected=snapshot.data)
         except OSError as error:
             outcome.failed.append((target, error.strerror or str(error)))
             continue
         if written:
             outcome.written.append(target)
-            snapshots[target] = FileSnapshot(target, after.encode("utf-8"), after)
+            snapshots[target] = FileSnapshot(
+                target, on_disk.encode("utf-8"), after, bom=snapshot.bom
+            )
         else:
             outcome.changed_on_disk.append(target)
     return outcome

@@ -135,6 +135,10 @@ class CondaEnvironment:
 
 def parse_conda_environment(text: str) -> CondaEnvironment:
     """Read a conda environment file. Never raises: structural trouble goes to `problems`."""
+    if "\r" in text and "\n" not in text:
+        # Classic Mac line endings: every CR ends a line, for YAML and for editors (LSP counts a
+        # lone CR as a line break) alike. Read as LF, same offsets; no false AML201.
+        text = text.replace("\r", "\n")
     lines = text.split("\n")
     try:
         if _nesting_depth(text) > _MAX_NESTING:

@@ -46,6 +46,10 @@ RUN_CONTRACT = """\
 """
 
 
+# The language server's MAX_CHECKED_CHARS: a document too large to check gets no hover either.
+MAX_HOVER_CHARS = 2_000_000
+
+
 def hover_at(
     path: Path | str,
     text: str,
@@ -55,6 +59,8 @@ def hover_at(
     overlay: Mapping[Path, str] | None = None,
 ) -> str | None:
     """Markdown for a hover at (line, character), 0-based code points; None when there is none."""
+    if len(text) > MAX_HOVER_CHARS:
+        return None  # not analysed either (the language server's size limit): nothing to say
     path = Path(path)
     lines = text.splitlines()
     if not 0 <= line < len(lines):

@@ -289,7 +289,7 @@ def collect_targets(
                 text = (
                     None
                     if snapshot.data is None
-                    else snapshot.data.decode("utf-8", errors="replace")
+                    else snapshot.data.decode("utf-8-sig", errors="replace")
                 )
                 kind = classify_file(path, text, project)
                 if kind is not FileKind.OTHER:
@@ -328,7 +328,7 @@ def analyse_targets(
         text = (
             snapshot.text
             if snapshot.text is not None
-            else snapshot.data.decode("utf-8", errors="replace")
+            else snapshot.data.decode("utf-8-sig", errors="replace")
         )
         diagnostics.extend(
             analyze_document(

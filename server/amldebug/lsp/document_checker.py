@@ -24,7 +24,7 @@ from lsprotocol import types
 from amldebug import diagnostics as engine
 from amldebug.analysis import analyze_document
 from amldebug.deployments import DeploymentIndex, scan_deployments
-from amldebug.lsp.convert import ColumnCodec, to_lsp_diagnostic
+from amldebug.lsp.convert import SOURCE, ColumnCodec, to_lsp_diagnostic
 from amldebug.lsp.settings import ServerSettings
 from amldebug.project import (
     CONDA_FILE_NAMES,
@@ -46,6 +46,10 @@ _SHARED_KINDS = {
     FileKind.ENTRY_SCRIPT,
 }
 _PROJECT_FILE_SUFFIXES = (".yml", ".yaml")
+# A document larger than this is not analysed: no work per edit (a 10 MB paste cost 1.5 s of the
+# event loop per keystroke and 1.5 GB), one information diagnostic instead. Real entry scripts,
+# conda files and deployment YAMLs are a few KB; the guarded disk reads use the same bound.
+MAX_CHECKED_CHARS = 2_000_000
 _PROJECT_FILE_NAMES = {*ENTRY_SCRIPT_NAMES, *CONDA_FILE_NAMES, STEPS_FILE_NAME}
 
 
@@ -108,6 +112,7 @@ class DocumentChecker:
         # The deployments of each workspace folder: which environment each script deploys with.
         self._indexes: dict[Path, DeploymentIndex] = {}
         self._projects_lock = threading.Lock()
+        self._too_large: set[str] = set()  # open documents over MAX_CHECKED_CHARS
 
     # -- scheduling (event loop thread) --------------------------------------------------------
 
@@ -115,7 +120,15 @@ class DocumentChecker:
         """Analyse `document` now (queued behind running work) and publish the result."""
         generation = next(self._generation)
         self._requested[document.uri] = generation
-        overlay = {doc.path: doc.text for doc in self.open_documents()}
+        if len(document.text) > MAX_CHECKED_CHARS:
+            self._results.pop(document.uri, None)
+            if document.uri not in self._too_large:  # published once, not per edit
+                self._too_large.add(document.uri)
+                self.publish(document.uri, document.version, [_too_large_diagnostic()])
+            return
+        if self._too_large:
+            self._too_large.discard(document.uri)
+        overlay = checked_overlay(self.open_documents())
         settings = self.settings
         self._executor.submit(self._run, document, generation, overlay, settings, recheck_related)
 
@@ -126,6 +139,7 @@ class DocumentChecker:
     def forget(self, uri: str) -> None:
         """The document closed: drop its state and clear its diagnostics in the client."""
         self._requested.pop(uri, None)
+        self._too_large.discard(uri)
         result = self._results.pop(uri, None)
         for key in [key for key in self._external if key[1] == uri]:
             del self._external[key]
@@ -184,12 +198,27 @@ class DocumentChecker:
         """Analyse on the calling thread. Never raises: engine failures are logged."""
         started = time.perf_counter()
         project = self.project_for(document.path, settings)
-        lines = document.text.split("\n")
+        if len(document.text) > MAX_CHECKED_CHARS:
+            return CheckResult(
+                uri=document.uri,
+                version=document.version,
+                path=document.path,
+                kind=FileKind.OTHER,
+                project=project,
+                lines=[],
+                diagnostics=[],
+                lsp_diagnostics=[_too_large_diagnostic()],
+                seconds=time.perf_counter() - started,
+            )
+        # A client that keeps a UTF-8 byte-order mark in the text (VS Code drops it) would get a
+        # false AML107: Python ignores the mark, so analysis does too.
+        text = document.text.removeprefix("\ufeff")
+        lines = text.split("\n")
         try:
-            kind = self.kind_of(document.path, document.text, settings)
+            kind = self.kind_of(document.path, text, settings)
             found = analyze_document(
                 document.path,
-                document.text,
+                text,
                 project=project,
                 selection=settings.selection,
                 overlay=overlay,
@@ -359,3 +388,20 @@ def _stat_key(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return (stat.st_mtime_ns, stat.st_size)
+
+
+def checked_overlay(documents: list[OpenDocument]) -> dict[Path, str]:
+    """Open documents' text by path for cross-file rules, without those too large to analyse."""
+    return {doc.path: doc.text for doc in documents if len(doc.text) <= MAX_CHECKED_CHARS}
+
+
+def _too_large_diagnostic() -> types.Diagnostic:
+    return types.Diagnostic(
+        range=types.Range(start=types.Position(0, 0), end=types.Position(0, 0)),
+        message=(
+            f"This file is larger than {MAX_CHECKED_CHARS:,} characters; amldebug does not check "
+            "it (an entry script, conda file or deployment YAML is a few KB)."
+        ),
+        severity=types.DiagnosticSeverity.Information,
+        source=SOURCE,
+    )
