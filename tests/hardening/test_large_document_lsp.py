@@ -28,8 +28,8 @@ async def test_a_10_mb_document_costs_nothing_per_edit(client, project: Path):
     big = "def init():\n    pass\n\n\ndef run(data):\n    return data\n" + "# x\n" * 2_600_000
     uri = open_document(client, path, big)
     first = await wait_for_publish(client, uri, timeout=30)
-    assert [d.severity for d in first.diagnostics] == [types.DiagnosticSeverity.Information]
-    assert "larger than" in first.diagnostics[0].message
+    assert [d.code for d in first.diagnostics] == ["AML001"]
+    assert "that amldebug analyses; it was skipped" in first.diagnostics[0].message
     started = time.monotonic()
     hover = await client.text_document_hover_async(
         types.HoverParams(

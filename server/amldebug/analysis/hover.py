@@ -11,6 +11,7 @@ from pathlib import Path
 
 from amldebug.analysis import scale_settings
 from amldebug.analysis.context import AnalysisContext
+from amldebug.analysis.core import MAX_ANALYZED_CHARS
 from amldebug.deployments.describe import describe_lines
 from amldebug.project import CONTAINER_APP_ROOT, FileKind, Project, classify_file, discover_project
 
@@ -46,8 +47,8 @@ RUN_CONTRACT = """\
 """
 
 
-# The language server's MAX_CHECKED_CHARS: a document too large to check gets no hover either.
-MAX_HOVER_CHARS = 2_000_000
+# A document too large to analyse (AML001) gets no hover either.
+MAX_HOVER_CHARS = MAX_ANALYZED_CHARS
 
 
 def hover_at(

@@ -23,8 +23,9 @@ from lsprotocol import types
 
 from amldebug import diagnostics as engine
 from amldebug.analysis import analyze_document
+from amldebug.analysis.core import FILE_TOO_LARGE, MAX_ANALYZED_CHARS
 from amldebug.deployments import DeploymentIndex, scan_deployments
-from amldebug.lsp.convert import SOURCE, ColumnCodec, to_lsp_diagnostic
+from amldebug.lsp.convert import ColumnCodec, to_lsp_diagnostic
 from amldebug.lsp.settings import ServerSettings
 from amldebug.project import (
     CONDA_FILE_NAMES,
@@ -46,10 +47,10 @@ _SHARED_KINDS = {
     FileKind.ENTRY_SCRIPT,
 }
 _PROJECT_FILE_SUFFIXES = (".yml", ".yaml")
-# A document larger than this is not analysed: no work per edit (a 10 MB paste cost 1.5 s of the
-# event loop per keystroke and 1.5 GB), one information diagnostic instead. Real entry scripts,
-# conda files and deployment YAMLs are a few KB; the guarded disk reads use the same bound.
-MAX_CHECKED_CHARS = 2_000_000
+# A document larger than the engine analyses gets its AML001 notice once and no work per edit
+# (a 10 MB paste cost 1.5 s of the event loop per keystroke and 1.5 GB: classification, project
+# discovery and overlays ran before the engine's own size check).
+MAX_CHECKED_CHARS = MAX_ANALYZED_CHARS
 _PROJECT_FILE_NAMES = {*ENTRY_SCRIPT_NAMES, *CONDA_FILE_NAMES, STEPS_FILE_NAME}
 
 
@@ -124,7 +125,9 @@ class DocumentChecker:
             self._results.pop(document.uri, None)
             if document.uri not in self._too_large:  # published once, not per edit
                 self._too_large.add(document.uri)
-                self.publish(document.uri, document.version, [_too_large_diagnostic()])
+                self.publish(
+                    document.uri, document.version, [_too_large_diagnostic(document, self.codec)]
+                )
             return
         if self._too_large:
             self._too_large.discard(document.uri)
@@ -207,7 +210,7 @@ class DocumentChecker:
                 project=project,
                 lines=[],
                 diagnostics=[],
-                lsp_diagnostics=[_too_large_diagnostic()],
+                lsp_diagnostics=[_too_large_diagnostic(document, self.codec)],
                 seconds=time.perf_counter() - started,
             )
         # A client that keeps a UTF-8 byte-order mark in the text (VS Code drops it) would get a
@@ -395,13 +398,13 @@ def checked_overlay(documents: list[OpenDocument]) -> dict[Path, str]:
     return {doc.path: doc.text for doc in documents if len(doc.text) <= MAX_CHECKED_CHARS}
 
 
-def _too_large_diagnostic() -> types.Diagnostic:
-    return types.Diagnostic(
-        range=types.Range(start=types.Position(0, 0), end=types.Position(0, 0)),
-        message=(
-            f"This file is larger than {MAX_CHECKED_CHARS:,} characters; amldebug does not check "
-            "it (an entry script, conda file or deployment YAML is a few KB)."
-        ),
-        severity=types.DiagnosticSeverity.Information,
-        source=SOURCE,
+def _too_large_diagnostic(document: OpenDocument, codec: ColumnCodec) -> types.Diagnostic:
+    """The engine's AML001 notice, made without classifying or reading anything."""
+    notice = engine.Diagnostic(
+        FILE_TOO_LARGE.code,
+        FILE_TOO_LARGE.severity,
+        f"{document.path.name} has {len(document.text):,} characters, over the "
+        f"{MAX_CHECKED_CHARS:,} that amldebug analyses; it was skipped.",
+        engine.Range.of(0, 0),
     )
+    return to_lsp_diagnostic(notice, [""], codec)
