@@ -118,8 +118,7 @@ async function setBreakpoint(wb, line) {
 }
 
 /** POST sample-request.json to /score from outside the editor, as curl does. */
-function postScore() {
-    const body = fs.readFileSync(path.join(workspace, 'sample-request.json'), 'utf8');
+function postScore(body = fs.readFileSync(path.join(workspace, 'sample-request.json'), 'utf8')) {
     const child = spawn(
         'curl',
         [
@@ -382,3 +381,122 @@ test('save while paused: the paused request still gets its answer', { skip }, as
     await page.keyboard.press('F5');
     assert.match(await next.done, /"edited": 2/);
 });
+
+/** Adds a conditional breakpoint or a logpoint at `line`: the glyph margin's context menu, as a
+ * user does (the command palette when the menu does not show), then the inline widget. */
+async function addSpecialBreakpoint(wb, line, menuLabel, text) {
+    const page = wb.page;
+    await wb.openFile('score.py');
+    await wb.goToLine(line, 5);
+    await sleep(500);
+    const number = page
+        .locator(
+            '.editor-group-container.active .monaco-editor .margin-view-overlays .line-numbers',
+        )
+        .filter({ hasText: new RegExp(`^${line}$`) })
+        .first();
+    const box = await number.boundingBox();
+    const margin = await page
+        .locator('.editor-group-container.active .monaco-editor .margin')
+        .first()
+        .boundingBox();
+    await page.mouse.click(margin.x + 9, box.y + box.height / 2, { button: 'right' });
+    const item = page.locator('.context-view .action-label').filter({ hasText: menuLabel }).first();
+    if (await item.isVisible({ timeout: 5_000 }).catch(() => false)) {
+        await item.click();
+    } else {
+        await page.keyboard.press('Escape');
+        await wb.goToLine(line, 5);
+        await wb.runCommand(`Debug: ${menuLabel}`, { keepSelection: true });
+    }
+    await page
+        .locator('.breakpoint-widget')
+        .first()
+        .waitFor({ state: 'visible', timeout: 15_000 })
+        .catch(async (error) => {
+            await wb.screenshot('no-breakpoint-widget');
+            throw error;
+        });
+    await page.keyboard.insertText(text);
+    await page.keyboard.press('Enter');
+    await sleep(1000);
+}
+
+test('a conditional breakpoint and a logpoint work through the same path', { skip }, async () => {
+    const page = workbench.page;
+    // The plain breakpoint goes (F9 on its line); a conditional one and a logpoint come.
+    await workbench.openFile('score.py');
+    await workbench.goToLine(BREAK_LINE, 5);
+    await page.keyboard.press('F9');
+    await sleep(500);
+    assert.deepEqual(await glyphLines(page, 'codicon-debug-breakpoint'), []);
+    await addSpecialBreakpoint(
+        workbench,
+        BREAK_LINE + 1,
+        'Add Conditional Breakpoint...',
+        'len(rows) > 1',
+    );
+    await addSpecialBreakpoint(
+        workbench,
+        RETURN_LINE,
+        'Add Logpoint...',
+        'amldebug-logpoint {len(predictions)} predictions',
+    );
+    await workbench.screenshot('conditional-breakpoint-and-logpoint');
+    await page.waitForFunction(
+        () => !document.querySelector('.monaco-editor .codicon-debug-breakpoint-unverified'),
+        null,
+        { timeout: 30_000 },
+    );
+    // One row: the condition is false, no stop; the logpoint still logs.
+    const one = await postScore('{"data": [[1.0, 2.0, 3.0]]}').done;
+    assert.match(one, /HTTP 200/);
+    // Two rows: the condition holds, the request stops on that line.
+    const two = postScore();
+    await waitForStop(page);
+    assert.deepEqual(await glyphLines(page, 'codicon-debug-stackframe'), [BREAK_LINE + 1]);
+    await workbench.screenshot('stopped-on-condition');
+    await page.keyboard.press('F5');
+    assert.match(await two.done, /HTTP 200/);
+    await workbench.runCommand('Debug Console: Focus on Debug Console View').catch(() => undefined);
+    await page.waitForFunction(
+        () =>
+            /amldebug-logpoint 2 predictions/.test(
+                document.querySelector('.repl')?.innerText ?? '',
+            ),
+        null,
+        { timeout: 20_000 },
+    );
+    const repl = await panelText(page, '.repl');
+    await workbench.screenshot('logpoint-output');
+    assert.match(repl, /amldebug-logpoint 1 predictions/);
+    assert.match(repl, /amldebug-logpoint 2 predictions/);
+    await page.keyboard.press('Shift+F5');
+});
+
+test(
+    'without any debugpy extension, "Debug in Container" still stops at the breakpoint',
+    { skip },
+    async () => {
+        await workbench.close();
+        workspace = copyWorkingProject(); // the first workbench's copy went with it
+        workbench = new Workbench(workspace, 'debugger-no-debugpy');
+        workbench.installExtension(ensureVsix(), settings);
+        await workbench.start();
+        const page = workbench.page;
+        await workbench.statusBarMatching('Azure ML', 90_000);
+        await workbench.openFile('score.py');
+        assert.ok((await setBreakpoint(workbench, BREAK_LINE)).includes(BREAK_LINE));
+        await workbench.runCommand('Azure ML: Debug in Container');
+        // The install is offered, and our own debug type attaches meanwhile.
+        await workbench.notificationMatching(/Python Debugger extension/, 60_000);
+        await workbench.statusBarMatching(`ready on :${port}`, 420_000);
+        await waitForAttached(page, 90_000);
+        const request = postScore();
+        await waitForStop(page);
+        assert.deepEqual(await glyphLines(page, 'codicon-debug-stackframe'), [BREAK_LINE]);
+        await workbench.screenshot('no-debugpy-stopped');
+        await page.keyboard.press('F5');
+        assert.match(await request.done, /HTTP 200/);
+    },
+);

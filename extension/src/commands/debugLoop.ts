@@ -326,7 +326,7 @@ export async function attach(services: Services, resource?: vscode.Uri): Promise
     return attachToContainer(services, target, getSettings(target.workspaceFolder.uri));
 }
 
-async function sampleRequestFile(target: ProjectTarget): Promise<vscode.Uri | undefined> {
+async function existingSampleRequest(target: ProjectTarget): Promise<vscode.Uri | undefined> {
     const beside = vscode.Uri.file(path.join(target.projectDir, 'sample-request.json'));
     if (await fileExists(beside)) {
         return beside;
@@ -336,9 +336,11 @@ async function sampleRequestFile(target: ProjectTarget): Promise<vscode.Uri | un
         '**/node_modules/**',
         1,
     );
-    if (found.length > 0) {
-        return found[0];
-    }
+    return found[0];
+}
+
+async function offerSampleRequest(target: ProjectTarget): Promise<vscode.Uri | undefined> {
+    const beside = vscode.Uri.file(path.join(target.projectDir, 'sample-request.json'));
     const create = 'Create sample-request.json';
     const choice = await showInformationMessage(
         'Azure ML: no sample-request.json found. Create one with the {"data": [...]} body that run() receives?',
@@ -364,18 +366,38 @@ export async function sendTestRequest(
     if (!target) {
         return;
     }
-    const requestFile =
-        resource && resource.fsPath.endsWith('.json') ? resource : await sampleRequestFile(target);
+    const port = services.container.state.port ?? getSettings(target.workspaceFolder.uri).port;
+    const invoke = (options: Record<string, unknown>) =>
+        services.server.executeEngineCommand('amldebug.invoke', {
+            folder: target.projectDir,
+            port,
+            trusted: true,
+            ...options,
+        });
+    let requestFile =
+        resource && resource.fsPath.endsWith('.json')
+            ? resource
+            : await existingSampleRequest(target);
+    let result: EngineResult | undefined;
+    if (!requestFile) {
+        // run()'s declared input sample (inference-schema), as the server publishes it in
+        // /swagger.json, beats an empty template: the server writes it and sends it.
+        const fromSwagger = await invoke({ sampleFromSwagger: true });
+        if (typeof fromSwagger.sampleWritten === 'string') {
+            requestFile = vscode.Uri.file(fromSwagger.sampleWritten);
+            result = fromSwagger;
+            void showInformationMessage(
+                `Azure ML: ${asRelativePath(requestFile)} written from the input sample the ` +
+                    'server publishes in /swagger.json.',
+            );
+        } else {
+            requestFile = await offerSampleRequest(target);
+        }
+    }
     if (!requestFile) {
         return;
     }
-    const port = services.container.state.port ?? getSettings(target.workspaceFolder.uri).port;
-    const result = await services.server.executeEngineCommand('amldebug.invoke', {
-        folder: target.projectDir,
-        port,
-        file: requestFile.fsPath,
-        trusted: true,
-    });
+    result ??= await invoke({ file: requestFile.fsPath });
     if (!result.ok && result.status === undefined) {
         await reportFailure(services, 'Sending the test request', result);
         return;

@@ -5,6 +5,7 @@ import * as sinon from 'sinon';
 import {
     debugInContainer,
     generateLaunchConfig,
+    sendTestRequest,
     stopContainer,
 } from '../../src/commands/debugLoop';
 import type { EngineResult } from '../../src/common/server';
@@ -289,6 +290,51 @@ describe('debug-loop commands', () => {
         assert.strictEqual(calls.length, 0);
         sinon.assert.notCalled(applyEdit);
         sinon.assert.calledOnce(warning);
+    });
+});
+
+describe('Send Test Request', () => {
+    afterEach(() => sinon.restore());
+
+    it("without sample-request.json, sends the server's /swagger.json sample and says so", async () => {
+        stubEditorBasics();
+        sinon.stub(api, 'fileExists').resolves(false);
+        sinon.stub(api, 'findFiles').resolves([]);
+        const info = sinon.stub(api, 'showInformationMessage').resolves(undefined);
+        const { services, calls } = fakeServices({
+            'amldebug.invoke': {
+                ok: true,
+                status: 200,
+                body: '{"predictions": [6.0]}',
+                sampleWritten: '/work/project/sample-request.json',
+            },
+        });
+        const documents = { show: sinon.stub().resolves() };
+
+        await sendTestRequest(services, documents as any);
+
+        assert.strictEqual(calls.length, 1);
+        assert.strictEqual(calls[0].options.sampleFromSwagger, true);
+        assert.match(
+            String(info.firstCall.args[0]),
+            /written from the input sample .*swagger\.json/,
+        );
+        sinon.assert.calledOnce(documents.show);
+    });
+
+    it('without a published sample, offers the template as before', async () => {
+        stubEditorBasics();
+        sinon.stub(api, 'fileExists').resolves(false);
+        sinon.stub(api, 'findFiles').resolves([]);
+        const info = sinon.stub(api, 'showInformationMessage').resolves(undefined);
+        const { services, calls } = fakeServices({
+            'amldebug.invoke': { ok: false, error: 'Nothing to send' },
+        });
+
+        await sendTestRequest(services, { show: sinon.stub() } as any);
+
+        assert.strictEqual(calls.length, 1);
+        assert.match(String(info.firstCall.args[0]), /no sample-request\.json found/);
     });
 });
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from amldebug.containers.launch_config import (
@@ -126,6 +127,20 @@ def run_launch_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sample_from_server(args: argparse.Namespace, path: Path) -> bool:
+    """Write the server's published input sample (inference-schema) to `path`, if it has one."""
+    from amldebug.containers.swagger_sample import fetch_sample, write_sample_request
+
+    sample = fetch_sample(args.port, args.host)
+    if sample is None:
+        return False
+    try:
+        write_sample_request(path.parent, sample)
+    except OSError:
+        return False
+    return True
+
+
 def _request_body(args: argparse.Namespace) -> tuple[bytes, str]:
     """The body to send and where it came from (for messages)."""
     if args.data is not None:
@@ -134,6 +149,11 @@ def _request_body(args: argparse.Namespace) -> tuple[bytes, str]:
         path = Path(args.file)
     else:
         path = Path(args.folder) / SAMPLE_REQUEST_NAME
+        if not path.is_file() and _sample_from_server(args, path):
+            print(
+                f"amldebug: wrote {path} from the server's /swagger.json (run()'s input sample)",
+                file=sys.stderr,
+            )
         if not path.is_file():
             raise UsageError(
                 "No request body: pass --data '{...}' or --file FILE, or put "

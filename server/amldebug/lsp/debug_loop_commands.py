@@ -445,9 +445,23 @@ def launch_config_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     return _launch_config_edit(folder, runtime, debug_port)
 
 
+def _sample_from_swagger(folder: Path, port: int) -> Path | None:
+    """sample-request.json written from the server's /swagger.json input sample, if it has one."""
+    from amldebug.containers.swagger_sample import fetch_sample, write_sample_request
+
+    sample = fetch_sample(port)
+    if sample is None:
+        return None
+    try:
+        return write_sample_request(folder, sample)
+    except OSError:
+        return None
+
+
 def invoke_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     folder = _folder(ls, options, required=False)
     data = options.get("data")
+    sample_written: str | None = None  # sample-request.json written from /swagger.json
     if data is None:
         file = options.get("file")
         candidate = Path(file) if isinstance(file, str) and file else None
@@ -455,6 +469,9 @@ def invoke_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
             candidate = folder / candidate
         if candidate is None and folder is not None and (folder / "sample-request.json").is_file():
             candidate = folder / "sample-request.json"
+        if candidate is None and folder is not None and options.get("sampleFromSwagger") is True:
+            candidate = _sample_from_swagger(folder, int(options.get("port") or 8000))
+            sample_written = str(candidate) if candidate is not None else None
         if candidate is None:
             raise AmlDebugError(
                 "Nothing to send: pass `data` (JSON text) or `file`.",
@@ -483,6 +500,7 @@ def invoke_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
             if response.ok
             else {"error": f"The server answered {response.status} {response.reason}."}
         ),
+        **({"sampleWritten": sample_written} if sample_written else {}),
     }
 
 
