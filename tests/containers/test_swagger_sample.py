@@ -4,7 +4,11 @@ publishes it in /swagger.json, becomes sample-request.json when the project has 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -101,3 +105,56 @@ def test_invoke_never_overwrites_an_existing_sample(server: int, tmp_path: Path)
     (tmp_path / "sample-request.json").write_text('{"data": [[9.0]]}')
     assert main(["invoke", "--port", str(server), "--folder", str(tmp_path)]) == 0
     assert json.loads(_Server.received[0]) == {"data": [[9.0]]}
+
+
+SERVER_PYTHON = os.environ.get("AMLDEBUG_PROCESS_PYTHON", "/opt/amlinf/bin/python")
+DECORATED = """from inference_schema.schema_decorators import input_schema
+from inference_schema.parameter_types.standard_py_parameter_type import (
+    StandardPythonParameterType,
+)
+
+
+def init():
+    pass
+
+
+@input_schema("data", StandardPythonParameterType([[1.0, 2.0, 3.0]]))
+def run(data):
+    return [sum(row) for row in data]
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not Path(SERVER_PYTHON).exists(),
+    reason="needs a Python with azureml-inference-server-http (AMLDEBUG_PROCESS_PYTHON)",
+)
+def test_the_real_inference_server_publishes_the_input_schema_sample(tmp_path: Path):
+    (tmp_path / "score.py").write_text(DECORATED)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            SERVER_PYTHON,
+            "-m",
+            "azureml_inference_server_http.amlserver",
+            "--entry_script",
+            "score.py",
+            "--port",
+            str(port),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        sample = None
+        deadline = time.monotonic() + 60
+        while sample is None and time.monotonic() < deadline and server.poll() is None:
+            time.sleep(0.5)
+            sample = fetch_sample(port)
+        assert sample == {"data": [[1.0, 2.0, 3.0]]}
+    finally:
+        server.terminate()
+        server.wait(10)
