@@ -54,6 +54,37 @@ def test_without_a_python_pin_the_default_base_image_python_is_used() -> None:
     assert request is not None and request.python == DEFAULT_PYTHON and not request.python_pinned
 
 
+@pytest.mark.parametrize(
+    ("spec", "pinned", "full"),
+    [
+        ("python=3.7", True, "3.7.17"),  # conda installs the newest 3.7.x
+        ("python==3.8.5", True, "3.8.5"),
+        ("python=3.10.*", True, "3.10.19"),
+        ("python>=3.8", False, None),  # a range: conda picks; no single interpreter to judge
+    ],
+)
+def test_which_python_is_resolved_for(spec: str, pinned: bool, full: str | None) -> None:
+    text = f"name: x\ndependencies:\n  - {spec}\n  - pip\n  - pip:\n      - numpy\n"
+    request = resolution_input(text)
+    assert request is not None and request.python_pinned is pinned
+    if full is not None:
+        assert request.python_full == full
+
+
+def test_a_python_range_turns_a_too_new_pin_into_information() -> None:
+    text = (
+        "name: x\ndependencies:\n  - python>=3.8\n  - pip\n  - pip:\n      - scikit-learn==1.6.1\n"
+    )
+    request = resolution_input(text)
+    assert request is not None
+    (found,) = resolution_diagnostics(request, interpret(UvRun(1, "", PYTHON_TOO_OLD), request))
+    assert (found.code, found.severity, found.range.start.line) == (
+        "AML215",
+        Severity.INFORMATION,
+        5,
+    )
+
+
 def test_local_paths_are_never_built() -> None:
     request = resolution_input(conda("numpy", "-e .", "./wheels/private-1.0-py3-none-any.whl"))
     assert request is not None
@@ -200,6 +231,14 @@ def test_real_uv_finds_a_pin_that_needs_a_newer_python(tmp_path: Path) -> None:
     assert outcome is not None
     (found,) = resolution_diagnostics(*outcome)
     assert (found.code, found.range.start.line) == ("AML213", 5), found.message
+
+
+@pytest.mark.slow
+@needs_uv
+def test_real_uv_python_37_is_the_newest_37_release(tmp_path: Path) -> None:
+    # pandas 1.2.1 needs Python >= 3.7.1; conda's python=3.7 is 3.7.17.
+    outcome = resolve_conda_text(conda("pandas==1.2.1", python="3.7"), tmp_path, runner=UvCommand())
+    assert outcome is not None and outcome[1].outcome == "resolved", outcome[1].explanation
 
 
 @pytest.mark.slow

@@ -94,12 +94,20 @@ class PipLine:
 @dataclass(frozen=True)
 class ResolutionInput:
     python: str  # major.minor
+    # One interpreter version (`python=3.8`, `python==3.8.5`), not a range or nothing.
     python_pinned: bool
     lines: tuple[PipLine, ...]
     # Where a file-level diagnostic goes (the `pip:` key, else the first line).
     anchor: Range
     # Entries left out (local paths, editable installs): what they bring is not known.
     left_out: tuple[str, ...] = ()
+    # The patch release resolved for: conda's `python=3.7` installs the newest 3.7.x, so a
+    # `Requires-Python >=3.7.1` holds (uv's bare `3.7` means 3.7.0).
+    python_release: str = ""
+
+    @property
+    def python_full(self) -> str:
+        return self.python_release or latest_patch(self.python)
 
     @property
     def requirements_text(self) -> str:
@@ -115,12 +123,13 @@ def resolution_input(conda_text: str) -> ResolutionInput | None:
     environment = parse_conda_environment(conda_text)
     if any(problem.kind != "pip-not-list" for problem in environment.problems):
         return None
-    python, pinned = DEFAULT_PYTHON, False
+    python, pinned, release = DEFAULT_PYTHON, False, ""
     for dependency in environment.conda_entries():
         if dependency.name == "python":
-            match = re.search(r"(\d+)\.(\d+)", dependency.spec)
+            match = _ONE_PYTHON.match(dependency.spec.strip())
             if match:
                 python, pinned = f"{match[1]}.{match[2]}", True
+                release = f"{python}.{match[3]}" if match[3] and match[4] is None else ""
     lines: list[PipLine] = []
     left_out: list[str] = []
     for dependency in environment.pip_entries():
@@ -134,7 +143,26 @@ def resolution_input(conda_text: str) -> ResolutionInput | None:
     if not any(line.name for line in lines):
         return None
     anchor = environment.pip_key or environment.dependencies_key or Range.of(0, 0)
-    return ResolutionInput(python, pinned, tuple(lines), anchor, tuple(left_out))
+    return ResolutionInput(python, pinned, tuple(lines), anchor, tuple(left_out), release)
+
+
+# `3.8`, `=3.8`, `==3.8`, `3.8.*`, `=3.8.5`, `==3.8.5` (a build string may follow): one Python.
+_ONE_PYTHON = re.compile(r"^(?:==?)?\s*(\d+)\.(\d+)(?:\.(\d+))?(\.\*|\*)?(?:\s+\S+)?$")
+# The newest patch release of each minor version (conda installs it for `python=X.Y`).
+_LATEST_PATCH = {
+    "3.6": "3.6.15",
+    "3.7": "3.7.17",
+    "3.8": "3.8.20",
+    "3.9": "3.9.25",
+    "3.10": "3.10.19",
+    "3.11": "3.11.14",
+    "3.12": "3.12.12",
+    "3.13": "3.13.9",
+}
+
+
+def latest_patch(python: str) -> str:
+    return _LATEST_PATCH.get(python, python)
 
 
 @dataclass(frozen=True)
@@ -144,7 +172,7 @@ class UvRun:
     stderr: str
 
 
-# (requirements text, python "3.10", working folder) -> what uv printed; None: uv is not there.
+# (requirements text, python "3.10.19", working folder) -> what uv printed; None: no uv.
 UvRunner = Callable[[str, str, Path], "UvRun | None"]
 
 Outcome = Literal["resolved", "python", "conflict", "unavailable"]
@@ -239,6 +267,18 @@ def resolution_diagnostics(request: ResolutionInput, resolution: Resolution) -> 
     """AML213/AML214/AML215 for one conda file, each on the line to change."""
     if resolution.outcome == "resolved":
         return []
+    if resolution.outcome == "python" and not request.python_pinned:
+        # Without one pinned Python the image's interpreter is not known: say so, not an error.
+        return [
+            Diagnostic(
+                NOT_RESOLVED.code,
+                NOT_RESOLVED.severity,
+                f"Resolved for Python {request.python} (no single python= pin), "
+                f"{_entry_text(request, resolution.culprit)} needs {resolution.needs_python}; "
+                "pin python in the conda file to check for the interpreter the image will have.",
+                _line_of(request, resolution.culprit),
+            )
+        ]
     if resolution.outcome == "unavailable":
         why = resolution.explanation or "the resolver failed"
         return [

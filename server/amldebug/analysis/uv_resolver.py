@@ -32,7 +32,7 @@ from amldebug.analysis.environment_resolution import (
 UV_TIMEOUT_SECONDS = 180
 CACHE_ENTRIES = 200  # files kept in the cache folder (oldest dropped)
 CACHE_SECONDS = 24 * 3600  # the index changes: a day-old answer is asked again
-_CACHE_FORMAT = 1  # bump when Resolution or its interpretation changes
+_CACHE_FORMAT = 2  # bump when Resolution or its interpretation changes
 _INDEX_VARIABLES = (
     "UV_INDEX_URL",
     "UV_DEFAULT_INDEX",
@@ -140,7 +140,7 @@ class ResolutionCache:
     def key(request: ResolutionInput) -> str:
         settings = {name: os.environ.get(name, "") for name in _INDEX_VARIABLES}
         blob = json.dumps(
-            [_CACHE_FORMAT, request.requirements_text, request.python, PLATFORM, settings]
+            [_CACHE_FORMAT, request.requirements_text, request.python_full, PLATFORM, settings]
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
@@ -201,7 +201,7 @@ def resolve_conda_text(
         return None
     resolution = cache.get(request) if cache is not None else None
     if resolution is None:
-        run = (runner or UvCommand())(request.requirements_text, request.python, folder)
+        run = (runner or UvCommand())(request.requirements_text, request.python_full, folder)
         resolution = interpret(run, request)
         if cache is not None:
             cache.put(request, resolution)
