@@ -60,17 +60,17 @@ def _pieces(pattern: re.Pattern[str]) -> set[str]:
 
 @pytest.mark.parametrize("name,pattern", _all_patterns(), ids=lambda v: str(v)[:40])
 def test_every_pattern_is_linear_on_its_own_words_repeated(name, pattern):
-    """Each pattern, on a line of ~40 KB repeating any word it contains, must take little more
+    """Each pattern, on a line of ~60 KB repeating any word it contains, must take little more
     than a linear scan: the quadratic ones took seconds here."""
     worst = 0.0
     for piece in _pieces(pattern):
         for separator in ("", " ", "/", "'", ":", "0"):
             unit = piece + separator
-            line = unit * (40_000 // len(unit) + 1)
+            line = unit * (60_000 // len(unit) + 1)
             started = time.perf_counter()
             pattern.search(line)
             worst = max(worst, time.perf_counter() - started)
-    assert worst < 0.3, f"{name}: {worst:.2f} s"
+    assert worst < 1.0, f"{name}: {worst:.2f} s"  # the quadratic ones took 3-4 s
 
 
 def test_cancel_stops_the_work():

