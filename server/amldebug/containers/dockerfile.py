@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from amldebug.analysis.conda_model import CondaDependency, parse_conda_environment
+from amldebug.containers.build_context import select_code_files
 from amldebug.containers.build_inputs import read_build_input
 from amldebug.containers.defaults import DEFAULT_BASE_IMAGE, DEFAULT_TAG
 from amldebug.containers.model_files import project_model_layout
@@ -296,7 +297,7 @@ def plan_debug_image(
 
     entry_script = _entry_relative(project)
     model_lines, model_dir, relative_model_dir = _models(project, files)
-    _add_code(project, files)
+    notes += _add_code(project, files, ca_bundle=options.ca_bundle)
 
     pip_env = _pip_environment(options)
     lines = [
@@ -520,13 +521,18 @@ def _user(base_user: str | None) -> tuple[str | None, str | None]:
     return f"USER {base_user}", None
 
 
-def _add_code(project: Project, files: dict[str, Path | bytes | ContextLink]) -> None:
-    """The project folder under `code/`, without VCS folders, caches and models (copied apart)."""
+def _add_code(
+    project: Project, files: dict[str, Path | bytes | ContextLink], *, ca_bundle: Path | None
+) -> list[str]:
+    """The project folder under `code/`, without VCS folders, caches and models (copied apart),
+    nor what .amlignore/.gitignore leave out (build_context.py); returns notes for the build."""
     root = project.root
     skipped = {p.resolve() for p in project.model_paths if p.exists()}
     files[CONTEXT_CODE] = b""  # the folder exists even when empty
-    for path in sorted(_walk(root, skipped)):
+    selection = select_code_files(root, sorted(_walk(root, skipped)), ca_bundle=ca_bundle)
+    for path in selection.files:
         files[f"{CONTEXT_CODE}/{path.relative_to(root).as_posix()}"] = path
+    return selection.notes
 
 
 def _walk(folder: Path, skipped: set[Path]) -> list[Path]:
