@@ -578,3 +578,31 @@ def test_placeholders_cell_exports_and_pasted_notes_are_not_entry_scripts(tmp_pa
 def test_a_new_score_py_with_a_first_import_still_gets_the_stubs(tmp_path):
     score = write(tmp_path / "score.py", "import json\n")
     assert {"AML101", "AML102"} <= codes(analyze_path(score))
+
+
+def test_images_azure_ml_adds_the_server_to_need_none_in_the_conda_file(tmp_path):
+    """A model package (`--package-model`) and a v1 ContainerImage bring their own server."""
+    write(tmp_path / "pkg/src/score.py", SCORE)
+    packaged_env = write(tmp_path / "pkg/environment/conda.yaml", KERNEL_ENV)
+    write(
+        tmp_path / "pkg/model-deployment.yml",
+        "name: regular\ncode_configuration:\n  code: src\n  scoring_script: score.py\n"
+        "environment:\n  conda_file: environment/conda.yaml\n  image: base\n"
+        "instance_type: Standard_DS3_v2\n",
+    )
+    write(
+        tmp_path / "pkg/deploy.sh",
+        "az ml online-deployment create --package-model --file model-deployment.yml\n",
+    )
+    write(tmp_path / "v1/score.py", SCORE)
+    v1_env = write(tmp_path / "v1/myenv.yml", KERNEL_ENV)
+    write(
+        tmp_path / "v1/deploy.py",
+        "from azureml.core.image import ContainerImage\n"
+        "config = ContainerImage.image_configuration(execution_script='score.py', "
+        "runtime='python', conda_file='myenv.yml')\n",
+    )
+    project = discover_project(tmp_path)
+    for conda in (packaged_env, v1_env):
+        assert project.environment_users(conda) == frozenset({"online-served"}), conda
+        assert "AML204" not in codes(analyze_path(conda, project=project))

@@ -105,7 +105,10 @@ class Project:
 
     def environment_users(self, path: Path) -> frozenset[str]:
         """The kinds of deployment ("online", "batch") that build their image from this conda
-        file; empty when none does (a notebook kernel's, a training job's, an MLflow model's)."""
+        file; empty when none does (a notebook kernel's, a training job's, an MLflow model's).
+        "online" counts only deployments whose image needs the server from this file: an image
+        that Azure ML adds the server to (a v1 ContainerImage, a model package) counts as
+        "online-served"."""
         if self.explicit_conda_file and self.conda_file and _same(path, self.conda_file):
             return _ONLINE
         if self.index is None:
@@ -115,7 +118,9 @@ class Project:
             users = tuple(
                 d for d in _conventions_beside(path) if d.conda_file and _same(d.conda_file, path)
             )
-        return frozenset(d.kind for d in users)
+        return frozenset(
+            "online-served" if d.kind == "online" and d.server_provided else d.kind for d in users
+        )
 
 
 def discover_project(

@@ -37,7 +37,8 @@ class AnalysisContext:
     deployed: bool = True
     # "online": an online entry script (init() + run(raw_data)); "batch": a batch driver
     # (run(mini_batch), batch endpoints / ParallelRunStep), which online rules must not judge.
-    # For a conda file: "batch" when only batch deployments build with it (no inference server).
+    # For a conda file: "batch" when no deployment that builds with it needs the inference server
+    # from it (batch deployments; images Azure ML adds the server to), so server rules are off.
     entry_kind: Literal["online", "batch"] = "online"
     # The folder the deployment uploads as code (`code_configuration.code`,
     # `source_directory`): modules under it are importable, never packages to install.

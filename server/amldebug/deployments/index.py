@@ -124,6 +124,10 @@ def scan_deployments(root: Path | str) -> DeploymentIndex:
             entry_candidates.append(path)
         commands.extend(facts.commands)
     declared.extend(deployments_from_cli_commands(commands))
+    packaged = {_key(c.file) for c in commands if c.packaged and c.file is not None}
+    declared = [
+        replace(d, server_provided=True) if _key(d.origin.file) in packaged else d for d in declared
+    ]
     linked = [_link_environment(deployment, assets) for deployment in declared]
     claimed = {_key(d.entry_script) for d in linked if d.entry_script is not None}
     conventions = [

@@ -72,6 +72,9 @@ class Deployment:
     environment_variables: dict[str, str] = field(default_factory=dict)
     name: str | None = None
     missing: tuple[MissingReference, ...] = ()
+    # Azure ML adds the inference server to the image itself: a v1 `ContainerImage` image (the
+    # 2018-2019 API) or a model package (`az ml online-deployment create --package-model`).
+    server_provided: bool = False
 
     @property
     def conda_file(self) -> Path | None:

@@ -457,7 +457,7 @@ class _Calls:
             return None
         conda = self.path(_keyword(call, "conda_file"))
         environment = EnvironmentSource("conda", origin, conda_file=conda) if conda else None
-        return Deployment("online", origin, entry, self.base, environment)
+        return Deployment("online", origin, entry, self.base, environment, server_provided=True)
 
     def _parallel_task(self, call: ast.Call) -> Deployment | None:
         """`parallel_run_function(task=RunFunction(code=, entry_script=, environment=))`: a

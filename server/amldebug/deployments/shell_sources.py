@@ -41,6 +41,8 @@ class CliDeployment:
     file: Path | None
     name: str | None
     settings: tuple[tuple[str, str], ...]
+    # `--package-model`: Azure ML packages the model and adds the inference server.
+    packaged: bool = False
 
     @property
     def how(self) -> str:
@@ -76,8 +78,11 @@ def cli_deployments_from_shell(path: Path, text: str) -> list[CliDeployment]:
             continue
         file, name, settings = parsed
         kind: DeploymentKind = "batch" if match.group(1) == "batch" else "online"
+        packaged = "--package-model" in words
         found.append(
-            CliDeployment(path, line, kind, match.group(2), file, name, tuple(settings.items()))
+            CliDeployment(
+                path, line, kind, match.group(2), file, name, tuple(settings.items()), packaged
+            )
         )
     return found
 
