@@ -44,6 +44,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as error:
+        message = _message_for(error)
+        if message is None:
+            raise  # a bug: keep the traceback
+        print(f"amldebug: {message}", file=sys.stderr)
+        return 1
+
+
+def _message_for(error: Exception) -> str | None:
+    """A sentence for failures that are the environment's, not amldebug's; None for bugs."""
+    # The Docker SDK's refusals (an invalid image reference, a name in use); its HTTP errors are
+    # OSErrors too, so this comes first.
+    if type(error).__module__.startswith("docker."):
+        return f"Docker refused: {getattr(error, 'explanation', None) or error}"
+    if isinstance(error, OSError):  # a folder or file the user cannot read or write: say which
+        where = f" {error.filename}" if error.filename else ""
+        return f"cannot access{where}: {error.strerror or error}"
+    if isinstance(error, RecursionError):
+        return "an input is nested too deeply to process."
+    return None
 
 
 if __name__ == "__main__":
