@@ -1,4 +1,4 @@
-"""The CLI answers the environment's failures with a sentence, not a traceback (issue 9, item 10)."""
+"""The environment's failures are sentences in the CLI, not tracebacks (issue 9, item 10)."""
 
 from __future__ import annotations
 
