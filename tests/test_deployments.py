@@ -581,7 +581,8 @@ def test_a_new_score_py_with_a_first_import_still_gets_the_stubs(tmp_path):
 
 
 def test_images_azure_ml_adds_the_server_to_need_none_in_the_conda_file(tmp_path):
-    """A model package (`--package-model`) and a v1 ContainerImage bring their own server."""
+    """A model package (`--package-model`), a v1 ContainerImage and the 2018 preview's
+    Image.create bring their own server."""
     write(tmp_path / "pkg/src/score.py", SCORE)
     packaged_env = write(tmp_path / "pkg/environment/conda.yaml", KERNEL_ENV)
     write(
@@ -602,7 +603,14 @@ def test_images_azure_ml_adds_the_server_to_need_none_in_the_conda_file(tmp_path
         "config = ContainerImage.image_configuration(execution_script='score.py', "
         "runtime='python', conda_file='myenv.yml')\n",
     )
+    write(tmp_path / "preview/score.py", SCORE)
+    preview_env = write(tmp_path / "preview/myenv.yml", KERNEL_ENV)
+    write(
+        tmp_path / "preview/o16n.py",
+        "image = Image.create(name='img', workspace=ws, runtime='python', "
+        "execution_script='score.py', conda_file='myenv.yml')\n",
+    )
     project = discover_project(tmp_path)
-    for conda in (packaged_env, v1_env):
+    for conda in (packaged_env, v1_env, preview_env):
         assert project.environment_users(conda) == frozenset({"online-served"}), conda
         assert "AML204" not in codes(analyze_path(conda, project=project))

@@ -36,7 +36,7 @@ MAX_SOURCE_TEXT = 2_000_000
 # Words without which a file declares no deployment: a cheap filter before parsing.
 _TRIGGER = re.compile(
     r"InferenceConfig|ParallelRunConfig|image_configuration|OnlineDeployment|BatchDeployment"
-    r"|RunFunction"
+    r"|RunFunction|execution_script"
 )
 _ONLINE_DEPLOYMENTS = {"ManagedOnlineDeployment", "KubernetesOnlineDeployment", "OnlineDeployment"}
 _BATCH_DEPLOYMENTS = {"BatchDeployment", "ModelBatchDeployment", "PipelineComponentBatchDeployment"}
@@ -258,7 +258,11 @@ class _Calls:
             name = _name(call.func)
             if name in ("InferenceConfig", "ParallelRunConfig"):
                 deployment = self._v1(call, "batch" if name == "ParallelRunConfig" else "online")
-            elif name == "image_configuration":
+            elif name == "image_configuration" or (
+                # The 2018 preview API: Image.create(...) / Webservice.deploy(...) with the
+                # script and conda file as arguments.
+                name in ("create", "deploy") and _keyword(call, "execution_script") is not None
+            ):
                 deployment = self._v1_image(call)
             elif name == "RunFunction":
                 deployment = self._parallel_task(call)
@@ -451,7 +455,9 @@ class _Calls:
         return made
 
     def _v1_image(self, call: ast.Call) -> Deployment | None:
-        origin = self.source.origin(call, "ContainerImage.image_configuration(...) call")
+        origin = self.source.origin(
+            call, f"v1 image: {_name(call.func)}(execution_script=...) call"
+        )
         entry = self.path(_keyword(call, "execution_script"))
         if entry is None:
             return None
