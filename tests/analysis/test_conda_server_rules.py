@@ -211,7 +211,7 @@ def test_the_release_table_is_what_the_generator_makes_from_the_index() -> None:
     except OSError:
         pytest.skip("the package index is not reachable")
     result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "server_releases.py"), "--check"],
+        [sys.executable, "-m", "amldebug.analysis.server_releases_build", "--check"],
         capture_output=True,
         text=True,
         timeout=300,
