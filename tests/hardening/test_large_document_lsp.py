@@ -73,3 +73,16 @@ async def test_a_bom_in_the_document_text_is_no_syntax_error(client, project: Pa
     )
     published = await wait_for_publish(client, uri, timeout=30)
     assert "AML107" not in [d.code for d in published.diagnostics]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("port", ["abc", [1], {"x": 1}, True])
+async def test_options_of_the_wrong_type_are_a_clear_error(client, port):
+    """Issue 9, item 10: a -32603 with a Python traceback became {"ok": false, "error"}."""
+    answer = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="amldebug.invoke", arguments=[{"port": port, "data": "{}"}]
+        )
+    )
+    assert answer["ok"] is False
+    assert answer["error"].startswith("`port` must be a number")

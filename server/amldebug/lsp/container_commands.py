@@ -26,6 +26,7 @@ from amldebug.lsp.debug_loop_commands import (
     Handler,
     _crash_result,
     _engine,
+    _number,
     _process_server,
     _project,
     _requires_trust,
@@ -52,7 +53,7 @@ def reload_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
             session.state(name, "ready", runtime="process", message="Restarted")
         return {"ok": True, "seconds": round(seconds, 2), "runtime": "process"}
     # `waitForRequests` (seconds): let the requests being served answer before the worker goes.
-    wait_limit = float(options.get("waitForRequests") or 0)
+    wait_limit = _number(options, "waitForRequests", 0, float)
     engine = _engine()
     with _Session(ls, f"Reloading {name}", "container") as session:
         waited = None

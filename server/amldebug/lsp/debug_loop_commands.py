@@ -105,6 +105,21 @@ def _requires_trust(handler: Handler) -> Handler:
     return checked
 
 
+def _number(options: dict[str, Any], key: str, default: int, kind: type[int] | type[float]) -> Any:
+    """An option that must be a number (a string of digits is accepted); AmlDebugError when not,
+    so the client gets {"ok": false, "error"} instead of an internal error with a traceback."""
+    value = options.get(key)
+    if value is None or value == "":
+        return kind(default)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise AmlDebugError(f"`{key}` must be a number, not {type(value).__name__}.")
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise AmlDebugError(f"`{key}` must be a number, not {value!r}.") from None
+    return number or kind(default)
+
+
 def _options(options: Any) -> dict[str, Any]:
     if options is None:
         return {}
@@ -156,13 +171,13 @@ def _run_options(options: dict[str, Any], image: str) -> RunOptions:
     return RunOptions(
         image=image,
         name=str(options.get("name") or DEFAULT_NAME),
-        port=int(options.get("port") or 8000),
-        debug_port=int(options.get("debugPort") or 5678),
+        port=_number(options, "port", 8000, int),
+        debug_port=_number(options, "debugPort", 5678, int),
         bind=str(options.get("bind") or "127.0.0.1"),
         mount=options.get("mount", True) is not False,
         wait_for_debugger=options.get("waitForDebugger") is True,
         env={str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {},
-        timeout=float(options.get("timeout") or 120),
+        timeout=_number(options, "timeout", 120, float),
     )
 
 
@@ -429,7 +444,7 @@ def launch_config_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     runtime = str(options.get("runtime") or "docker")
     if runtime == "auto":
         runtime = choose_runtime("auto").runtime
-    debug_port = int(options.get("debugPort") or 5678)
+    debug_port = _number(options, "debugPort", 5678, int)
     configuration = debug_configuration(runtime, debug_port)
     if options.get("write") is True:
         if not _trusted(ls, options):  # writing a file on the project's behalf needs trust
@@ -470,7 +485,7 @@ def invoke_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
         if candidate is None and folder is not None and (folder / "sample-request.json").is_file():
             candidate = folder / "sample-request.json"
         if candidate is None and folder is not None and options.get("sampleFromSwagger") is True:
-            candidate = _sample_from_swagger(folder, int(options.get("port") or 8000))
+            candidate = _sample_from_swagger(folder, _number(options, "port", 8000, int))
             sample_written = str(candidate) if candidate is not None else None
         if candidate is None:
             raise AmlDebugError(
@@ -481,11 +496,11 @@ def invoke_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
             data = candidate.read_text(encoding="utf-8")
         except OSError as error:
             raise AmlDebugError(f"Cannot read {candidate}: {error.strerror or error}") from None
-    port = int(options.get("port") or 8000)
+    port = _number(options, "port", 8000, int)
     response = scoring_client.score(
         scoring_client.server_url("127.0.0.1", port, "/score"),
         str(data),
-        timeout=float(options.get("timeout") or 300),
+        timeout=_number(options, "timeout", 300, float),
     )
     return {
         "ok": response.ok,
