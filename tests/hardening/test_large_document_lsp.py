@@ -86,3 +86,17 @@ async def test_options_of_the_wrong_type_are_a_clear_error(client, port):
     )
     assert answer["ok"] is False
     assert answer["error"].startswith("`port` must be a number")
+
+
+@pytest.mark.asyncio
+async def test_a_client_cannot_claim_trust_in_a_command(client, project: Path):
+    """Issue 9, item 13: the server knows trust itself; `"trusted": true` in options is ignored."""
+    for command, options in (
+        ("amldebug.status", {"trusted": True}),
+        ("amldebug.launchConfig", {"trusted": True, "folder": str(project), "write": True}),
+    ):
+        answer = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=command, arguments=[options])
+        )
+        assert answer["ok"] is False and "not trusted" in answer["error"], command
+    assert not (project / ".vscode" / "launch.json").exists()

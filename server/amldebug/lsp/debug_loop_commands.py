@@ -84,7 +84,9 @@ class _Session:
 
 
 def _trusted(ls: Any, options: dict[str, Any]) -> bool:
-    return bool(getattr(ls, "workspace_trusted", False)) or options.get("trusted") is True
+    # Only the server's own knowledge counts (initializationOptions; the extension restarts the
+    # server when trust is granted): a `trusted` option from the client is ignored (issue 9, 13).
+    return bool(getattr(ls, "workspace_trusted", False))
 
 
 def _refusal(doing: str = "run Docker or processes") -> dict[str, Any]:
