@@ -76,3 +76,20 @@ def test_an_invalid_image_reference_is_a_message(capsys, tmp_path: Path):
     assert main([*argv, "--runtime", "docker"]) == 1
     err = capsys.readouterr().err
     assert "invalid reference format" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("verb", ["run", "up"])
+def test_an_invalid_bind_address_is_named_before_any_work(verb, capsys, tmp_path: Path):
+    with pytest.raises(SystemExit) as exited:
+        main([verb, str(tmp_path), "--bind", "0.0.0.0 --privileged"])
+    assert exited.value.code == 2
+    assert "is not an IP address to publish on" in capsys.readouterr().err
+
+
+def test_bind_addresses_that_are_fine():
+    from amldebug.containers.ports import parse_bind_address
+
+    assert parse_bind_address("127.0.0.1") == "127.0.0.1"
+    assert parse_bind_address("0.0.0.0") == "0.0.0.0"
+    assert parse_bind_address("::1") == "::1"
+    assert parse_bind_address("localhost") == "127.0.0.1"

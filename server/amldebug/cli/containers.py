@@ -177,6 +177,7 @@ def _add_run_options(parser: argparse.ArgumentParser, *, image: bool) -> None:
     parser.add_argument(
         "--bind",
         default="127.0.0.1",
+        type=_bind_address,
         help="host address to publish on (default 127.0.0.1: debugpy runs any code sent to it)",
     )
     parser.add_argument(
@@ -574,3 +575,12 @@ def pull_command(args: argparse.Namespace) -> int:
     )
     print(f"Pulled {args.image} as {local}. Run it with: amldebug run --image {local}")
     return 0
+
+
+def _bind_address(text: str) -> str:
+    from amldebug.containers.ports import parse_bind_address
+
+    try:
+        return parse_bind_address(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

@@ -293,3 +293,22 @@ def ensure_ports_free(ports: Sequence[tuple[int, str, str]], host: str = "127.0.
                 purpose=purpose,
                 avoid=[p for p in numbers if p != port],
             )
+
+
+def parse_bind_address(text: str) -> str:
+    """An IP address (or `localhost`) to publish ports on; ValueError with a sentence otherwise.
+
+    Checked before anything else, so `--bind "0.0.0.0 --privileged"` is an invalid address, not
+    "no free port" after a build.
+    """
+    import ipaddress
+
+    value = text.strip()
+    if value == "localhost":
+        return "127.0.0.1"
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not an IP address to publish on (e.g. 127.0.0.1, 0.0.0.0, ::1)"
+        ) from None

@@ -122,6 +122,15 @@ def _number(options: dict[str, Any], key: str, default: int, kind: type[int] | t
     return number or kind(default)
 
 
+def _bind(options: dict[str, Any]) -> str:
+    from amldebug.containers.ports import parse_bind_address
+
+    try:
+        return parse_bind_address(str(options.get("bind") or "127.0.0.1"))
+    except ValueError as error:
+        raise AmlDebugError(f"`bind`: {error}.") from None
+
+
 def _options(options: Any) -> dict[str, Any]:
     if options is None:
         return {}
@@ -175,7 +184,7 @@ def _run_options(options: dict[str, Any], image: str) -> RunOptions:
         name=str(options.get("name") or DEFAULT_NAME),
         port=_number(options, "port", 8000, int),
         debug_port=_number(options, "debugPort", 5678, int),
-        bind=str(options.get("bind") or "127.0.0.1"),
+        bind=_bind(options),
         mount=options.get("mount", True) is not False,
         wait_for_debugger=options.get("waitForDebugger") is True,
         env={str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {},
