@@ -123,3 +123,21 @@ def test_language_server_writes_launch_json_only_when_trusted(project):
     trusted = SimpleNamespace(workspace_trusted=True)
     assert launch_config_command(trusted, {"folder": str(project), "write": True})["ok"] is True
     assert (project / ".vscode" / "launch.json").is_file()
+
+
+def test_user_edits_to_our_entry_survive_a_rewrite(project):
+    """The smaller finding: `justMyCode: false` and a custom `localRoot` were silently reverted;
+    only what attaching needs (the port) is updated."""
+    write_launch_config(project, docker_debug_configuration(5678))
+    launch = project / ".vscode" / "launch.json"
+    text = launch.read_text()
+    text = text.replace('"justMyCode": true', '"justMyCode": false')
+    text = text.replace(
+        '"localRoot": "${workspaceFolder}"', '"localRoot": "${workspaceFolder}/src"'
+    )
+    launch.write_text(text)
+    write_launch_config(project, docker_debug_configuration(5690))
+    [entry] = json.loads(launch.read_text())["configurations"]
+    assert entry["justMyCode"] is False
+    assert entry["pathMappings"][0]["localRoot"] == "${workspaceFolder}/src"
+    assert entry["connect"]["port"] == 5690

@@ -33,6 +33,8 @@ HIDDEN_FRAMES = ("**/amldebug_entry.py", "**/amldebug_launch.py")
 LAUNCH_JSON_VERSION = "0.2.0"
 _DEFAULT_INDENT = "    "  # what VS Code writes into a new launch.json
 _MAX_DEPTH = 256
+# In an existing entry of ours, only these are reset: without them the debugger cannot attach.
+_ENFORCED_KEYS = frozenset({"type", "request", "connect"})
 
 
 def _attach_entry(
@@ -499,8 +501,9 @@ def merge_launch_config(
 ) -> LaunchConfigEdit:
     """Merge `configuration` (matched by its "name") into launch.json text.
 
-    No text, or only whitespace: a new file. An entry with the same name: its properties are set
-    to ours in place (properties the user added, and comments between them, stay); duplicates
+    No text, or only whitespace: a new file. An entry with the same name: what attaching needs
+    (`type`, `request`, `connect`) is set to ours in place, missing properties are added, and
+    the rest is the user's (`justMyCode: false`, a custom `localRoot`, comments stay); duplicates
     of it are removed. Otherwise ours is appended to `configurations` (created when missing).
     Text that cannot be parsed is never changed: the edit carries the error's line and column.
     """
@@ -573,6 +576,8 @@ def merge_launch_config(
                 member = _last_member(entry, key)
                 if member is None:
                     missing.append((key, value))
+                elif key not in _ENFORCED_KEYS:
+                    continue  # the user's own choice (justMyCode, a custom localRoot) stays
                 elif member.value.value != value or type(member.value.value) is not type(value):
                     merger.replace_value(member.value, value)
                     updated = True
