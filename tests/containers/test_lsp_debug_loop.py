@@ -208,7 +208,7 @@ async def test_up_invoke_reload_stop_over_lsp_with_progress_and_state(
         assert "ready for serving traffic" in logs_result["text"]
 
         stopped = await execute(trusted, "amldebug.stop", {"name": name})
-        assert stopped == {"ok": True, "stopped": True, "removedImage": None}
+        assert stopped == {"ok": True, "stopped": True, "removedImage": None, "keptImage": None}
         missing = await execute(trusted, "amldebug.stop", {"name": name})
         assert missing["ok"] is False and f"no container named '{name}'" in missing["error"]
     finally:
