@@ -288,6 +288,7 @@ def test_uv_installs_in_the_package_stage_with_pip_as_the_fallback(tmp_path: Pat
     assert isinstance(script, bytes)
     text = script.decode()
     assert "/tmp/amldebug-uv pip install" in text and "--compile-bytecode" in text
+    assert "--no-cache" in text  # a cache would be committed with the package layer
     assert "pip tries" in text and "-m pip install" in text  # the fallback
     # Both installers trust the proxy's CA and use the same index.
     assert "export SSL_CERT_FILE=/tmp/amldebug-ca.pem" in text
