@@ -437,8 +437,9 @@ def _install_script(
     pip_venv = [f'"$PY" -m venv {ENV_PREFIX}', f"{pip} -r {requirements}"]
     if uv:
         # uv makes the venv in a blink (no ensurepip) and downloads in parallel; pip joins the
-        # packages so the image still has it. No cache: it would be committed with the layer. pip's messages are the ones build.py maps back to
-        # the conda file, so a uv failure is retried with pip rather than reported.
+        # packages so the image still has it. No cache: it would be committed with the layer.
+        # pip's messages are the ones build.py maps back to the conda file, so a uv failure is
+        # retried with pip rather than reported.
         pip_venv = [
             f'if {UV_IN_BUILD} venv --quiet --python "$PY" {ENV_PREFIX} && '
             f"{UV_IN_BUILD} pip install --quiet --python {ENV_PREFIX}/bin/python "
