@@ -324,7 +324,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-# The thresholds `amldebug.lsp.server.tune_garbage_collector` sets.
+# The thresholds `amldebug.lsp.process_setup.tune_garbage_collector` sets.
 SERVER_GC_THRESHOLDS = (100_000, 50, 100)
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from amldebug.diagnostics import Diagnostic, Range, Severity
 from amldebug.errors import AmlDebugError
 from amldebug.lsp.notifications import send_container_state
+from amldebug.lsp.process_setup import configure_logging
 from amldebug.lsp.progress import LspProgressReporter, current_command
-from amldebug.lsp.server import AmlDebugLanguageServer, configure_logging, create_server
+from amldebug.lsp.server import AmlDebugLanguageServer, create_server
 
 
 def add_demo_commands(server: AmlDebugLanguageServer) -> None:

@@ -24,10 +24,9 @@ import gc
 import importlib
 import inspect
 import logging
-import os
 import sys
 import threading
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
@@ -35,211 +34,32 @@ from amldebug.lsp.attrs_code_cache import attrs_code_cache
 
 with attrs_code_cache():
     from lsprotocol import types
-from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams
-from pygls.feature_manager import assign_thread_attr, is_thread_function
+from pygls.exceptions import FeatureRequestError
 from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
 from pygls.uris import from_fs_path, to_fs_path
 
 import amldebug
 from amldebug import diagnostics as engine
-from amldebug.analysis import entry_script
-from amldebug.analysis.context import AnalysisContext
 from amldebug.analysis.hover import hover_at
-from amldebug.errors import AmlDebugError
 from amldebug.lsp import notifications
+from amldebug.lsp.code_actions import code_actions
 from amldebug.lsp.convert import (
     ColumnCodec,
-    fix_to_code_action,
     from_lsp_position,
-    ranges_overlap,
     to_lsp_diagnostic,
 )
 from amldebug.lsp.document_checker import DocumentChecker, OpenDocument
-from amldebug.lsp.progress import CommandRequest, reset_current_command, set_current_command
+from amldebug.lsp.process_setup import configure_logging, tune_garbage_collector
+from amldebug.lsp.protocol import COMMAND_LOAD_DELAY_SECONDS, COMMAND_MODULES, AmlDebugProtocol
 from amldebug.lsp.settings import SECTION, ServerSettings, parse_settings
-from amldebug.progress import Cancelled, CancelToken
-from amldebug.project import FileKind, Project
+from amldebug.lsp.stdio_transport import StdinPump
+from amldebug.progress import CancelToken
+from amldebug.project import Project
 
 logger = logging.getLogger("amldebug.lsp")
 
-# Modules whose `register(server)` adds `workspace/executeCommand` handlers. They pull in the
-# Docker SDK and friends (about half a second), so they load after the first diagnostics are out,
-# or at the first executeCommand, whichever comes first; see `load_command_modules`.
-COMMAND_MODULES = ("amldebug.lsp.debug_loop_commands", "amldebug.lsp.troubleshooting_commands")
-# Advertised in executeCommandProvider from the start (docs/lsp-protocol.md), loaded or not yet.
-ENGINE_COMMANDS = (
-    "amldebug.build",
-    "amldebug.run",
-    "amldebug.up",
-    "amldebug.launchConfig",
-    "amldebug.invoke",
-    "amldebug.reload",
-    "amldebug.logs",
-    "amldebug.commit",
-    "amldebug.sync",
-    "amldebug.stop",
-    "amldebug.status",
-    "amldebug.pull",
-    "amldebug.modelPath",
-    "amldebug.explain",
-    "amldebug.replicas",
-)
-# Without documents to check, the command modules load this long after `initialized`.
-COMMAND_LOAD_DELAY_SECONDS = 1.5
-
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class AmlDebugProtocol(LanguageServerProtocol):
-    """Records each executeCommand request so handlers can find their progress token and learn
-    about cancellation (pygls passes handlers only the command's arguments)."""
-
-    _server: AmlDebugLanguageServer
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.commands_in_flight: dict[Any, CommandRequest] = {}
-
-    @lsp_method(types.INITIALIZE)
-    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, Any]:
-        result = yield from super().lsp_initialize(params)
-        provider = result.capabilities.execute_command_provider
-        names = sorted({*(provider.commands if provider else []), *ENGINE_COMMANDS})
-        result.capabilities.execute_command_provider = types.ExecuteCommandOptions(commands=names)
-        return result
-
-    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
-    def lsp_workspace__execute_command(
-        self, params: types.ExecuteCommandParams
-    ) -> Generator[Any, Any, Any]:
-        if params.command not in self.fm.commands:
-            self._server.load_command_modules()
-        if (handler := self.fm.commands.get(params.command)) is None:
-            raise JsonRpcInvalidParams.of(
-                ValueError(f"Command name {params.command!r} is not defined")
-            )
-        try:
-            args, kwargs = _prepare_command_arguments(handler, params, self._converter)
-        except Exception as exc:
-            raise JsonRpcInvalidParams.of(exc) from exc
-
-        msg_id = self.msg_id
-        request = CommandRequest(
-            command=params.command, msg_id=msg_id, work_done_token=params.work_done_token
-        )
-        self.commands_in_flight[msg_id] = request
-        try:
-            result = yield _bind_command_request(handler, request), args, kwargs
-        finally:
-            self.commands_in_flight.pop(msg_id, None)
-        return result
-
-    def _handle_cancel_notification(self, msg_id: Any) -> None:
-        request = self.commands_in_flight.get(msg_id)
-        if request is None:
-            super()._handle_cancel_notification(msg_id)
-            return
-        # The command stops at its next check and answers {"ok": false, "cancelled": true}, as
-        # docs/lsp-protocol.md promises; pygls would instead drop the answer for an error.
-        request.cancel_token.cancel()
-
-
-def _command_failure(error: BaseException) -> dict[str, Any] | None:
-    if isinstance(error, Cancelled):
-        return {"ok": False, "cancelled": True, "error": "Cancelled."}
-    if isinstance(error, AmlDebugError):
-        return {"ok": False, "error": error.message, "hint": error.hint}
-    return None
-
-
-def _bind_command_request(
-    handler: Callable[..., Any], request: CommandRequest
-) -> Callable[..., Any]:
-    """`handler` run with `current_command()` set, and user-facing errors turned into results."""
-    if asyncio.iscoroutinefunction(handler):
-
-        async def run_async(*args: Any, **kwargs: Any) -> Any:
-            token = set_current_command(request)
-            try:
-                return await handler(*args, **kwargs)
-            except Exception as error:
-                if (failure := _command_failure(error)) is None:
-                    raise
-                return failure
-            finally:
-                reset_current_command(token)
-
-        return run_async
-
-    def run(*args: Any, **kwargs: Any) -> Any:
-        token = set_current_command(request)
-        try:
-            return handler(*args, **kwargs)
-        except Exception as error:
-            if (failure := _command_failure(error)) is None:
-                raise
-            return failure
-        finally:
-            reset_current_command(token)
-
-    if is_thread_function(handler):
-        assign_thread_attr(run)
-    return run
-
-
-class _StdinPump:
-    """stdin for pygls' message loop, read on one thread in chunks and parsed on the event loop.
-
-    pygls' own reader hands every header line and every body to a thread pool and back, three
-    round trips per message; here a message costs one wake-up of the loop, which matters most
-    when the machine is busy and each round trip waits for a core. Blocking reads on a thread,
-    as pygls does, so stdin and stdout keep their blocking mode whatever the client gave us.
-    """
-
-    def __init__(self, stdin: BinaryIO) -> None:
-        self._stdin = stdin
-        self._stream: asyncio.StreamReader | None = None
-
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._stream = asyncio.StreamReader()
-        threading.Thread(
-            target=self._pump, args=(loop, self._stream), name="amldebug-stdin", daemon=True
-        ).start()
-
-    def _pump(self, loop: asyncio.AbstractEventLoop, stream: asyncio.StreamReader) -> None:
-        try:
-            # The raw descriptor: a daemon thread blocked inside a buffered reader holds its lock,
-            # and the interpreter aborts at exit when it cannot take that lock to close stdin.
-            descriptor = self._stdin.fileno()
-            read: Callable[[int], bytes] = functools.partial(os.read, descriptor)
-        except (AttributeError, OSError, ValueError):  # an in-memory stream (tests)
-            read = getattr(self._stdin, "read1", None) or self._stdin.read
-        while True:
-            try:
-                chunk = read(1 << 16)
-            except (OSError, ValueError):
-                chunk = b""
-            try:
-                if not chunk:
-                    loop.call_soon_threadsafe(stream.feed_eof)
-                    return
-                loop.call_soon_threadsafe(stream.feed_data, chunk)
-            except RuntimeError:  # the loop has closed: the server is exiting
-                return
-
-    async def readline(self) -> bytes:
-        assert self._stream is not None
-        return await self._stream.readline()
-
-    async def readexactly(self, n: int) -> bytes:
-        assert self._stream is not None
-        try:
-            return await self._stream.readexactly(n)
-        except asyncio.IncompleteReadError as error:
-            return error.partial  # end of input: pygls stops on a short body
 
 
 class AmlDebugLanguageServer(LanguageServer):
@@ -261,9 +81,9 @@ class AmlDebugLanguageServer(LanguageServer):
         )
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
-        """pygls' stdio server, reading stdin through `_StdinPump` (see there)."""
+        """pygls' stdio server, reading stdin through `StdinPump` (see there)."""
         self._stop_event = stop_event = threading.Event()
-        reader = _StdinPump(stdin or sys.stdin.buffer)
+        reader = StdinPump(stdin or sys.stdin.buffer)
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
 
         async def serve() -> None:
@@ -616,7 +436,7 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
     def code_action(
         ls: AmlDebugLanguageServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
-        return _code_actions(ls, params)
+        return code_actions(ls, params)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     @guarded(default=None)
@@ -640,108 +460,6 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
         return types.Hover(
             contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown)
         )
-
-
-def _code_actions(
-    ls: AmlDebugLanguageServer, params: types.CodeActionParams
-) -> list[types.CodeAction] | None:
-    document = ls.open_document(params.text_document.uri)
-    if document is None:
-        return None
-    result = ls.checker.result_for(document.uri, document.version)
-    overlay = {doc.path: doc.text for doc in ls.open_documents()}
-    if result is None:
-        # The published diagnostics are older than the text (analysis still queued): analyse now.
-        result = ls.checker.analyse_now(document, overlay, ls.settings)
-
-    only = [_kind_text(kind) for kind in params.context.only or []]
-
-    def wanted(kind: Any) -> bool:
-        text = _kind_text(kind)
-        return not only or any(text == prefix or text.startswith(f"{prefix}.") for prefix in only)
-
-    workspace = ls.client_capabilities.workspace
-    document_changes = bool(
-        workspace and workspace.workspace_edit and workspace.workspace_edit.document_changes
-    )
-
-    def versions_of(uri: str) -> int | None:
-        other = ls.workspace.text_documents.get(uri)
-        return other.version if other is not None else None
-
-    def build(fix: engine.Fix, diagnostics: list[types.Diagnostic]) -> types.CodeAction | None:
-        try:
-            return fix_to_code_action(
-                fix,
-                document_uri=document.uri,
-                document_version=document.version,
-                lines_of=lambda uri: result.lines if uri == document.uri else ls._lines_of(uri),
-                versions_of=versions_of,
-                codec=ls.checker.codec,
-                diagnostics=diagnostics,
-                document_changes=document_changes,
-            )
-        except Exception:  # one odd fix must not hide the others
-            logger.exception("could not offer the fix %r", fix.title)
-            return None
-
-    actions: list[types.CodeAction] = []
-    for diagnostic, lsp_diagnostic in zip(result.diagnostics, result.lsp_diagnostics, strict=False):
-        if not ranges_overlap(lsp_diagnostic.range, params.range):
-            continue
-        for fix in diagnostic.fixes:
-            action = build(fix, [lsp_diagnostic])
-            if action is not None and wanted(action.kind):
-                actions.append(action)
-
-    if result.kind is FileKind.ENTRY_SCRIPT:
-        start = from_lsp_position(params.range.start, result.lines, ls.checker.codec)
-        context = AnalysisContext(path=document.path, project=result.project, overlay=overlay)
-        try:
-            refactors = entry_script.refactors_at(document.text, start.line, context)
-        except Exception:  # the quick fixes above are still worth returning
-            logger.exception("refactors_at failed on %s:%d", document.path, start.line + 1)
-            refactors = []
-        for fix in refactors:
-            action = build(fix, [])
-            if action is not None and wanted(action.kind):
-                actions.append(action)
-    return actions
-
-
-def _kind_text(kind: Any) -> str:
-    # CodeActionKind is a str enum whose str() is its Python name; the protocol value is wanted.
-    return str(getattr(kind, "value", kind))
-
-
-def configure_logging() -> None:
-    level = os.environ.get("AMLDEBUG_LOG_LEVEL", "INFO").upper()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.WARNING)
-    logging.getLogger("amldebug").setLevel(
-        level if isinstance(logging.getLevelName(level), int) else "INFO"
-    )
-
-
-# bench/lsp_latency.py repeats these to time ast.parse under the same settings.
-GC_THRESHOLDS = (100_000, 50, 100)
-
-
-def tune_garbage_collector() -> None:
-    """Keep the cyclic garbage collector out of the keystroke path.
-
-    Each analysis allocates a syntax tree of some 100,000 objects, which triggers collections that
-    traverse everything alive: lsprotocol's ~1,000 classes, the open documents. Freezing what
-    exists at start-up (modules, classes) takes it out of those traversals, and a larger first
-    threshold lets a whole analysis run between collections; the trees themselves hold no cycles
-    and are freed by reference counting. Measured on a 3,000-line score.py: about half the time.
-    """
-    # No gc.collect() first: start-up leaves no cyclic garbage worth the 50-100 ms it takes.
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def start_language_server() -> None:

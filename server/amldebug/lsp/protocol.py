@@ -1,0 +1,147 @@
+"""The JSON-RPC protocol side of the server: executeCommand requests recorded so handlers find
+their progress token and learn of cancellation, and user-facing errors turned into results.
+
+Uses pygls internals (`_prepare_command_arguments`, `lsp_method`): pyproject.toml pins the exact
+pygls version these are tested with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.feature_manager import assign_thread_attr, is_thread_function
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
+
+from amldebug.errors import AmlDebugError
+from amldebug.lsp.progress import CommandRequest, reset_current_command, set_current_command
+from amldebug.progress import Cancelled
+
+if TYPE_CHECKING:
+    from amldebug.lsp.server import AmlDebugLanguageServer
+
+# Modules whose `register(server)` adds `workspace/executeCommand` handlers. They pull in the
+# Docker SDK and friends (about half a second), so they load after the first diagnostics are out,
+# or at the first executeCommand, whichever comes first; see `load_command_modules`.
+COMMAND_MODULES = ("amldebug.lsp.debug_loop_commands", "amldebug.lsp.troubleshooting_commands")
+# Advertised in executeCommandProvider from the start (docs/lsp-protocol.md), loaded or not yet.
+ENGINE_COMMANDS = (
+    "amldebug.build",
+    "amldebug.run",
+    "amldebug.up",
+    "amldebug.launchConfig",
+    "amldebug.invoke",
+    "amldebug.reload",
+    "amldebug.logs",
+    "amldebug.commit",
+    "amldebug.sync",
+    "amldebug.stop",
+    "amldebug.status",
+    "amldebug.pull",
+    "amldebug.modelPath",
+    "amldebug.explain",
+    "amldebug.replicas",
+)
+# Without documents to check, the command modules load this long after `initialized`.
+COMMAND_LOAD_DELAY_SECONDS = 1.5
+
+
+class AmlDebugProtocol(LanguageServerProtocol):
+    """Records each executeCommand request so handlers can find their progress token and learn
+    about cancellation (pygls passes handlers only the command's arguments)."""
+
+    _server: AmlDebugLanguageServer
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands_in_flight: dict[Any, CommandRequest] = {}
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, Any]:
+        result = yield from super().lsp_initialize(params)
+        provider = result.capabilities.execute_command_provider
+        names = sorted({*(provider.commands if provider else []), *ENGINE_COMMANDS})
+        result.capabilities.execute_command_provider = types.ExecuteCommandOptions(commands=names)
+        return result
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(
+        self, params: types.ExecuteCommandParams
+    ) -> Generator[Any, Any, Any]:
+        if params.command not in self.fm.commands:
+            self._server.load_command_modules()
+        if (handler := self.fm.commands.get(params.command)) is None:
+            raise JsonRpcInvalidParams.of(
+                ValueError(f"Command name {params.command!r} is not defined")
+            )
+        try:
+            args, kwargs = _prepare_command_arguments(handler, params, self._converter)
+        except Exception as exc:
+            raise JsonRpcInvalidParams.of(exc) from exc
+
+        msg_id = self.msg_id
+        request = CommandRequest(
+            command=params.command, msg_id=msg_id, work_done_token=params.work_done_token
+        )
+        self.commands_in_flight[msg_id] = request
+        try:
+            result = yield _bind_command_request(handler, request), args, kwargs
+        finally:
+            self.commands_in_flight.pop(msg_id, None)
+        return result
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        request = self.commands_in_flight.get(msg_id)
+        if request is None:
+            super()._handle_cancel_notification(msg_id)
+            return
+        # The command stops at its next check and answers {"ok": false, "cancelled": true}, as
+        # docs/lsp-protocol.md promises; pygls would instead drop the answer for an error.
+        request.cancel_token.cancel()
+
+
+def _command_failure(error: BaseException) -> dict[str, Any] | None:
+    if isinstance(error, Cancelled):
+        return {"ok": False, "cancelled": True, "error": "Cancelled."}
+    if isinstance(error, AmlDebugError):
+        return {"ok": False, "error": error.message, "hint": error.hint}
+    return None
+
+
+def _bind_command_request(
+    handler: Callable[..., Any], request: CommandRequest
+) -> Callable[..., Any]:
+    """`handler` run with `current_command()` set, and user-facing errors turned into results."""
+    if asyncio.iscoroutinefunction(handler):
+
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            token = set_current_command(request)
+            try:
+                return await handler(*args, **kwargs)
+            except Exception as error:
+                if (failure := _command_failure(error)) is None:
+                    raise
+                return failure
+            finally:
+                reset_current_command(token)
+
+        return run_async
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        token = set_current_command(request)
+        try:
+            return handler(*args, **kwargs)
+        except Exception as error:
+            if (failure := _command_failure(error)) is None:
+                raise
+            return failure
+        finally:
+            reset_current_command(token)
+
+    if is_thread_function(handler):
+        assign_thread_attr(run)
+    return run
