@@ -4,6 +4,7 @@ code, and each quick fix, applied, removes its diagnostic without introducing an
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -63,9 +64,9 @@ def make_project(
         conda_file.write_text(conda, encoding="utf-8")
     models: tuple[Path, ...] = ()
     if with_model:
-        (root / "model").mkdir(exist_ok=True)
-        (root / "model" / "model.pkl").write_bytes(b"weights")
-        models = (root / "model",)
+        # A single-file model: Azure ML puts it directly in AZUREML_MODEL_DIR.
+        (root / "model.pkl").write_bytes(b"weights")
+        models = (root / "model.pkl",)
     return Project(
         root=root, entry_script=root / "score.py", conda_file=conda_file, model_paths=models
     )
@@ -552,9 +553,21 @@ def test_model_file_in_the_model_folder_or_unknown_model_is_fine(tmp_path: Path)
     assert only(check(make_project(tmp_path, with_model=False), source), "AML113") == []
 
 
+def _folder_model_project(root: Path) -> Project:
+    (root / "model").mkdir()
+    (root / "model" / "model.pkl").write_bytes(b"weights")
+    return replace(make_project(root, with_model=False), model_paths=(root / "model",))
+
+
 def test_v2_layout_with_the_model_folder_name_is_found(tmp_path: Path) -> None:
+    """`model.path: model` (a folder): Azure ML keeps its name, $AZUREML_MODEL_DIR/model/..."""
     source = GOOD.replace('"model.pkl"', '"model", "model.pkl"')
-    assert only(check(make_project(tmp_path), source), "AML113") == []
+    assert only(check(_folder_model_project(tmp_path), source), "AML113") == []
+
+
+def test_a_folder_models_contents_are_not_directly_in_the_model_dir(tmp_path: Path) -> None:
+    (found,) = only(check(_folder_model_project(tmp_path), GOOD), "AML113")
+    assert "keeps the folder's name" in found.message and "'model/model.pkl'" in found.message
 
 
 def test_relative_model_file_next_to_the_script(tmp_path: Path) -> None:

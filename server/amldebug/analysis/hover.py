@@ -25,8 +25,9 @@ INIT_CONTRACT = f"""\
 - Called with **no arguments**: any parameter needs a default value (AML104).
 - Load the model here and keep it in a **module global** (`global model`); a name only assigned
   inside `init()` is a local, and `run()` then fails with `NameError` on the first request (AML106).
-- The model files are under `os.environ["AZUREML_MODEL_DIR"]`; the code runs from
-  `{CONTAINER_APP_ROOT}` (relative paths resolve against it).
+- The model files are under `os.environ["AZUREML_MODEL_DIR"]`: a model folder keeps its own
+  name there (`model.path: model` -> `$AZUREML_MODEL_DIR/model/...`), a single file sits directly
+  in it. The code runs from `{CONTAINER_APP_ROOT}` (relative paths resolve against it).
 - An exception here means the worker never boots: "Worker failed to boot", exit code 3, and
   CrashLoopBackOff on AKS. `amldebug up` shows the traceback at your local line.
 """

@@ -244,10 +244,12 @@ MODEL_FILE_MISSING = Rule(
         "never boots (CrashLoopBackOff), in `run()` every request fails with HTTP 500.\n\nChecked "
         "only where amldebug knows where the container looks:\n\n"
         '- a literal joined to `AZUREML_MODEL_DIR` (`os.path.join(os.getenv("AZUREML_MODEL_DIR"), '
-        '"model.pkl")`, `Path(...) / "model.pkl"`, or a variable holding it) must exist inside '
-        "one of the project's model paths (a folder's contents, or a folder or file by its own "
-        "name). With no model path known (no deployment YAML `model.path`, no `--model`), it is "
-        "not checked;\n- a relative model file (`.pkl`, `.joblib`, `.onnx`, `.pt`, `.h5`, ...) "
+        '"model.pkl")`, `Path(...) / "model.pkl"`, or a variable holding it) must exist where '
+        "Azure ML puts the deployment's one model: a folder keeps its own name under "
+        "`AZUREML_MODEL_DIR` (`model.path: model` gives `$AZUREML_MODEL_DIR/model/...`), a "
+        "single file sits directly in it. With no model path known (no deployment YAML "
+        "`model.path`, no `--model`) or several models, it is not checked;\n"
+        "- a relative model file (`.pkl`, `.joblib`, `.onnx`, `.pt`, `.h5`, ...) "
         "opened or loaded directly, or joined to `os.path.dirname(__file__)`, resolves against "
         f"the code folder (`{CONTAINER_APP_ROOT}` in the container): it must exist next to the "
         "entry script or at the project root;\n"

@@ -157,22 +157,30 @@ def check_model_paths(report: Report) -> None:
 
 
 def model_dir_file(report: Report, literals: list[ast.Constant], relative: str) -> None:
+    """A literal joined to AZUREML_MODEL_DIR, judged by Azure ML's layout: the one model keeps
+    its own name there (a folder `model` is `$AZUREML_MODEL_DIR/model/...`, a file sits directly
+    in it). With several models the folder holds one `<name>/<version>` per model: not judged."""
     models = report.context.project.model_paths
-    if not models:
-        return  # where AZUREML_MODEL_DIR points is unknown: say nothing
-    for model in models:
-        if model.is_dir() and (model / relative).exists():
-            return
-        if (model.parent / relative).exists():
-            return
+    if len(models) != 1:
+        return  # where AZUREML_MODEL_DIR points, and what it holds, is not known here
+    (model,) = models
+    named = relative == model.name or (model.is_dir() and relative.startswith(model.name + "/"))
+    if named and (model.parent / relative).exists():
+        return
     where = report.node_range(literals[0])
     end = report.node_range(literals[-1])
-    report.add(
-        MODEL_FILE_MISSING,
-        f"'{relative}' is joined to AZUREML_MODEL_DIR, but the model ({model_list(report)}) "
-        f"has no '{relative}': loading it fails with FileNotFoundError",
-        Range(where.start, end.end),
+    message = (
+        f"'{relative}' is joined to AZUREML_MODEL_DIR, but the model "
+        f"({report.context.project.relative(model)}) puts no '{relative}' there: loading it fails "
+        "with FileNotFoundError"
     )
+    if model.is_dir() and (model / relative).exists():
+        # The old local-debug layout put a folder's contents straight into AZUREML_MODEL_DIR.
+        message += (
+            f". Azure ML keeps the folder's name: the file is at "
+            f"'{model.name}/{relative}' under AZUREML_MODEL_DIR"
+        )
+    report.add(MODEL_FILE_MISSING, message, Range(where.start, end.end))
 
 
 def code_relative_file(
