@@ -207,6 +207,20 @@ async def test_up_invoke_reload_stop_over_lsp_with_progress_and_state(
         logs_result = await execute(trusted, "amldebug.logs", {"name": name, "tail": 50})
         assert "ready for serving traffic" in logs_result["text"]
 
+        # init() broken by a save: the reload reports the crash, and status says why at the
+        # entry script's line, which F5 on the crashed container shows (issue 10, item 3).
+        score.write_text(
+            score.read_text().replace(
+                "def init():\n", "def init():\n    raise RuntimeError('broken on purpose')\n", 1
+            )
+        )
+        broken = await execute(trusted, "amldebug.reload", {"name": name, "folder": str(project)})
+        assert broken["ok"] is False, broken
+        crashed = await execute(trusted, "amldebug.status", {"name": name, "folder": str(project)})
+        assert crashed["state"] == "crashed", crashed
+        assert Path(crashed["file"]).name == "score.py" and crashed["line"] == 15, crashed
+        assert "broken on purpose" in crashed["traceback"]
+
         stopped = await execute(trusted, "amldebug.stop", {"name": name})
         assert stopped == {"ok": True, "stopped": True, "removedImage": None, "keptImage": None}
         missing = await execute(trusted, "amldebug.stop", {"name": name})
