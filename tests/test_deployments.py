@@ -568,7 +568,6 @@ def test_placeholders_cell_exports_and_pasted_notes_are_not_entry_scripts(tmp_pa
         "    return data\n",
     )
     notes = write(tmp_path / "Notes.py", "def init():\n  pass\n   def run(data):\n return data\n")
-    write(tmp_path / "inferenceconfig.json", '{"entryScript": "deploy/score3.py"}')
     project = discover_project(tmp_path)
     for path in (empty, export, notes):
         assert classify_file(path, path.read_text(), project) is FileKind.PYTHON, path.name

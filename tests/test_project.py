@@ -133,5 +133,8 @@ def test_classify_prefers_the_projects_choice(tmp_path):
 def test_a_python_file_quoting_a_score_py_in_a_string_is_not_an_entry_script(tmp_path):
     quoted = 'SCORE = """\ndef init():\n    pass\n\ndef run(data):\n    return data\n"""\n'
     assert classify_file(tmp_path / "test_helpers.py", quoted) is FileKind.PYTHON
+    # Found by content alone, a file must parse to have real functions; by its name, or named
+    # by a deployment, a broken one is still an entry script and its syntax error is reported.
     broken = "def init():\n    pass\n\ndef run(data):\n    return (\n"
-    assert classify_file(tmp_path / "predict.py", broken) is FileKind.ENTRY_SCRIPT
+    assert classify_file(tmp_path / "predict.py", broken) is FileKind.PYTHON
+    assert classify_file(tmp_path / "score.py", broken) is FileKind.ENTRY_SCRIPT

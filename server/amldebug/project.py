@@ -269,7 +269,7 @@ def classify_file(
     if name == STEPS_FILE_NAME or name.endswith(".steps"):
         return FileKind.STEPS_FILE
     if path.suffix == ".py":
-        if text is not None and _entry_script_by_content(text, project):
+        if text is not None and _entry_script_by_content(text):
             return FileKind.ENTRY_SCRIPT
         return FileKind.PYTHON
     if path.suffix in _YAML_SUFFIXES and text is not None:
@@ -293,17 +293,11 @@ def _other_script(path: Path, text: str | None, project: Project | None) -> bool
     return not defines_init_or_run(text) and _COMMAND_LINE_PROGRAM.search(text) is not None
 
 
-def _entry_script_by_content(text: str, project: Project | None) -> bool:
-    """Top-level init() and run(). A notebook cell exported with its `%%writefile` line is not
-    one; nor, in a tree whose deployments name their entry scripts, a file that does not parse
-    (a notes file pasting a script): there the named ones are the entry scripts."""
-    if not has_entry_points(text) or _CELL_EXPORT.match(text):
-        return False
-    if parses(text) or project is None or project.index is None:
-        return True  # its syntax error is worth reporting
-    return not any(
-        not d.is_convention and d.entry_script is not None for d in project.index.deployments
-    )
+def _entry_script_by_content(text: str) -> bool:
+    """Real top-level init() and run(): only a file that parses has real functions. A notebook
+    cell exported with its `%%writefile` line, a notes file pasting a script, or a test quoting
+    one in a string is not an entry script unless its name (score.py) or a deployment says so."""
+    return has_entry_points(text) and not _CELL_EXPORT.match(text) and parses(text)
 
 
 def _not_conda(text: str | None) -> bool:
