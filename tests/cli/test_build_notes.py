@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from amldebug.cli.container_report import TerminalReporter, build_notes
-from amldebug.containers.dockerfile import translate_conda_to_pip
+from amldebug.cli.container_report import TerminalReporter
+from amldebug.containers.dockerfile import build_notes, translate_conda_to_pip
 from amldebug.project import discover_project
 
 CONDA = """name: env
@@ -44,6 +44,18 @@ def test_a_conda_only_package_is_named_with_its_line_and_why(tmp_path: Path):
 
 def test_the_build_log_stream_does_not_repeat_the_plan_notes(capsys: pytest.CaptureFixture[str]):
     reporter = TerminalReporter()
-    reporter.log("amldebug: not installed: python=3.11 (the venv uses the base image's Python)")
+    reporter.log(
+        "amldebug: conda.yml:4: 'libgcc-ng' is left out of the debug image: a conda-only package."
+    )
     reporter.log("Step 3/9 : RUN sh install.sh")
     assert capsys.readouterr().err == "Step 3/9 : RUN sh install.sh\n"
+
+
+def test_the_build_plan_says_the_same_for_the_editor(tmp_path: Path):
+    """The plan's notes reach the editor's Build channel: no `python=` line, plain words."""
+    untranslated, _ = _untranslated(tmp_path)
+    notes = build_notes(untranslated)
+    assert notes == [
+        "conda.yml:4: 'libgcc-ng' is left out of the debug image: "
+        "a conda-only (non-Python) package with no pip equivalent."
+    ]

@@ -122,7 +122,9 @@ def test_declared_inference_server_is_not_added_twice_and_debugpy_is_added() -> 
     assert requirements.count("azureml-inference-server-http==1.5.1") == 1
     assert "azureml-inference-server-http" not in requirements
     assert "debugpy" in requirements
-    assert any("python=3.11" in note for note in plan.notes)
+    # The python= pin is no package left out (the build log compares the Python versions).
+    assert not any("python=3.11" in note for note in plan.notes)
+    assert plan.untranslated and plan.untranslated[0].entry == "python=3.11"
 
 
 def test_ca_bundle_is_used_in_the_package_stage_and_removed_in_the_same_run(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from amldebug.containers.dockerfile import Untranslated
     from amldebug.containers.run import ContainerCrashed
 
-_PLAN_NOTE_PREFIX = "amldebug: not installed: "
+_PLAN_NOTE_MARK = " is left out of the debug image: "
 
 
 class TerminalReporter:
@@ -33,9 +33,9 @@ class TerminalReporter:
         print(f"==> {message}", file=sys.stderr, flush=True)
 
     def log(self, line: str) -> None:
-        # The plan's "not installed: ..." notes are said after the build, in words that say what
-        # they mean (print_build_notes), not as log lines that read like errors.
-        if self.show_log and not line.startswith(_PLAN_NOTE_PREFIX):
+        # The plan's notes on left-out conda entries are said once, after the build
+        # (print_build_notes), with the conda file's path as the user sees it.
+        if self.show_log and not (line.startswith("amldebug: ") and _PLAN_NOTE_MARK in line):
             print(line, file=sys.stderr, flush=True)
 
 
@@ -110,23 +110,9 @@ def crash_exit(error: ContainerCrashed) -> int:
     return 3
 
 
-def build_notes(untranslated: Iterable[Untranslated], project: Project | None = None) -> list[str]:
-    """What to say about conda entries the debug image does not install, in words that say what it
-    means. The `python=` pin is no package to install: the image runs the base image's Python and
-    the build log says whether its version matches, so it gets no note here (issue 10, item 6)."""
-    notes = []
-    for item in untranslated:
-        if item.entry.split("=")[0].split("<")[0].split(">")[0].strip() == "python":
-            continue
-        where = ""
-        if item.file is not None:
-            shown = project.relative(item.file) if project is not None else item.file.name
-            where = f"{shown}:{item.line + 1}: " if item.line is not None else f"{shown}: "
-        notes.append(f"{where}'{item.entry}' is left out of the debug image: {item.reason}.")
-    return notes
-
-
 def print_build_notes(untranslated: Iterable[Untranslated], project: Project) -> None:
+    from amldebug.containers.dockerfile import build_notes
+
     for note in build_notes(untranslated, project):
         print(f"amldebug: {note}", file=sys.stderr)
 

@@ -13,6 +13,7 @@ install and never reaches the final image (the classic builder has no secret mou
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -367,8 +368,7 @@ def plan_debug_image(
         f'CMD ["python", "{LAUNCHER_PATH}", "--entry_script", "{WRAPPER_PATH}", '
         f'"--port", "{INFERENCE_PORT}"]'
     )
-    for item in translation.untranslated:
-        notes.append(f"not installed: {item.entry} ({item.reason})")
+    notes.extend(build_notes(translation.untranslated))
     return BuildPlan(
         dockerfile="\n".join(lines) + "\n",
         files=files,
@@ -573,3 +573,19 @@ def _shell_quote(value: str) -> str:
 
 def _quote_label(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def build_notes(untranslated: Iterable[Untranslated], project: Project | None = None) -> list[str]:
+    """What to say about conda entries the debug image does not install, in words that say what it
+    means. The `python=` pin is no package to install: the image runs the base image's Python and
+    the build log says whether its version matches, so it gets no note here (issue 10, item 6)."""
+    notes = []
+    for item in untranslated:
+        if item.entry.split("=")[0].split("<")[0].split(">")[0].strip() == "python":
+            continue
+        where = ""
+        if item.file is not None:
+            shown = project.relative(item.file) if project is not None else item.file.name
+            where = f"{shown}:{item.line + 1}: " if item.line is not None else f"{shown}: "
+        notes.append(f"{where}'{item.entry}' is left out of the debug image: {item.reason}.")
+    return notes
