@@ -24,7 +24,7 @@ import pytest
 
 from amldebug.cli.main import main
 from amldebug.containers.build import BuildFailed, build_debug_image, build_options_from_environment
-from amldebug.containers.docker_engine import DockerEngine, connect
+from amldebug.containers.docker_engine import DockerEngine
 from amldebug.containers.run import (
     RunOptions,
     commit_container,
@@ -41,23 +41,18 @@ from amldebug.project import Project, discover_project
 if str(Path(__file__).resolve().parents[2]) not in sys.path:  # `pytest` run from anywhere
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.support.dap_client import DapClient
+from tests.support.docker_engine import BASE_IMAGE, engine_or_skip
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 WORKING = REPO / "examples" / "working-project"
-BASE_IMAGE = "amldebug-test/python-base:bookworm"
 RUN_ID = uuid.uuid4().hex[:8]
 EXPECTED = {"predictions": [14.0, 17.75]}
 
 
 def _engine_or_skip() -> DockerEngine:
-    try:
-        engine = connect(timeout=5)
-    except AmlDebugError as error:
-        pytest.skip(f"no Docker engine ({error.message}); run .ci/setup-docker.sh")
-    if not engine.image_exists(BASE_IMAGE):
-        pytest.skip(f"the base image {BASE_IMAGE} is missing; run .ci/setup-docker.sh")
+    engine = engine_or_skip()
     return engine
 
 

@@ -12,28 +12,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.docker_engine import BASE_IMAGE, engine_or_skip
 
 from amldebug.cli.main import main
-from amldebug.containers.docker_engine import DockerEngine, connect
+from amldebug.containers.docker_engine import DockerEngine
 from amldebug.containers.image_imports import cache_file
-from amldebug.errors import AmlDebugError
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 WORKING = REPO / "examples" / "working-project"
-BASE_IMAGE = "amldebug-test/python-base:bookworm"
 TAG = f"amldebug-test-imports:{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[DockerEngine]:
-    try:
-        engine = connect(timeout=5)
-    except AmlDebugError as error:
-        pytest.skip(f"no Docker engine ({error.message}); run .ci/setup-docker.sh")
-    if not engine.image_exists(BASE_IMAGE):
-        pytest.skip(f"the base image {BASE_IMAGE} is missing; run .ci/setup-docker.sh")
+    engine = engine_or_skip()
     yield engine
     for container in engine.containers_with_label("amldebug.role=import-probe"):
         container.remove(force=True)

@@ -18,15 +18,14 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import make_test_lsp_client
+from tests.support.docker_engine import BASE_IMAGE, engine_or_skip
 
-from amldebug.containers.docker_engine import connect
 from amldebug.errors import AmlDebugError
 
 pytestmark = pytest.mark.filterwarnings("ignore:Unknown progress token")
 
 REPO = Path(__file__).resolve().parents[2]
 WORKING = REPO / "examples" / "working-project"
-BASE_IMAGE = "amldebug-test/python-base:bookworm"
 
 
 def make_client() -> LanguageClient:
@@ -131,12 +130,7 @@ def free_port() -> int:
 async def test_up_invoke_reload_stop_over_lsp_with_progress_and_state(
     trusted: LanguageClient, project: Path
 ) -> None:
-    try:
-        engine = connect(timeout=5)
-    except AmlDebugError as error:
-        pytest.skip(f"no Docker engine ({error.message}); run .ci/setup-docker.sh")
-    if not engine.image_exists(BASE_IMAGE):
-        pytest.skip(f"the base image {BASE_IMAGE} is missing; run .ci/setup-docker.sh")
+    engine = engine_or_skip()
     name = f"amldebug-test-lsp-{uuid.uuid4().hex[:8]}"
     tag = f"amldebug-test-lsp:{uuid.uuid4().hex[:8]}"
     port, debug_port = free_port(), free_port()
@@ -236,12 +230,7 @@ async def test_up_invoke_reload_stop_over_lsp_with_progress_and_state(
 async def test_failed_build_of_unsaved_conda_text_is_a_diagnostic_on_its_line(
     trusted: LanguageClient, project: Path
 ) -> None:
-    try:
-        engine = connect(timeout=5)
-    except AmlDebugError as error:
-        pytest.skip(f"no Docker engine ({error.message}); run .ci/setup-docker.sh")
-    if not engine.image_exists(BASE_IMAGE):
-        pytest.skip(f"the base image {BASE_IMAGE} is missing; run .ci/setup-docker.sh")
+    engine = engine_or_skip()
     conda = project / "conda.yml"
     uri = conda.as_uri()
     # The editor holds a change not yet saved: the build must use it.

@@ -17,9 +17,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import make_test_lsp_client
-
-from amldebug.containers.docker_engine import connect
-from amldebug.errors import AmlDebugError
+from tests.support.docker_engine import BASE_IMAGE, engine_or_skip
 
 pytestmark = [
     pytest.mark.docker,
@@ -29,7 +27,6 @@ pytestmark = [
 
 REPO = Path(__file__).resolve().parents[2]
 WORKING = REPO / "examples" / "working-project"
-BASE_IMAGE = "amldebug-test/python-base:bookworm"
 WORKSPACE = Path(tempfile.mkdtemp(prefix="amldebug-lsp-imports-"))
 
 
@@ -80,12 +77,7 @@ async def client(lsp_client: LanguageClient):
 
 
 async def test_build_over_lsp_publishes_aml120_on_the_import_line(client: LanguageClient) -> None:
-    try:
-        engine = connect(timeout=5)
-    except AmlDebugError as error:
-        pytest.skip(f"no Docker engine ({error.message}); run .ci/setup-docker.sh")
-    if not engine.image_exists(BASE_IMAGE):
-        pytest.skip(f"the base image {BASE_IMAGE} is missing; run .ci/setup-docker.sh")
+    engine = engine_or_skip()
     project = WORKSPACE / "project"
     script = project / "score.py"
     uri = script.as_uri()

@@ -7,27 +7,21 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from tests.support.docker_engine import BASE_IMAGE, engine_or_skip
 
 from amldebug.cli.main import main
-from amldebug.containers.docker_engine import DockerEngine, connect
+from amldebug.containers.docker_engine import DockerEngine
 from amldebug.containers.dockerfile import LABEL_BUILT
 from amldebug.containers.stop import LABEL_RUNTIME
-from amldebug.errors import AmlDebugError
 
 pytestmark = [pytest.mark.docker]
 
-BASE_IMAGE = "amldebug-test/python-base:bookworm"
 RUN_ID = uuid.uuid4().hex[:8]
 
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[DockerEngine]:
-    try:
-        engine = connect(timeout=5)
-    except AmlDebugError as error:
-        pytest.skip(f"no Docker engine ({error.message})")
-    if not engine.image_exists(BASE_IMAGE):
-        pytest.skip(f"the base image {BASE_IMAGE} is missing; run .ci/setup-docker.sh")
+    engine = engine_or_skip()
     yield engine
     for entry in engine.client.containers.list(all=True, filters={"name": "hard-stop-"}):
         if RUN_ID in entry.name:

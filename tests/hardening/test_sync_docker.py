@@ -12,29 +12,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.docker_engine import BASE_IMAGE, engine_or_skip
 
 from amldebug.cli.main import main
-from amldebug.containers.docker_engine import DockerEngine, connect
+from amldebug.containers.docker_engine import DockerEngine
 from amldebug.containers.sync import CONFLICT, LOCAL_MODIFIED, NOT_COPIED, sync_container
-from amldebug.errors import AmlDebugError
 from amldebug.project import discover_project
 
 pytestmark = [pytest.mark.docker]
 
 WORKING = Path(__file__).resolve().parents[2] / "examples" / "working-project"
-BASE_IMAGE = "amldebug-test/python-base:bookworm"
 RUN_ID = uuid.uuid4().hex[:8]
 LABEL = f"amldebug.test-hard={RUN_ID}"
 
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[DockerEngine]:
-    try:
-        engine = connect(timeout=5)
-    except AmlDebugError as error:
-        pytest.skip(f"no Docker engine ({error.message})")
-    if not engine.image_exists(BASE_IMAGE):
-        pytest.skip(f"the base image {BASE_IMAGE} is missing; run .ci/setup-docker.sh")
+    engine = engine_or_skip()
     yield engine
     for container in engine.containers_with_label(LABEL.split("=")[0]):
         if container.labels.get(LABEL.split("=")[0]) == RUN_ID:
