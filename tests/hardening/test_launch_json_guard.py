@@ -16,7 +16,7 @@ from amldebug.cli.main import main
 from amldebug.containers.launch_config import docker_debug_configuration
 from amldebug.containers.launch_json_file import write_launch_config
 from amldebug.errors import AmlDebugError
-from amldebug.lsp.debug_loop_commands import launch_config_command
+from amldebug.lsp.launch_config_commands import launch_config_command
 
 OURS = docker_debug_configuration()
 SETTINGS = '{\n  "editor.fontSize": 14\n}\n'

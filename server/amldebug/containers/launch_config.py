@@ -53,9 +53,14 @@ def _attach_entry(
     return entry
 
 
-def docker_debug_configuration(debug_port: int = 5678, host: str = DEBUG_HOST) -> dict[str, Any]:
-    """The attach entry for a debug container: local folder mapped onto the app root inside it."""
-    mappings = [{"localRoot": "${workspaceFolder}", "remoteRoot": CONTAINER_APP_ROOT}]
+def docker_debug_configuration(
+    debug_port: int = 5678, host: str = DEBUG_HOST, project_subfolder: str = ""
+) -> dict[str, Any]:
+    """The attach entry for a debug container: the project folder mapped onto the app root inside
+    it. `project_subfolder` is the project's folder inside the workspace folder whose launch.json
+    holds the entry (`deploy` gives `${workspaceFolder}/deploy`)."""
+    local_root = "${workspaceFolder}" + (f"/{project_subfolder}" if project_subfolder else "")
+    mappings = [{"localRoot": local_root, "remoteRoot": CONTAINER_APP_ROOT}]
     return _attach_entry(DOCKER_CONFIGURATION_NAME, debug_port, host, mappings)
 
 
@@ -66,13 +71,16 @@ def process_debug_configuration(debug_port: int = 5678, host: str = DEBUG_HOST) 
 
 
 def debug_configuration(
-    runtime: str = "docker", debug_port: int = 5678, host: str = DEBUG_HOST
+    runtime: str = "docker",
+    debug_port: int = 5678,
+    host: str = DEBUG_HOST,
+    project_subfolder: str = "",
 ) -> dict[str, Any]:
     """`runtime` is "docker" or "process"."""
     if runtime == "process":
         return process_debug_configuration(debug_port, host)
     if runtime == "docker":
-        return docker_debug_configuration(debug_port, host)
+        return docker_debug_configuration(debug_port, host, project_subfolder)
     raise ValueError(f"unknown runtime {runtime!r}: expected 'docker' or 'process'")
 
 

@@ -154,17 +154,37 @@ def _folder(ls: Any, options: dict[str, Any], *, required: bool = True) -> Path 
     return None
 
 
+def workspace_folder(options: dict[str, Any], folder: Path) -> Path:
+    """The workspace folder the project sits in (`workspaceFolder`), or the project folder: the
+    editor's settings are relative to it, and its .vscode/launch.json is the one VS Code reads."""
+    value = options.get("workspaceFolder")
+    if isinstance(value, str) and value:
+        workspace = Path(value)
+        if workspace.is_dir() and folder.absolute().is_relative_to(workspace.absolute()):
+            return workspace
+    return folder
+
+
 def _project(ls: Any, options: dict[str, Any], *, required: bool = True) -> Project | None:
     folder = _folder(ls, options, required=required)
     if folder is None:
         return None
+    workspace = workspace_folder(options, folder)
+
+    def setting_path(value: Any) -> str | None:
+        """A path setting, relative to the workspace folder as the editor means it."""
+        if not isinstance(value, str) or not value:
+            return None
+        path = Path(value).expanduser()
+        return str(path if path.is_absolute() else workspace / path)
+
     models = options.get("models") or []
     return discover_project(
         folder,
-        conda_file=options.get("condaFile") or None,
-        steps_file=options.get("stepsFile") or None,
-        entry_script=options.get("entryScript") or None,
-        model_paths=[str(m) for m in models] if isinstance(models, list) else [],
+        conda_file=setting_path(options.get("condaFile")),
+        steps_file=setting_path(options.get("stepsFile")),
+        entry_script=setting_path(options.get("entryScript")),
+        model_paths=[p for p in map(setting_path, models) if p] if isinstance(models, list) else [],
         base_image=options.get("baseImage") or None,
     )
 
@@ -410,65 +430,13 @@ def up_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
         )
     data["launchConfig"] = str(result.launch_config) if result.launch_config else None
     if not write_launch_json:
+        from amldebug.lsp.launch_config_commands import launch_config_edit
+
         debug_port = getattr(run, "debug_port", None) or run_options.debug_port
-        data["launchConfigEdit"] = _launch_config_edit(project.root, result.runtime, debug_port)
+        data["launchConfigEdit"] = launch_config_edit(
+            project.root, workspace_folder(options, project.root), result.runtime, debug_port
+        )
     return data
-
-
-def _launch_config_edit(folder: Path, runtime: str, debug_port: int) -> dict[str, Any]:
-    """The merged launch.json text for `folder`, computed but not written."""
-    from amldebug.containers.launch_config import debug_configuration, merge_launch_config
-    from amldebug.containers.launch_json_file import launch_json_path, read_launch_json
-
-    path = launch_json_path(folder)
-    _, existing_bytes = read_launch_json(folder)  # refuses a symlink leading out of the folder
-    try:
-        existing = existing_bytes.decode("utf-8") if existing_bytes is not None else None
-    except UnicodeDecodeError as error:
-        raise AmlDebugError(f"Cannot read {path}: {error}") from None
-    edit = merge_launch_config(existing, debug_configuration(runtime, debug_port))
-    if edit.error is not None:
-        return {
-            "ok": False,
-            "error": f"{path}:{edit.error.line}:{edit.error.column}: cannot parse launch.json: "
-            f"{edit.error.message}. Nothing was changed.",
-            "hint": "Fix the file there (or move it away to get a new one), then run again.",
-            "path": str(path),
-        }
-    return {
-        "ok": True,
-        "path": str(path),
-        "created": edit.created,
-        "updated": edit.updated,
-        "changed": edit.changed,
-        "text": edit.text,
-    }
-
-
-def launch_config_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """The merged launch.json text for the editor to apply (written only with `write: true`)."""
-    from amldebug.containers.launch_config import debug_configuration
-    from amldebug.containers.launch_json_file import write_launch_config
-
-    folder = _folder(ls, options)
-    assert folder is not None
-    runtime = str(options.get("runtime") or "docker")
-    if runtime == "auto":
-        runtime = choose_runtime("auto").runtime
-    debug_port = _number(options, "debugPort", 5678, int)
-    configuration = debug_configuration(runtime, debug_port)
-    if options.get("write") is True:
-        if not _trusted(ls, options):  # writing a file on the project's behalf needs trust
-            return _refusal("write launch.json")
-        written = write_launch_config(folder, configuration)
-        return {
-            "ok": True,
-            "path": str(written.path),
-            "created": written.created,
-            "updated": written.updated,
-            "text": written.text,
-        }
-    return _launch_config_edit(folder, runtime, debug_port)
 
 
 def _sample_from_swagger(folder: Path, port: int) -> Path | None:
@@ -568,7 +536,6 @@ COMMANDS: dict[str, Handler] = {
     "amldebug.build": build_command,
     "amldebug.run": run_command,
     "amldebug.up": up_command,
-    "amldebug.launchConfig": launch_config_command,
     "amldebug.invoke": invoke_command,
     "amldebug.commit": commit_command,
     "amldebug.sync": sync_command,
@@ -578,8 +545,10 @@ COMMANDS: dict[str, Handler] = {
 def register(server: Any) -> None:
     # Imported here: container_commands uses this module's helpers.
     from amldebug.lsp.container_commands import CONTAINER_COMMANDS
+    from amldebug.lsp.launch_config_commands import LAUNCH_CONFIG_COMMANDS
 
-    for command_id, handler in {**COMMANDS, **CONTAINER_COMMANDS}.items():
+    commands = {**COMMANDS, **LAUNCH_CONFIG_COMMANDS, **CONTAINER_COMMANDS}
+    for command_id, handler in commands.items():
         _register_one(server, command_id, handler)
 
 
