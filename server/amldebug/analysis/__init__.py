@@ -141,7 +141,8 @@ def _context_for(
             project=project,
             overlay=overlay,
             deployed=bool(users),
-            entry_kind="online" if "online" in users or not users else "batch",
+            entry_kind="batch" if users and users <= {"batch"} else "online",
+            server_provided="online-served" in users and "online" not in users,
         )
     if kind is not FileKind.ENTRY_SCRIPT or "\x00" in text or len(text) > core.MAX_ANALYZED_CHARS:
         return AnalysisContext(path=path, project=project, overlay=overlay)

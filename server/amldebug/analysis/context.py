@@ -37,12 +37,14 @@ class AnalysisContext:
     deployed: bool = True
     # "online": an online entry script (init() + run(raw_data)); "batch": a batch driver
     # (run(mini_batch), batch endpoints / ParallelRunStep), which online rules must not judge.
-    # For a conda file: "batch" when no deployment that builds with it needs the inference server
-    # from it (batch deployments; images Azure ML adds the server to), so server rules are off.
+    # For a conda file: "batch" when only batch deployments build with it (no inference server).
     entry_kind: Literal["online", "batch"] = "online"
     # The folder the deployment uploads as code (`code_configuration.code`,
     # `source_directory`): modules under it are importable, never packages to install.
     code_root: Path | None = None
+    # For a conda file: every online deployment building with it gets the inference server from
+    # Azure ML itself (a model package, a v1 ContainerImage), not from this file.
+    server_provided: bool = False
 
     def read_text(self, path: Path) -> str | None:
         for candidate in (path, path.absolute()):

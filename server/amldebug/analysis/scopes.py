@@ -26,9 +26,13 @@ DEPLOYMENT_RULES = frozenset(
 )
 # Rules about the Azure ML inference server: only where one serves the deployment (online).
 ONLINE_RULES = frozenset({"AML204", "AML208", "AML210", "AML211"})
+# Rules about the server missing from the environment: not where Azure ML adds it to the image.
+SERVER_IN_ENVIRONMENT_RULES = frozenset({"AML204"})
 
 
 def applies(code: str, context: AnalysisContext) -> bool:
     if code in DEPLOYMENT_RULES and not context.deployed:
+        return False
+    if code in SERVER_IN_ENVIRONMENT_RULES and context.server_provided:
         return False
     return not (code in ONLINE_RULES and context.entry_kind == "batch")
