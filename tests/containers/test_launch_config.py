@@ -12,14 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from amldebug.cli.main import main
+from amldebug.containers.jsonc import parse_jsonc, strip_jsonc
 from amldebug.containers.launch_config import (
     DOCKER_CONFIGURATION_NAME,
     PROCESS_CONFIGURATION_NAME,
     docker_debug_configuration,
     merge_launch_config,
-    parse_jsonc,
     process_debug_configuration,
-    strip_jsonc,
 )
 from amldebug.containers.launch_json_file import write_launch_config
 from amldebug.errors import AmlDebugError

@@ -8,17 +8,25 @@ Public API (used by the CLI, the language server and the Docker helpers):
   docker_debug_configuration(debug_port, host) / process_debug_configuration(debug_port, host)
   debug_configuration(runtime, debug_port, host)
   merge_launch_config(existing_text, configuration) -> LaunchConfigEdit   (pure)
-  parse_jsonc(text) -> value, strip_jsonc(text) -> plain JSON text           (pure)
-The file adapter (reading and writing `.vscode/launch.json` safely) is launch_json_file.py.
+The JSONC scanner and parser (`parse_jsonc`, `strip_jsonc`) are jsonc.py; the file adapter
+(reading and writing `.vscode/launch.json` safely) is launch_json_file.py.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from amldebug.containers.jsonc import (
+    JsoncError,
+    JsoncMember,
+    JsoncNode,
+    JsoncParseError,
+    JsoncToken,
+    line_and_column,
+    parse_with_tokens,
+)
 from amldebug.project import CONTAINER_APP_ROOT
 
 DOCKER_CONFIGURATION_NAME = "Azure ML: Docker Debug"
@@ -32,7 +40,6 @@ DEBUG_HOST = "127.0.0.1"
 HIDDEN_FRAMES = ("**/amldebug_entry.py", "**/amldebug_launch.py")
 LAUNCH_JSON_VERSION = "0.2.0"
 _DEFAULT_INDENT = "    "  # what VS Code writes into a new launch.json
-_MAX_DEPTH = 256
 # In an existing entry of ours, only these are reset: without them the debugger cannot attach.
 _ENFORCED_KEYS = frozenset({"type", "request", "connect"})
 
@@ -89,19 +96,6 @@ def debug_configuration(
 
 
 @dataclass(frozen=True)
-class JsoncError:
-    """Where a JSONC text is broken. `line` and `column` are 1-based, as editors show them."""
-
-    message: str
-    line: int
-    column: int
-    offset: int
-
-    def __str__(self) -> str:
-        return f"line {self.line}, column {self.column}: {self.message}"
-
-
-@dataclass(frozen=True)
 class LaunchConfigEdit:
     """The outcome of merging our configuration into a launch.json text.
 
@@ -117,248 +111,6 @@ class LaunchConfigEdit:
     error: JsoncError | None = None
 
 
-class JsoncParseError(ValueError):
-    def __init__(self, error: JsoncError):
-        super().__init__(str(error))
-        self.error = error
-
-
-# --------------------------------------------------------------------------------------------
-# Scanner and parser
-
-
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-_LITERALS = {"true": True, "false": False, "null": None}
-_STRING_BODY = re.compile(r'(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*')
-
-
-@dataclass
-class _Token:
-    kind: str  # one of { } [ ] : , string number literal
-    start: int
-    end: int
-
-
-@dataclass
-class _Comment:
-    start: int
-    end: int
-
-
-def _position(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, column
-
-
-def _error(text: str, offset: int, message: str) -> JsoncParseError:
-    line, column = _position(text, offset)
-    return JsoncParseError(JsoncError(message, line, column, offset))
-
-
-def _scan(text: str) -> tuple[list[_Token], list[_Comment]]:
-    tokens: list[_Token] = []
-    comments: list[_Comment] = []
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c in " \t\r\n\ufeff":
-            i += 1
-        elif c in "{}[]:,":
-            tokens.append(_Token(c, i, i + 1))
-            i += 1
-        elif c == '"':
-            body = _STRING_BODY.match(text, i + 1)
-            end = body.end() if body else i + 1
-            if end >= n or text[end] != '"':
-                if end < n and text[end] == "\\":
-                    raise _error(text, end, "invalid escape in a string")
-                if end < n and text[end] not in "\r\n":
-                    raise _error(text, end, "control character in a string")
-                raise _error(text, i, "unterminated string")
-            tokens.append(_Token("string", i, end + 1))
-            i = end + 1
-        elif c == "/" and text.startswith("//", i):
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            if end > i and text[end - 1] == "\r":
-                end -= 1
-            comments.append(_Comment(i, end))
-            i = end
-        elif c == "/" and text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            if end < 0:
-                raise _error(text, i, "unterminated /* comment")
-            comments.append(_Comment(i, end + 2))
-            i = end + 2
-        elif c == "-" or c.isdigit():
-            number = _NUMBER.match(text, i)
-            if not number or number.end() == i:
-                raise _error(text, i, "invalid number")
-            tokens.append(_Token("number", i, number.end()))
-            i = number.end()
-        elif c.isalpha():
-            word = re.match(r"[A-Za-z_][A-Za-z0-9_]*", text[i:])
-            assert word is not None
-            if word.group() not in _LITERALS:
-                raise _error(
-                    text, i, f"unexpected word '{word.group()}' (strings need double quotes)"
-                )
-            tokens.append(_Token("literal", i, i + len(word.group())))
-            i += len(word.group())
-        else:
-            raise _error(text, i, f"unexpected character {c!r}")
-    return tokens, comments
-
-
-@dataclass
-class _Node:
-    kind: str  # "object", "array", "scalar"
-    start: int
-    end: int
-    first_token: int
-    last_token: int
-    value: Any = None
-    members: list[_Member] = field(default_factory=list)
-    elements: list[_Node] = field(default_factory=list)
-
-
-@dataclass
-class _Member:
-    key: str
-    key_token: int
-    value: _Node
-
-
-class _Parser:
-    def __init__(self, text: str, tokens: list[_Token]):
-        self.text = text
-        self.tokens = tokens
-        self.index = 0
-
-    def fail(self, message: str) -> JsoncParseError:
-        if self.index < len(self.tokens):
-            return _error(self.text, self.tokens[self.index].start, message)
-        return _error(self.text, len(self.text), message + " (the file ends too early)")
-
-    def peek(self) -> _Token | None:
-        return self.tokens[self.index] if self.index < len(self.tokens) else None
-
-    def parse_document(self) -> _Node | None:
-        if not self.tokens:
-            return None
-        node = self.parse_value(0)
-        if self.peek() is not None:
-            raise self.fail("unexpected text after the end of the document")
-        return node
-
-    def parse_value(self, depth: int) -> _Node:
-        if depth > _MAX_DEPTH:
-            raise self.fail("nested too deeply")
-        token = self.peek()
-        if token is None:
-            raise self.fail("expected a value")
-        if token.kind == "{":
-            return self.parse_object(depth)
-        if token.kind == "[":
-            return self.parse_array(depth)
-        if token.kind in ("string", "number", "literal"):
-            index = self.index
-            self.index += 1
-            raw = self.text[token.start : token.end]
-            value = _LITERALS[raw] if token.kind == "literal" else json.loads(raw)
-            return _Node("scalar", token.start, token.end, index, index, value)
-        raise self.fail(f"expected a value, found '{self.text[token.start : token.end]}'")
-
-    def parse_object(self, depth: int) -> _Node:
-        open_index = self.index
-        self.index += 1
-        node = _Node("object", self.tokens[open_index].start, 0, open_index, 0, {})
-        while True:
-            token = self.peek()
-            if token is None:
-                raise self.fail("expected '}' to close the object")
-            if token.kind == "}":
-                break
-            if token.kind != "string":
-                raise self.fail("expected a property name in double quotes or '}'")
-            key_index = self.index
-            key = json.loads(self.text[token.start : token.end])
-            self.index += 1
-            colon = self.peek()
-            if colon is None or colon.kind != ":":
-                raise self.fail("expected ':' after the property name")
-            self.index += 1
-            value = self.parse_value(depth + 1)
-            node.members.append(_Member(key, key_index, value))
-            node.value[key] = value.value
-            separator = self.peek()
-            if separator is not None and separator.kind == ",":
-                self.index += 1
-                continue
-            if separator is not None and separator.kind == "}":
-                break
-            raise self.fail("expected ',' or '}' after a property (a missing comma?)")
-        close = self.tokens[self.index]
-        node.end, node.last_token = close.end, self.index
-        self.index += 1
-        return node
-
-    def parse_array(self, depth: int) -> _Node:
-        open_index = self.index
-        self.index += 1
-        node = _Node("array", self.tokens[open_index].start, 0, open_index, 0, [])
-        while True:
-            token = self.peek()
-            if token is None:
-                raise self.fail("expected ']' to close the list")
-            if token.kind == "]":
-                break
-            element = self.parse_value(depth + 1)
-            node.elements.append(element)
-            node.value.append(element.value)
-            separator = self.peek()
-            if separator is not None and separator.kind == ",":
-                self.index += 1
-                continue
-            if separator is not None and separator.kind == "]":
-                break
-            raise self.fail("expected ',' or ']' after a list item (a missing comma?)")
-        close = self.tokens[self.index]
-        node.end, node.last_token = close.end, self.index
-        self.index += 1
-        return node
-
-
-def _parse(text: str) -> tuple[_Node | None, list[_Token], list[_Comment]]:
-    tokens, comments = _scan(text)
-    return _Parser(text, tokens).parse_document(), tokens, comments
-
-
-def parse_jsonc(text: str) -> Any:
-    """The value of a JSONC text (comments and trailing commas allowed). Raises JsoncParseError."""
-    root, _, _ = _parse(text)
-    if root is None:
-        raise _error(text, len(text), "the file holds no JSON value")
-    return root.value
-
-
-def strip_jsonc(text: str) -> str:
-    """`text` as plain JSON: comments blanked and trailing commas removed, offsets preserved."""
-    tokens, comments = _scan(text)
-    chars = list(text)
-    for comment in comments:
-        for i in range(comment.start, comment.end):
-            if chars[i] not in "\r\n":
-                chars[i] = " "
-    for index, token in enumerate(tokens):
-        following = tokens[index + 1] if index + 1 < len(tokens) else None
-        if token.kind == "," and following is not None and following.kind in "]}":
-            chars[token.start] = " "
-    return "".join(chars)
-
-
 # --------------------------------------------------------------------------------------------
 # Merging
 
@@ -369,7 +121,7 @@ class _Layout:
     eol: str
 
 
-def _detect_layout(text: str, root: _Node, tokens: list[_Token]) -> _Layout:
+def _detect_layout(text: str, root: JsoncNode, tokens: list[JsoncToken]) -> _Layout:
     eol = "\r\n" if "\r\n" in text else "\n"
     unit = _DEFAULT_INDENT
     if root.kind == "object" and root.members:
@@ -401,7 +153,7 @@ def _line_indent_if_first(text: str, offset: int) -> str | None:
 
 
 class _Merger:
-    def __init__(self, text: str, tokens: list[_Token], layout: _Layout):
+    def __init__(self, text: str, tokens: list[JsoncToken], layout: _Layout):
         self.text = text
         self.tokens = tokens
         self.layout = layout
@@ -413,14 +165,16 @@ class _Merger:
         lines = rendered.split("\n")
         return self.layout.eol.join([lines[0]] + [indent + line for line in lines[1:]])
 
-    def child_indent(self, container: _Node, children_starts: list[int]) -> str:
+    def child_indent(self, container: JsoncNode, children_starts: list[int]) -> str:
         for start in children_starts:
             indent = _line_indent_if_first(self.text, start)
             if indent is not None:
                 return indent
         return _line_indent(self.text, container.start) + self.layout.unit
 
-    def append(self, container: _Node, children: list[tuple[int, int]], item_text_for: Any) -> None:
+    def append(
+        self, container: JsoncNode, children: list[tuple[int, int]], item_text_for: Any
+    ) -> None:
         """Add an item at the end of an object or array, with the comma JSON needs before it.
 
         `children` are (start offset, last token index) of the existing items; `item_text_for`
@@ -446,14 +200,14 @@ class _Merger:
             outer = _line_indent(text, container.start)
             self.edits.append((close.start, close.start, eol + indent + item + eol + outer))
 
-    def member_start(self, member: _Member) -> int:
+    def member_start(self, member: JsoncMember) -> int:
         return self.tokens[member.key_token].start
 
-    def replace_value(self, node: _Node, value: Any) -> None:
+    def replace_value(self, node: JsoncNode, value: Any) -> None:
         indent = _line_indent(self.text, node.start)
         self.edits.append((node.start, node.end, self.render(value, indent)))
 
-    def remove_element(self, array: _Node, position: int) -> None:
+    def remove_element(self, array: JsoncNode, position: int) -> None:
         """Drop one array element (a duplicate of ours), keeping comments around it."""
         element = array.elements[position]
         text = self.text
@@ -486,11 +240,11 @@ class _Merger:
         return result
 
 
-def _is_ours(node: _Node, name: str) -> bool:
+def _is_ours(node: JsoncNode, name: str) -> bool:
     return node.kind == "object" and isinstance(node.value, dict) and node.value.get("name") == name
 
 
-def _last_member(node: _Node, key: str) -> _Member | None:
+def _last_member(node: JsoncNode, key: str) -> JsoncMember | None:
     found = None
     for member in node.members:
         if member.key == key:
@@ -525,7 +279,7 @@ def merge_launch_config(
             bom + new_launch_json_text(configuration, eol), created=True, changed=True
         )
     try:
-        root, tokens, _comments = _parse(existing_text)
+        root, tokens, _comments = parse_with_tokens(existing_text)
     except JsoncParseError as error:
         return LaunchConfigEdit(None, error=error.error)
     if root is None:
@@ -535,7 +289,7 @@ def merge_launch_config(
         text = existing_text + separator + new_launch_json_text(configuration, eol)
         return LaunchConfigEdit(text, created=True, changed=True)
     if root.kind != "object":
-        line, column = _position(existing_text, root.start)
+        line, column = line_and_column(existing_text, root.start)
         return LaunchConfigEdit(
             None,
             error=JsoncError(
@@ -558,7 +312,7 @@ def merge_launch_config(
         )
     elif configurations.value.kind != "array":
         node = configurations.value
-        line, column = _position(existing_text, node.start)
+        line, column = line_and_column(existing_text, node.start)
         return LaunchConfigEdit(
             None,
             error=JsoncError(
