@@ -63,7 +63,11 @@ _ENTRY_SCRIPT_SHAPE = re.compile(
     r"^def\s+init\s*\(.*?^def\s+run\s*\(|^def\s+run\s*\(.*?^def\s+init\s*\(", re.M | re.S
 )
 _TOP_LEVEL_INIT_OR_RUN = re.compile(r"^(?:async\s+)?def\s+(?:init|run)\b", re.M)
-_BATCH_PARAMETERS = frozenset({"mini_batch", "minibatch", "batch", "mini_batches", "file_list"})
+# The first parameter of a batch driver's run(): the files or DataFrame of one mini-batch.
+_BATCH_PARAMETER = re.compile(
+    r"(?:mini_?batch\w*|\w*_?batch|batch_\w+|file_list|files|file_paths|input_files)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -251,7 +255,7 @@ def defines_init_or_run(text: str) -> bool:
 @functools.lru_cache(maxsize=64)
 def looks_like_batch_driver(text: str) -> bool:
     """`run(mini_batch)`: how batch endpoints, parallel jobs and ParallelRunStep call a driver
-    script (`run(input_data, mini_batch_context)` in parallel jobs)."""
+    script. Pure, cached; False when the text does not parse or has no module-level run()."""
     if "def run" not in text:
         return False
     tree = _parse(text)
@@ -259,11 +263,19 @@ def looks_like_batch_driver(text: str) -> bool:
         return False
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "run":
-            names = [a.arg.lower() for a in (*node.args.posonlyargs, *node.args.args)]
-            return bool(names) and (
-                names[0] in _BATCH_PARAMETERS or any("mini_batch" in name for name in names)
-            )
+            return has_batch_driver_signature(node)
     return False
+
+
+def has_batch_driver_signature(run: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """run()'s parameters say batch driver: the first is named like a mini-batch (`mini_batch`,
+    `batch`, `file_list`), or one is the parallel job's `mini_batch_context`. The entry-script
+    rules ask this of their own cached tree; discovery of a whole tree asks `looks_like_...`."""
+    names = [argument.arg for argument in (*run.args.posonlyargs, *run.args.args)]
+    return bool(names) and (
+        _BATCH_PARAMETER.fullmatch(names[0]) is not None
+        or any("mini_batch" in name.lower() for name in names)
+    )
 
 
 @functools.lru_cache(maxsize=16)

@@ -9,7 +9,6 @@ Everything is pure apart from a few `stat` calls (does a model file or a local m
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from amldebug.analysis.context import AnalysisContext
@@ -47,6 +46,7 @@ from amldebug.analysis.entry_script.removed_api import check_removed_api
 from amldebug.analysis.entry_script.report import Report
 from amldebug.analysis.entry_script.returns import check_returns
 from amldebug.analysis.entry_script.undefined_names import check_undefined_names
+from amldebug.deployments.index import has_batch_driver_signature
 from amldebug.diagnostics import Diagnostic, Fix
 from amldebug.rules import Rule
 
@@ -92,24 +92,16 @@ BATCH_RULES = frozenset(
         REMOVED_API,
     )
 )
-# The first parameter of a batch driver's run(): a list of files or a DataFrame per mini-batch.
-_BATCH_PARAMETER = re.compile(
-    r"(?:mini_?batch\w*|\w*_?batch|batch_\w+|file_list|files|file_paths|input_files)",
-    re.IGNORECASE,
-)
 
 
 @lru_cache(maxsize=8)
 def is_batch_driver(text: str) -> bool:
-    """Whether run()'s shape says batch driver: its first parameter is named like the mini-batch
-    that batch endpoints and ParallelRunStep pass (`run(mini_batch)`, `run(batch)`,
-    `run(file_list)`). Pure; False when the text does not parse or has no module-level run()."""
+    """Whether run()'s shape says batch driver (`run(mini_batch)`, `run(batch)`, `run(file_list)`,
+    a parallel job's `mini_batch_context`): discovery's test, on this module's cached tree."""
     facts = script_facts(text)
     if isinstance(facts, ParseFailure) or facts.run is None:
         return False
-    arguments = facts.run.args
-    positional = arguments.posonlyargs + arguments.args
-    return bool(positional) and _BATCH_PARAMETER.fullmatch(positional[0].arg) is not None
+    return has_batch_driver_signature(facts.run)
 
 
 def analyze_entry_script(text: str, context: AnalysisContext) -> list[Diagnostic]:
