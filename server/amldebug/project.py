@@ -24,6 +24,7 @@ from amldebug.deployments import (
     parses,
     scan_deployments,
 )
+from amldebug.deployments.model import shown_path
 from amldebug.deployments.yaml_sources import MAX_DEPLOYMENT_TEXT, deployments_from_yaml, yaml_kind
 
 ENTRY_SCRIPT_NAMES = ("score.py",)
@@ -361,12 +362,7 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _shown(path: Path | None, root: Path) -> str:
-    if path is None:
-        return "the deployment"
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
+    return "the deployment" if path is None else shown_path(path, root)
 
 
 def _first_existing(root: Path, names: tuple[str, ...]) -> Path | None:

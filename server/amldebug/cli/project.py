@@ -9,6 +9,7 @@ from pathlib import Path
 
 from amldebug.deployments import scan_deployments
 from amldebug.deployments.describe import deployment_as_json, describe_lines
+from amldebug.deployments.model import shown_path
 from amldebug.errors import UsageError
 from amldebug.project import discover_project
 
@@ -74,9 +75,4 @@ def run_project(args: argparse.Namespace) -> int:
 
 
 def _shown(path: Path | None, root: Path) -> str | None:
-    if path is None:
-        return None
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
+    return None if path is None else shown_path(path, root)

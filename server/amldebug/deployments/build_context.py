@@ -8,6 +8,8 @@ import os
 import re
 from pathlib import Path
 
+from amldebug.project_files import read_project_file
+
 MAX_DOCKERFILE_BYTES = 256 * 1024
 _COPY = re.compile(r"^\s*(?:COPY|ADD)\s+(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 _CONDA_ENVIRONMENT = re.compile(
@@ -19,13 +21,8 @@ _YAML_SUFFIXES = (".yml", ".yaml")
 def conda_file_of_build(context: Path, dockerfile: str | None = None) -> Path | None:
     """The conda file under `context` that its Dockerfile installs, or None."""
     path = context / (dockerfile or "Dockerfile")
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_DOCKERFILE_BYTES:
-            return None
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    if _CONDA_ENVIRONMENT.search(text) is None:
+    text = read_project_file(path, root=None, max_bytes=MAX_DOCKERFILE_BYTES).text
+    if text is None or _CONDA_ENVIRONMENT.search(text) is None:
         return None
     copied = {
         Path(os.path.normpath(context / source))

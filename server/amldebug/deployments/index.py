@@ -36,6 +36,7 @@ from amldebug.deployments.yaml_sources import (
     deployments_from_yaml,
     environment_asset_from_yaml,
 )
+from amldebug.project_files import read_project_file
 
 ENTRY_SCRIPT_NAMES = ("score.py",)
 # Conda files looked for beside an entry script, in this order (the first found is used).
@@ -169,16 +170,16 @@ def _file_facts(path: Path) -> _FileFacts | None:
     cached = _facts_cache.get(path)
     if cached is not None and cached[0] == key:
         return cached[1]
-    facts = _read_facts(path, suffix, lowered, stat.st_size)
+    facts = _read_facts(path, suffix, lowered)
     if len(_facts_cache) >= _FACTS_CACHE_SIZE:
         _facts_cache.clear()
     _facts_cache[path] = (key, facts)
     return facts
 
 
-def _read_facts(path: Path, suffix: str, lowered: str, size: int) -> _FileFacts:
+def _read_facts(path: Path, suffix: str, lowered: str) -> _FileFacts:
     if suffix in (".yml", ".yaml", ".json"):
-        text = _read(path, MAX_DEPLOYMENT_TEXT, size)
+        text = _read(path, MAX_DEPLOYMENT_TEXT)
         if text is None:
             return _NOTHING
         if "inferenceconfig" in lowered:
@@ -187,7 +188,7 @@ def _read_facts(path: Path, suffix: str, lowered: str, size: int) -> _FileFacts:
             tuple(deployments_from_yaml(path, text)), environment_asset_from_yaml(path, text)
         )
     if suffix == ".py":
-        text = _read(path, MAX_SOURCE_BYTES, size)
+        text = _read(path, MAX_SOURCE_BYTES)
         if text is None:
             return _NOTHING
         found = tuple(deployments_from_python(path, text)) if mentions_deployment(text) else ()
@@ -196,11 +197,11 @@ def _read_facts(path: Path, suffix: str, lowered: str, size: int) -> _FileFacts:
         )
         return _FileFacts(found, None, candidate)
     if suffix == ".sh":
-        text = _read(path, MAX_SHELL_TEXT, size)
+        text = _read(path, MAX_SHELL_TEXT)
         if text is None:
             return _NOTHING
         return _FileFacts(commands=tuple(cli_deployments_from_shell(path, text)))
-    text = _read(path, MAX_NOTEBOOK_BYTES, size)
+    text = _read(path, MAX_NOTEBOOK_BYTES)
     if text is None or not mentions_deployment(text):
         return _NOTHING
     return _FileFacts(tuple(deployments_from_notebook(path, text)))
@@ -350,17 +351,10 @@ def _walk_files(root: Path) -> Iterator[Path]:
                 yield folder / name
 
 
-def _read(path: Path, limit: int, size: int | None = None) -> str | None:
-    """A regular file's text, or None when it is not one, is larger than `limit` or unreadable."""
-    try:
-        if not path.is_file() or (size if size is not None else path.stat().st_size) > limit:
-            return None
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if b"\x00" in data:
-        return None
-    return data.decode("utf-8-sig", errors="replace")
+def _read(path: Path, limit: int) -> str | None:
+    """A regular file's text, or None when it is not one, is larger than `limit`, binary or
+    unreadable (the guarded reader every project-named file goes through)."""
+    return read_project_file(path, root=None, max_bytes=limit).text
 
 
 def _key(path: Path) -> Path:

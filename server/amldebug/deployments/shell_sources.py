@@ -19,6 +19,7 @@ from pathlib import Path
 
 from amldebug.deployments.model import Deployment, DeploymentKind, Origin
 from amldebug.deployments.yaml_sources import MAX_DEPLOYMENT_TEXT, deployments_from_yaml
+from amldebug.project_files import read_project_file
 
 MAX_SHELL_TEXT = 512 * 1024
 _COMMAND = re.compile(r"\baz\s+ml\s+(online|batch)-deployment\s+(create|update)\b")
@@ -102,7 +103,7 @@ def deployments_from_cli_commands(commands: list[CliDeployment]) -> list[Deploym
             settings = {**earlier, **settings}
         else:
             continue
-        text = _read_small(yaml_file)
+        text = read_project_file(yaml_file, root=None, max_bytes=MAX_DEPLOYMENT_TEXT).text
         if text is None:
             continue
         origin = Origin(command.script, command.line, f"{command.how}, with {yaml_file.name}")
@@ -114,15 +115,6 @@ def deployments_from_cli_commands(commands: list[CliDeployment]) -> list[Deploym
             if _PAIRING_SETTINGS & settings.keys():
                 made.append(deployment)
     return made
-
-
-def _read_small(path: Path) -> str | None:
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_DEPLOYMENT_TEXT:
-            return None
-        return path.read_text(encoding="utf-8-sig", errors="replace")
-    except OSError:
-        return None
 
 
 def _parse_words(
