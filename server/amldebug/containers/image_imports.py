@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from amldebug.analysis.image_imports import entry_imports, missing_import_diagnostics
 from amldebug.diagnostics import Diagnostic
+from amldebug.project_files import DEFAULT_MAX_BYTES, read_project_file
 
 if TYPE_CHECKING:
     from amldebug.containers.docker_engine import DockerEngine
@@ -258,12 +259,11 @@ def _store(check: ImageImportCheck) -> None:
 
 
 def _read(path: Path | None) -> str | None:
+    """A project file's text through the guarded reader: a conda file that is a FIFO or a device
+    must not block the language server, which asks for it while checking the entry script."""
     if path is None:
         return None
-    try:
-        return path.read_text("utf-8", errors="replace")
-    except OSError:
-        return None
+    return read_project_file(path, root=None, max_bytes=DEFAULT_MAX_BYTES).text
 
 
 def _sha256(text: str) -> str:
