@@ -17,6 +17,7 @@ from amldebug.analysis.uv_resolver import ResolutionCache, UvCommand, resolve_co
 from amldebug.diagnostics import Diagnostic
 from amldebug.fixing import canonical_path
 from amldebug.project import FileKind, Project, classify_file
+from amldebug.project_files import DEFAULT_MAX_BYTES, read_project_file
 
 
 class _Target(Protocol):
@@ -62,9 +63,8 @@ def resolve_environments(
     diagnostics: list[Diagnostic] = []
     unavailable_said = False
     for path, _project in deployed_conda_files(targets):
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        text = read_project_file(path, root=None, max_bytes=DEFAULT_MAX_BYTES).text
+        if text is None:
             continue
         outcome = resolve_conda_text(text, path.parent, runner=runner, cache=cache)
         if outcome is None:
