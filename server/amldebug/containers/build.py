@@ -223,6 +223,8 @@ def build_debug_image(
     reporter = reporter or NullReporter()
     cancel = cancel or CancelToken()
     started = time.monotonic()
+    if warning := engine.emulation_warning_once():  # arm64 engine: amd64 under emulation
+        reporter.log(f"amldebug: {warning}")
     if not engine.image_exists(options.base_image):
         reporter.step(f"Pulling the base image {options.base_image}", 2)
         _pull_base(engine, options.base_image, reporter)

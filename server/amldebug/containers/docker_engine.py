@@ -10,7 +10,7 @@ import contextlib
 import io
 import os
 import tarfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -32,6 +32,37 @@ class EngineUnavailable(AmlDebugError):
 
 class ContainerNotFound(AmlDebugError):
     pass
+
+
+# Azure ML's inference images are built for this platform only.
+AZURE_ML_PLATFORM = "linux/amd64"
+# What `docker info` says for Architecture on arm64 engines (`uname -m` inside the engine's VM).
+_ARM64_ARCHITECTURES = frozenset({"aarch64", "arm64", "arm64/v8", "armv8", "armv8l"})
+# Engines (by their info ID) already warned about emulation in this process: warn once.
+_WARNED_ENGINES: set[str] = set()
+
+
+def platform_for_engine(info: Mapping[str, Any]) -> str | None:
+    """The `--platform` to build and run with, from the engine's `docker info`: linux/amd64 on an
+    arm64 Linux engine (Docker Desktop on Apple silicon, arm64 servers), which runs amd64 images
+    under emulation; None (the engine's own platform) elsewhere."""
+    if str(info.get("OSType") or "linux").lower() != "linux":
+        return None
+    architecture = str(info.get("Architecture") or "").lower()
+    return AZURE_ML_PLATFORM if architecture in _ARM64_ARCHITECTURES else None
+
+
+def emulation_warning(info: Mapping[str, Any]) -> str | None:
+    """What to tell the user once when `platform_for_engine` asks for emulation, else None."""
+    platform = platform_for_engine(info)
+    if platform is None:
+        return None
+    return (
+        f"this Docker engine runs on {info.get('Architecture')}, and Azure ML's inference images "
+        f"are {platform} only: the debug image is built and run as {platform} under emulation, "
+        "so builds and the server are several times slower than on an amd64 machine (enable "
+        "Rosetta in Docker Desktop's settings, where offered, to speed it up)"
+    )
 
 
 @dataclass(frozen=True)
@@ -81,9 +112,35 @@ def _reason(error: BaseException) -> str:
 class DockerEngine:
     def __init__(self, client: docker.DockerClient) -> None:
         self.client = client
+        self._info: dict[str, Any] | None = None
 
     def close(self) -> None:
         self.client.close()
+
+    # Platform -------------------------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """`docker info`, asked once per engine object ({} when the engine will not say)."""
+        if self._info is None:
+            try:
+                self._info = dict(self.client.info())
+            except Exception:  # an engine that answers ping but not info: assume its own platform
+                self._info = {}
+        return self._info
+
+    def target_platform(self) -> str | None:
+        """The platform every build, pull and run on this engine uses (None: the engine's own)."""
+        return platform_for_engine(self.info())
+
+    def emulation_warning_once(self) -> str | None:
+        """The emulation warning the first time it is asked in this process for this engine."""
+        info = self.info()
+        warning = emulation_warning(info)
+        key = str(info.get("ID") or id(self.client))
+        if warning is None or key in _WARNED_ENGINES:
+            return None
+        _WARNED_ENGINES.add(key)
+        return warning
 
     # Images ---------------------------------------------------------------------------------
 
@@ -148,13 +205,25 @@ class DockerEngine:
                 decode=True,
                 labels=labels,
                 pull=False,
+                **self._platform_argument(),
             )
         )
+
+    def _platform_argument(self) -> dict[str, str]:
+        platform = self.target_platform()
+        return {"platform": platform} if platform else {}
 
     def pull(self, reference: str, auth: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
         repository, tag = split_reference(reference)
         return iter(
-            self.client.api.pull(repository, tag=tag, stream=True, decode=True, auth_config=auth)
+            self.client.api.pull(
+                repository,
+                tag=tag,
+                stream=True,
+                decode=True,
+                auth_config=auth,
+                **self._platform_argument(),
+            )
         )
 
     def push(self, reference: str, auth: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
@@ -179,6 +248,8 @@ class DockerEngine:
             kwargs["device_requests"] = [
                 docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])
             ]
+        for key, value in self._platform_argument().items():
+            kwargs.setdefault(key, value)
         return self.client.containers.run(image, detach=True, **kwargs)
 
     def find_container(self, name: str) -> Container | None:
