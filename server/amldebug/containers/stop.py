@@ -10,12 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from amldebug.containers.container_labels import LABEL_RUNTIME
 from amldebug.containers.docker_engine import DockerEngine
 from amldebug.containers.dockerfile import LABEL_BUILT
 from amldebug.errors import AmlDebugError
-
-# The label run_debug_container puts on every container it starts.
-LABEL_RUNTIME = "amldebug.runtime"
 
 
 @dataclass(frozen=True)

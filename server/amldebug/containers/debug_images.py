@@ -1,0 +1,90 @@
+"""Images of the debug loop besides building: `commit` a container's state as a numbered image,
+and `pull` an image (logging in first when given credentials) to run it."""
+
+from __future__ import annotations
+
+from amldebug.containers.container_state import image_name
+from amldebug.containers.docker_engine import DockerEngine, split_reference
+from amldebug.errors import AmlDebugError, UsageError
+from amldebug.progress import CancelToken, NullReporter, ProgressReporter
+
+_PULL_HINT = "Check the name and your access (log in with --username and --password-stdin)."
+
+
+# Commit --------------------------------------------------------------------------------------
+
+
+def next_free_tag(existing: list[str], repository: str = "debug") -> str:
+    """`debug:N`, N one more than the highest numbered tag of `repository` (debug:1 -> debug:2)."""
+    numbers = [
+        int(tag.rsplit(":", 1)[1])
+        for tag in existing
+        if tag.rsplit(":", 1)[0] == repository and tag.rsplit(":", 1)[1].isdigit()
+    ]
+    return f"{repository}:{max(numbers, default=0) + 1}"
+
+
+def commit_container(engine: DockerEngine, name: str, tag: str | None = None) -> str:
+    container = engine.container(name)
+    if tag is None:
+        current = image_name(container) or ""
+        repository = "debug"
+        if current and current.rsplit(":", 1)[-1].isdigit():
+            repository = current.rsplit(":", 1)[0]
+        tag = next_free_tag(engine.image_tags(), repository)
+    repository, tag_part = split_reference(tag)
+    engine.commit(name, repository, tag_part, message="amldebug commit")
+    return f"{repository}:{tag_part}"
+
+
+# Pull ----------------------------------------------------------------------------------------
+
+
+def registry_of(image: str) -> str | None:
+    """The registry host of an image reference, or None for Docker Hub."""
+    first = image.split("/", 1)[0]
+    if "/" in image and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return None
+
+
+def pull_image(
+    engine: DockerEngine,
+    image: str,
+    *,
+    tag: str | None = "debug:1",
+    username: str | None = None,
+    password: str | None = None,
+    reporter: ProgressReporter | None = None,
+    cancel: CancelToken | None = None,
+) -> str:
+    """Log in (when credentials are given), pull, and tag as `tag`. Returns the local name."""
+    reporter = reporter or NullReporter()
+    cancel = cancel or CancelToken()
+    auth = None
+    if username:
+        if password is None:
+            raise UsageError("--username needs a password: pass it on stdin with --password-stdin.")
+        registry = registry_of(image) or "https://index.docker.io/v1/"
+        reporter.step(f"Logging in to {registry} as {username}", 5)
+        engine.login(registry, username, password)
+        auth = {"username": username, "password": password}
+    reporter.step(f"Pulling {image}", 10)
+    try:
+        for chunk in engine.pull(image, auth):
+            cancel.raise_if_cancelled()
+            if "error" in chunk:
+                raise AmlDebugError(f"Pulling {image} failed: {chunk['error']}", hint=_PULL_HINT)
+            status = chunk.get("status")
+            if status and "progressDetail" not in chunk:
+                reporter.log(f"{chunk.get('id', '')} {status}".strip())
+    except AmlDebugError:
+        raise
+    except Exception as error:
+        explanation = getattr(error, "explanation", None) or str(error)
+        raise AmlDebugError(f"Pulling {image} failed: {explanation}", hint=_PULL_HINT) from None
+    if tag:
+        engine.tag(image, tag)
+        reporter.step(f"Tagged {image} as {tag}", 100)
+        return tag
+    return image
