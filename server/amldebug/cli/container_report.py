@@ -118,11 +118,15 @@ def print_build_notes(untranslated: Iterable[Untranslated], project: Project) ->
 
 
 def model_path_command(args: argparse.Namespace) -> int:
+    from amldebug.containers.debug_loop import find_process_server
     from amldebug.containers.docker_engine import connect
+    from amldebug.containers.process_runtime import process_model_path
     from amldebug.containers.run import model_path
 
-    engine = connect()
-    result = model_path(engine, args.name)
+    if find_process_server(args.name) is not None:
+        result = process_model_path(args.name)
+    else:
+        result = model_path(connect(), args.name)
     if args.json:
         emit(
             args,
@@ -135,13 +139,13 @@ def model_path_command(args: argparse.Namespace) -> int:
         return 0
     if not result.model_dir:
         print(
-            "AZUREML_MODEL_DIR is not set in the container: "
+            f"AZUREML_MODEL_DIR is not set in {args.name}: "
             "Model.get_model_path() has nothing to find."
         )
         return 1
     print(f"AZUREML_MODEL_DIR={result.model_dir}")
     if not result.exists:
-        print("  (that folder does not exist in the container)")
+        print(f"  (that folder does not exist in {args.name})")
         return 1
     for path, size in result.tree:
         print(f"  {path}  ({size} bytes)")

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from amldebug.containers.docker_engine import DockerEngine
 from amldebug.errors import AmlDebugError
 from amldebug.project import CONTAINER_APP_ROOT, Project
 from amldebug.troubleshooting.paths import map_traceback
+
+if TYPE_CHECKING:  # the local-process runtime maps its crashes here without Docker's SDK
+    from amldebug.containers.docker_engine import DockerEngine
 
 _LOG_TAIL_ON_FAILURE = 80
 
@@ -70,6 +73,22 @@ def crashed_error(engine: DockerEngine, name: str, project: Project | None) -> C
         if where
         else "Read the log above (the container was removed).",
         traceback=traceback_text,
+        file=file,
+        line=line,
+    )
+
+
+def crashed_from_log(
+    message: str, hint: str | None, log_text: str, project: Project | None
+) -> ContainerCrashed:
+    """A server that died while starting, from its message and log (the local-process runtime's
+    ServerBootError): the traceback and the entry script's line, as for a container."""
+    traceback, file, line = map_failure(log_text, project)
+    where = f"\n{project.relative(file) if project else file}:{line}" if file and line else ""
+    return ContainerCrashed(
+        f"{message}\n{traceback}{where}" if traceback else message,
+        hint=hint,
+        traceback=traceback,
         file=file,
         line=line,
     )

@@ -12,6 +12,7 @@ from amldebug.containers.container_labels import LABEL_RUNTIME
 from amldebug.containers.container_readiness import http_ok
 from amldebug.containers.docker_engine import DockerEngine
 from amldebug.containers.dockerfile import DEBUG_PORT, INFERENCE_PORT, LABEL_PROJECT
+from amldebug.containers.model_dir_listing import ModelPath
 from amldebug.errors import AmlDebugError
 from amldebug.progress import CancelToken, ProgressReporter
 
@@ -145,13 +146,6 @@ if model_dir and os.path.isdir(model_dir):
 print(json.dumps({'modelDir': model_dir, 'exists': bool(model_dir and os.path.isdir(model_dir)),
                   'appRoot': os.environ.get('AML_APP_ROOT', '/var/azureml-app'), 'tree': tree}))
 """
-
-
-@dataclass(frozen=True)
-class ModelPath:
-    model_dir: str | None
-    exists: bool
-    tree: tuple[tuple[str, int], ...]
 
 
 def model_path(engine: DockerEngine, name: str) -> ModelPath:

@@ -12,17 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from amldebug.containers.build import BuildResult, build_debug_image
+from amldebug.containers.container_failure import crashed_from_log
 from amldebug.containers.defaults import RUNTIMES
 from amldebug.containers.docker_engine import DockerEngine, EngineUnavailable, connect
 from amldebug.containers.dockerfile import BuildOptions
 from amldebug.containers.image_imports import check_after_build
-from amldebug.containers.run import (
-    ContainerCrashed,
-    RunOptions,
-    RunResult,
-    map_failure,
-    run_debug_container,
-)
+from amldebug.containers.run import RunOptions, RunResult, run_debug_container
 from amldebug.errors import UsageError
 from amldebug.progress import CancelToken, NullReporter, ProgressReporter
 from amldebug.project import Project
@@ -115,15 +110,7 @@ def run_in_process(
             replace=True,
         )
     except ServerBootError as error:
-        traceback, file, line = map_failure(error.log_text, project)
-        where = f"\n{project.relative(file)}:{line}" if file and line else ""
-        raise ContainerCrashed(
-            f"{error.message}\n{traceback}{where}" if traceback else error.message,
-            hint=error.hint,
-            traceback=traceback,
-            file=file,
-            line=line,
-        ) from None
+        raise crashed_from_log(error.message, error.hint, error.log_text, project) from None
 
 
 def up(
@@ -183,26 +170,22 @@ def reload_process_server(
     name: str, *, reporter: ProgressReporter | None = None, cancel: CancelToken | None = None
 ) -> float:
     """`reload` for the local-process runtime: restart the server with the same settings (a new
-    process imports the edited entry script). Returns the seconds it took."""
+    process imports the edited entry script; process_runtime.restart_process_server). Returns the
+    seconds it took."""
     import time
 
+    from amldebug.containers.process_runtime import ServerBootError, restart_process_server
     from amldebug.project import discover_project
 
     server = find_process_server(name)
     if server is None:
         raise UsageError(f"There is no local inference server named '{name}'.")
     started = time.monotonic()
-    options = RunOptions(
-        name=name,
-        port=server.port,
-        debug_port=server.debug_port,
-        bind=server.bind,
-        wait_for_debugger=server.wait_for_debugger,
-    )
-    run_in_process(
-        discover_project(server.project_root),
-        options,
-        reporter=reporter or NullReporter(),
-        cancel=cancel or CancelToken(),
-    )
+    try:
+        restart_process_server(
+            name, reporter=reporter or NullReporter(), cancel=cancel or CancelToken()
+        )
+    except ServerBootError as error:
+        project = discover_project(server.project_root)
+        raise crashed_from_log(error.message, error.hint, error.log_text, project) from None
     return time.monotonic() - started

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from amldebug.containers import ports
+from amldebug.containers.model_dir_listing import ModelPath, list_model_dir
 from amldebug.containers.model_files import link_model_tree
 from amldebug.containers.process_logs import (
     LogPump,
@@ -60,7 +61,7 @@ from amldebug.containers.process_stop import started_children, stop_process_serv
 from amldebug.containers.scoring_client import server_url, wait_until_ready
 from amldebug.errors import AmlDebugError
 from amldebug.progress import CancelToken, NullReporter, ProgressReporter
-from amldebug.project import Project
+from amldebug.project import Project, discover_project
 
 __all__ = [
     "DEFAULT_NAME",
@@ -74,9 +75,11 @@ __all__ = [
     "find_server_python",
     "follow_process_server_log",
     "list_process_servers",
+    "process_model_path",
     "process_server_status",
     "processes_dir",
     "read_process_server_log",
+    "restart_process_server",
     "server_venv_dir",
     "start_process_server",
     "stop_process_server",
@@ -150,6 +153,10 @@ def start_process_server(
             f"amldebug's entry wrapper is missing ({WRAPPER_SCRIPT}); reinstall amldebug."
         )
 
+    # The interpreter and the ports are checked before a previous server is stopped: a restart
+    # that cannot start must leave the running server alone.
+    reporter.step("Finding a Python with the Azure ML inference server")
+    interpreter = find_server_python(python)
     previous = read_state(name)
     if previous is not None:
         if is_running(previous):
@@ -159,17 +166,12 @@ def start_process_server(
                     f"(pid {previous.pid}, {previous.url}).",
                     hint=f"Stop it first: amldebug stop --name {name}",
                 )
+            _ports_free_besides(previous, port, debug_port, bind)
             reporter.step(f"Stopping the previous '{name}' server (pid {previous.pid})")
             stop_process_server(name)
         else:
             remove_state(name)
-
-    reporter.step("Finding a Python with the Azure ML inference server")
-    interpreter = find_server_python(python)
-    ports.ensure_ports_free(
-        [(port, "--port", "the scoring port"), (debug_port, "--debug-port", "the debugger port")],
-        bind,
-    )
+    ports.ensure_ports_free(_wanted_ports(port, debug_port), bind)
 
     model_dir = _model_dir(project, name)
     server_env = clean_env(os.environ)
@@ -235,11 +237,12 @@ def start_process_server(
         state_path=str(state_path(name)),
         python=interpreter,
         project_root=str(project.root),
-        entry_script=str(entry_script),
+        entry_script=str(entry_script.absolute()),
         model_dir=str(model_dir) if model_dir else None,
         started_at=time.time(),
         wait_for_debugger=wait_for_debugger,
         state="starting",
+        env=dict(env or {}),
         start_ticks=start_ticks(process.pid),
     )
     write_state(server)
@@ -289,6 +292,52 @@ def start_process_server(
         else f"debugpy waits for an editor on port {debug_port}"
     )
     return ready
+
+
+def _ports_free_besides(previous: ProcessServer, port: int, debug_port: int, bind: str) -> None:
+    """Refuse before stopping `previous` when a port it does not hold itself is taken."""
+    held = {previous.port, previous.debug_port} if previous.bind == bind else set()
+    wanted = _wanted_ports(port, debug_port)
+    ports.ensure_ports_free([entry for entry in wanted if entry[0] not in held], bind)
+
+
+def _wanted_ports(port: int, debug_port: int) -> list[tuple[int, str, str]]:
+    return [(port, "--port", "the scoring port"), (debug_port, "--debug-port", "the debugger port")]
+
+
+def restart_process_server(
+    name: str = DEFAULT_NAME,
+    *,
+    timeout: float = 60.0,
+    reporter: ProgressReporter | None = None,
+    cancel: CancelToken | None = None,
+) -> ProcessServer:
+    """`reload` for the local runtime: a new server process (which imports the edited entry
+    script) started as the running one was: same interpreter, entry script, ports, address,
+    environment and wait-for-debugger. The running server is stopped only once the new one can
+    start (its interpreter still works); ServerBootError as for a start."""
+    check_name(name)
+    server = read_state(name)
+    if server is None:
+        raise AmlDebugError(
+            f"There is no local inference server named '{name}'.",
+            hint="Start one with `amldebug up --runtime process`.",
+        )
+    project = discover_project(server.project_root, entry_script=server.entry_script)
+    return start_process_server(
+        project,
+        name=name,
+        port=server.port,
+        debug_port=server.debug_port,
+        bind=server.bind,
+        wait_for_debugger=server.wait_for_debugger,
+        env=server.env,
+        python=server.python,
+        timeout=timeout,
+        reporter=reporter,
+        cancel=cancel,
+        replace=True,
+    )
 
 
 def _boot_error(log_text: str, returncode: int | None, log_path: Path) -> ServerBootError:
@@ -362,3 +411,15 @@ def process_server_status(name: str = DEFAULT_NAME) -> ProcessServerStatus:
     if server.wait_for_debugger and _WAITING_FOR_DEBUGGER in read_text(Path(server.log_path)):
         return ProcessServerStatus(name, "waiting-for-debugger", server)
     return ProcessServerStatus(name, "starting", server, {"lastError": readiness.last_error})
+
+
+def process_model_path(name: str = DEFAULT_NAME) -> ModelPath:
+    """`model-path` for a local server: the AZUREML_MODEL_DIR it was started with, listed."""
+    check_name(name)
+    server = read_state(name)
+    if server is None:
+        raise AmlDebugError(
+            f"There is no local inference server named '{name}'.",
+            hint="Start one with `amldebug up --runtime process`.",
+        )
+    return list_model_dir(server.model_dir)

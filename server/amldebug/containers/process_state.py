@@ -45,6 +45,8 @@ class ProcessServer:
     state: str = "ready"
     start_ticks: int | None = None  # /proc start time: tells our pid from a reused one
     runtime: str = "process"
+    # The variables given with --env (not the project's own): a restart passes them again.
+    env: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -173,7 +173,13 @@ def pull_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
 
 @_requires_trust
 def model_path_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
-    result = model_path(_engine(), str(options.get("name") or DEFAULT_NAME))
+    name = str(options.get("name") or DEFAULT_NAME)
+    if _process_server(name) is not None:
+        from amldebug.containers.process_runtime import process_model_path
+
+        result = process_model_path(name)
+    else:
+        result = model_path(_engine(), name)
     return {
         "ok": True,
         "modelDir": result.model_dir,
