@@ -21,6 +21,7 @@ from amldebug.containers.run import RunOptions, RunResult, run_debug_container
 from amldebug.errors import UsageError
 from amldebug.progress import CancelToken, NullReporter, ProgressReporter
 from amldebug.project import Project
+from amldebug.project_target import ProjectTarget
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,17 @@ class UpResult:
 
 
 def write_attach_configuration(
-    project: Project, runtime: str, debug_port: int
+    project: Project, runtime: str, debug_port: int, target: ProjectTarget | None = None
 ) -> tuple[Path, bool]:
-    """Merge the attach entry into <project>/.vscode/launch.json (comments and entries kept)."""
+    """Merge the attach entry into the launch.json VS Code reads (comments and entries kept):
+    the workspace folder's, mapping the project's sub-folder, when `target` says which."""
     from amldebug.containers.launch_config import debug_configuration
     from amldebug.containers.launch_json_file import write_launch_config
 
-    result = write_launch_config(project.root, debug_configuration(runtime, debug_port))
+    folder = target.launch_json_folder if target is not None else project.root
+    subfolder = target.subfolder if target is not None else ""
+    configuration = debug_configuration(runtime, debug_port, project_subfolder=subfolder)
+    result = write_launch_config(folder, configuration)
     return result.path, result.changed
 
 
@@ -120,6 +125,7 @@ def up(
     *,
     runtime: str = "auto",
     write_launch_json: bool = True,
+    launch_target: ProjectTarget | None = None,
     reporter: ProgressReporter | None = None,
     cancel: CancelToken | None = None,
     conda_text: str | None = None,
@@ -155,7 +161,9 @@ def up(
     path = None
     changed = False
     if write_launch_json:
-        path, changed = write_attach_configuration(project, choice.runtime, debug_port)
+        path, changed = write_attach_configuration(
+            project, choice.runtime, debug_port, launch_target
+        )
     return UpResult(choice.runtime, choice.reason, built, ran, process, path, changed)
 
 

@@ -29,7 +29,7 @@ def code_actions(
     overlay = {doc.path: doc.text for doc in ls.open_documents()}
     if result is None:
         # The published diagnostics are older than the text (analysis still queued): analyse now.
-        result = ls.checker.analyse_now(document, overlay, ls.settings)
+        result = ls.checker.analyse_now(document, overlay, ls.settings_for(document.path))
 
     only = [_kind_text(kind) for kind in params.context.only or []]
 

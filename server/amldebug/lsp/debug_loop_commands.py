@@ -33,7 +33,7 @@ from amldebug.containers.sync import sync_container
 from amldebug.diagnostics import Diagnostic, Range, Severity
 from amldebug.errors import AmlDebugError
 from amldebug.progress import CancelToken, NullReporter
-from amldebug.project import Project, discover_project
+from amldebug.project import Project
 
 BUILD_DIAGNOSTICS_SOURCE = "amldebug-build"
 BUILD_FAILURE_CODE = "BUILD"
@@ -154,39 +154,17 @@ def _folder(ls: Any, options: dict[str, Any], *, required: bool = True) -> Path 
     return None
 
 
-def workspace_folder(options: dict[str, Any], folder: Path) -> Path:
-    """The workspace folder the project sits in (`workspaceFolder`), or the project folder: the
-    editor's settings are relative to it, and its .vscode/launch.json is the one VS Code reads."""
-    value = options.get("workspaceFolder")
-    if isinstance(value, str) and value:
-        workspace = Path(value)
-        if workspace.is_dir() and folder.absolute().is_relative_to(workspace.absolute()):
-            return workspace
-    return folder
+def project_target(ls: Any, options: dict[str, Any], *, required: bool = True) -> Any:
+    """The command's ProjectTarget (amldebug.project_target), computed once, or None."""
+    from amldebug.lsp.settings import command_target
+
+    folder = _folder(ls, options, required=required)
+    return command_target(ls, folder, options) if folder is not None else None
 
 
 def _project(ls: Any, options: dict[str, Any], *, required: bool = True) -> Project | None:
-    folder = _folder(ls, options, required=required)
-    if folder is None:
-        return None
-    workspace = workspace_folder(options, folder)
-
-    def setting_path(value: Any) -> str | None:
-        """A path setting, relative to the workspace folder as the editor means it."""
-        if not isinstance(value, str) or not value:
-            return None
-        path = Path(value).expanduser()
-        return str(path if path.is_absolute() else workspace / path)
-
-    models = options.get("models") or []
-    return discover_project(
-        folder,
-        conda_file=setting_path(options.get("condaFile")),
-        steps_file=setting_path(options.get("stepsFile")),
-        entry_script=setting_path(options.get("entryScript")),
-        model_paths=[p for p in map(setting_path, models) if p] if isinstance(models, list) else [],
-        base_image=options.get("baseImage") or None,
-    )
+    target = project_target(ls, options, required=required)
+    return target.discover(base_image=options.get("baseImage") or None) if target else None
 
 
 def _build_options(options: dict[str, Any], project: Project) -> BuildOptions:
@@ -379,8 +357,8 @@ def run_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
 
 @_requires_trust
 def up_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
-    project = _project(ls, options)
-    assert project is not None
+    target = project_target(ls, options)
+    project = target.discover(base_image=options.get("baseImage") or None)
     build_options = _build_options(options, project)
     run_options = _run_options(options, build_options.tag)
     # An editor passes `writeLaunchConfig: false` and applies the returned text itself, so the
@@ -395,6 +373,7 @@ def up_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
                 run_options,
                 runtime=str(options.get("runtime") or "auto"),
                 write_launch_json=write_launch_json,
+                launch_target=target,
                 reporter=session.reporter,
                 cancel=session.cancel,
                 conda_text=_editor_text(ls, project.conda_file),
@@ -434,7 +413,7 @@ def up_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
 
         debug_port = getattr(run, "debug_port", None) or run_options.debug_port
         data["launchConfigEdit"] = launch_config_edit(
-            project.root, workspace_folder(options, project.root), result.runtime, debug_port
+            target.project_folder, target.workspace_folder, result.runtime, debug_port
         )
     return data
 

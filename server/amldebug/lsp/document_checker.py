@@ -26,7 +26,7 @@ from amldebug.analysis import analyze_document
 from amldebug.analysis.core import FILE_TOO_LARGE, MAX_ANALYZED_CHARS
 from amldebug.deployments import DeploymentIndex, scan_deployments
 from amldebug.lsp.convert import ColumnCodec, to_lsp_diagnostic
-from amldebug.lsp.settings import ServerSettings
+from amldebug.lsp.settings import ServerSettings, WorkspaceSettings
 from amldebug.project import (
     CONDA_FILE_NAMES,
     ENTRY_SCRIPT_NAMES,
@@ -99,7 +99,7 @@ class DocumentChecker:
     call_on_loop: Callable[..., None]
     open_documents: Callable[[], list[OpenDocument]]
     workspace_roots: Callable[[], list[Path]]
-    settings: ServerSettings = field(default_factory=ServerSettings)
+    settings: WorkspaceSettings = field(default_factory=WorkspaceSettings)
     codec: ColumnCodec = field(default_factory=lambda: ColumnCodec(None))
 
     def __post_init__(self) -> None:
@@ -132,7 +132,7 @@ class DocumentChecker:
         if self._too_large:
             self._too_large.discard(document.uri)
         overlay = checked_overlay(self.open_documents())
-        settings = self.settings
+        settings = self.settings.for_path(document.path)  # its workspace folder's
         self._executor.submit(self._run, document, generation, overlay, settings, recheck_related)
 
     def check_all(self) -> None:
@@ -287,11 +287,11 @@ class DocumentChecker:
 
     def project_for(self, path: Path, settings: ServerSettings | None = None) -> Project:
         """`path`'s project with the editor's settings; cached until its folder changes."""
-        return self._cached_project(path, settings or self.settings).project
+        return self._cached_project(path, settings or self.settings.for_path(path)).project
 
     def kind_of(self, path: Path, text: str, settings: ServerSettings | None = None) -> FileKind:
         """`classify_file`, with the part that depends on the path alone cached with the project."""
-        cached = self._cached_project(path, settings or self.settings)
+        cached = self._cached_project(path, settings or self.settings.for_path(path))
         if cached.kind_by_path is None:
             cached.kind_by_path = classify_file(path, None, cached.project)
         if cached.kind_by_path in (FileKind.PYTHON, FileKind.OTHER) or (

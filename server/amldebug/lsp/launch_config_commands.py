@@ -9,12 +9,11 @@ from typing import Any
 from amldebug.errors import AmlDebugError
 from amldebug.lsp.debug_loop_commands import (
     Handler,
-    _folder,
     _number,
     _refusal,
     _trusted,
     choose_runtime,
-    workspace_folder,
+    project_target,
 )
 
 
@@ -60,21 +59,16 @@ def launch_config_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     from amldebug.containers.launch_config import debug_configuration
     from amldebug.containers.launch_json_file import write_launch_config
 
-    folder = _folder(ls, options)
-    assert folder is not None
-    workspace = workspace_folder(options, folder)
+    target = project_target(ls, options)  # the workspace folder's launch.json, its sub-folder
     runtime = str(options.get("runtime") or "docker")
     if runtime == "auto":
         runtime = choose_runtime("auto").runtime
     debug_port = _number(options, "debugPort", 5678, int)
-    subfolder = folder.absolute().relative_to(workspace.absolute()).as_posix()
-    configuration = debug_configuration(
-        runtime, debug_port, project_subfolder="" if subfolder == "." else subfolder
-    )
+    configuration = debug_configuration(runtime, debug_port, project_subfolder=target.subfolder)
     if options.get("write") is True:
         if not _trusted(ls, options):  # writing a file on the project's behalf needs trust
             return _refusal("write launch.json")
-        written = write_launch_config(workspace, configuration)
+        written = write_launch_config(target.launch_json_folder, configuration)
         return {
             "ok": True,
             "path": str(written.path),
@@ -82,7 +76,7 @@ def launch_config_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
             "updated": written.updated,
             "text": written.text,
         }
-    return launch_config_edit(folder, workspace, runtime, debug_port)
+    return launch_config_edit(target.project_folder, target.launch_json_folder, runtime, debug_port)
 
 
 LAUNCH_CONFIG_COMMANDS: dict[str, Handler] = {"amldebug.launchConfig": launch_config_command}

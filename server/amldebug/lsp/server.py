@@ -7,7 +7,8 @@ entry script's refactors, hovers, settings, and the `workspace/executeCommand` h
 
 Server state that command handlers may use:
 - `server.workspace_trusted`: bool, from initializationOptions `{"trusted": true}` (default False).
-- `server.settings`: `ServerSettings`; `server.project_for(path)`: the project with those settings.
+- `server.settings`: `WorkspaceSettings` (per workspace folder); `server.settings_for(path)`: the
+  `ServerSettings` of the folder holding `path`; `server.project_for(path)`: the project with them.
 - `server.notify(method, params)`: a custom notification, from any thread.
 - `server.publish_external_diagnostics(source, path, diagnostics)` / `clear_external_diagnostics`:
   engine diagnostics (e.g. a build failure mapped to a conda file line) shown next to the analysis.
@@ -52,7 +53,13 @@ from amldebug.lsp.convert import (
 from amldebug.lsp.document_checker import DocumentChecker, OpenDocument
 from amldebug.lsp.process_setup import configure_logging, tune_garbage_collector
 from amldebug.lsp.protocol import COMMAND_LOAD_DELAY_SECONDS, COMMAND_MODULES, AmlDebugProtocol
-from amldebug.lsp.settings import SECTION, ServerSettings, parse_settings
+from amldebug.lsp.settings import (
+    SECTION,
+    ServerSettings,
+    WorkspaceSettings,
+    parse_settings,
+    pull_workspace_settings,
+)
 from amldebug.lsp.stdio_transport import StdinPump
 from amldebug.progress import CancelToken
 from amldebug.project import Project
@@ -115,8 +122,11 @@ class AmlDebugLanguageServer(LanguageServer):
     # -- state shared with command handlers ------------------------------------------------
 
     @property
-    def settings(self) -> ServerSettings:
+    def settings(self) -> WorkspaceSettings:
         return self.checker.settings
+
+    def settings_for(self, path: Path | str) -> ServerSettings:
+        return self.checker.settings.for_path(Path(path).absolute())
 
     def project_for(self, path: Path | str) -> Project:
         return self.checker.project_for(Path(path).absolute())
@@ -221,7 +231,7 @@ class AmlDebugLanguageServer(LanguageServer):
 
     # -- settings -------------------------------------------------------------------------
 
-    def apply_settings(self, settings: ServerSettings) -> None:
+    def apply_settings(self, settings: WorkspaceSettings) -> None:
         if settings == self.checker.settings:
             return
         logger.info("settings changed: %s", settings)
@@ -235,12 +245,9 @@ class AmlDebugLanguageServer(LanguageServer):
     async def pull_settings(self) -> None:
         if not self.client_supports_configuration():
             return
-        values = await self.workspace_configuration_async(
-            types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
-        )
-        # None means the client has no such section: keep what initializationOptions said.
-        if values and isinstance(values[0], dict):
-            self.apply_settings(parse_settings(values[0]))
+        # Per workspace folder (settings are resource-scoped); a scope the client has no section
+        # for keeps what initializationOptions said.
+        self.apply_settings(await pull_workspace_settings(self, self.checker.settings))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -359,7 +366,7 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
             params.initialization_options if isinstance(params.initialization_options, dict) else {}
         )
         ls.workspace_trusted = options.get("trusted") is True
-        ls.checker.settings = parse_settings(options.get("settings", {}))
+        ls.checker.settings = WorkspaceSettings(parse_settings(options.get("settings", {})))
         ls.checker.codec = ColumnCodec(ls.workspace.position_encoding)
         logger.info(
             "initialised: trusted=%s settings=%s", ls.workspace_trusted, ls.checker.settings
@@ -381,7 +388,17 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
         if ls.client_supports_configuration():
             await ls.pull_settings()
         elif isinstance(params.settings, dict):
-            ls.apply_settings(parse_settings(params.settings))
+            ls.apply_settings(WorkspaceSettings(parse_settings(params.settings)))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    @guarded()
+    async def did_change_workspace_folders(
+        ls: AmlDebugLanguageServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        # pygls has updated ls.workspace already; a new folder brings its own settings.
+        ls.checker.invalidate_projects()
+        if ls.client_supports_configuration():
+            await ls.pull_settings()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     @guarded()
