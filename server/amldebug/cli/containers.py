@@ -85,7 +85,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     commit = subparsers.add_parser("commit", help="save the container as a new image tag")
     _add_name(commit)
-    commit.add_argument("--tag", help="image tag (default: the next free debug:N)")
+    commit.add_argument(
+        "--tag",
+        help="image tag (default: proj:N+1 when amldebug built the running proj:N, else the next "
+        "debug:N)",
+    )
     commit.set_defaults(func=commit_command)
 
     sync = subparsers.add_parser(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from amldebug.containers.container_state import image_name
 from amldebug.containers.docker_engine import DockerEngine, split_reference
+from amldebug.containers.dockerfile import LABEL_BUILT
 from amldebug.errors import AmlDebugError, UsageError
 from amldebug.progress import CancelToken, NullReporter, ProgressReporter
 
@@ -25,16 +26,33 @@ def next_free_tag(existing: list[str], repository: str = "debug") -> str:
 
 
 def commit_container(engine: DockerEngine, name: str, tag: str | None = None) -> str:
+    """Save the container as an image: `tag`, or the next number of default_commit_repository."""
     container = engine.container(name)
     if tag is None:
-        current = image_name(container) or ""
-        repository = "debug"
-        if current and current.rsplit(":", 1)[-1].isdigit():
-            repository = current.rsplit(":", 1)[0]
-        tag = next_free_tag(engine.image_tags(), repository)
+        running = image_name(container) or ""
+        built_by_us = bool(running) and LABEL_BUILT in _labels_or_none(engine, running)
+        tag = next_free_tag(engine.image_tags(), default_commit_repository(running, built_by_us))
     repository, tag_part = split_reference(tag)
     engine.commit(name, repository, tag_part, message="amldebug commit")
     return f"{repository}:{tag_part}"
+
+
+def default_commit_repository(running_image: str, built_by_us: bool) -> str:
+    """Where `commit` numbers a snapshot: the running image's repository when amldebug built it
+    with a numbered tag (`up --tag proj:1` -> proj:2, debug:2 -> debug:3), else `debug`. A
+    numbered tag of someone else's image (`python:3`) is never continued: `python:4` would shadow
+    a real upstream tag for every later build on this machine."""
+    repository, _, tag = running_image.rpartition(":")
+    if built_by_us and repository and "/" not in tag and tag.isdigit():
+        return repository
+    return "debug"
+
+
+def _labels_or_none(engine: DockerEngine, reference: str) -> dict[str, str]:
+    try:
+        return engine.image_labels(reference)
+    except AmlDebugError:  # the image was removed while the container runs
+        return {}
 
 
 # Pull ----------------------------------------------------------------------------------------

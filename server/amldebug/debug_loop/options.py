@@ -232,7 +232,8 @@ OPTIONS: tuple[LoopOption, ...] = (
     LoopOption("tail", int, None, "--tail", "tail", None, _verbs("logs"), "only the last N lines"),
     LoopOption(
         "tag", str, None, "--tag", "tag", None, _verbs("commit"),
-        "image tag (default: the next free debug:N)",
+        "image tag (default: proj:N+1 when amldebug built the running proj:N, else the next "
+        "debug:N)",
     ),
     LoopOption(
         "apply", bool, False, "--apply", "apply", None, _verbs("sync"),
