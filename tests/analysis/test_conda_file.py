@@ -59,7 +59,7 @@ GOOD = yml("""
     channels:
       - conda-forge
     dependencies:
-      - python=3.10
+      - python=3.11
       - pip=24.0
       - pip:
           - azureml-inference-server-http==1.5.1

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from amldebug.analysis import analyze_document
-from amldebug.analysis.conda_file import analyze_conda_file
+from amldebug.analysis import analyze_document, analyze_in_context
 from amldebug.analysis.conda_model import parse_conda_environment
 from amldebug.analysis.context import AnalysisContext
 from amldebug.analysis.server_releases import (
@@ -89,13 +88,13 @@ MLFLOW_MODEL = yml("""
 
 def not_deployed(text: str, name: str = "environment.yml") -> list[Diagnostic]:
     context = AnalysisContext(path=PROJECT_DIR / name, project=PROJECT, deployed=False)
-    return analyze_conda_file(text, context)
+    return analyze_in_context(FileKind.CONDA_FILE, text, context)
 
 
 def test_a_notebook_kernel_environment_gets_no_deployment_rule() -> None:
     assert not_deployed(NOTEBOOK_KERNEL) == []
     deployed = {d.code for d in diagnose(NOTEBOOK_KERNEL)}
-    assert {"AML203", "AML206", "AML209", "AML210", "AML211", "AML212"} <= deployed
+    assert {"AML203", "AML206", "AML209", "AML211", "AML212", "AML216"} <= deployed
 
 
 def test_a_training_environment_keeps_the_checks_every_conda_file_supports() -> None:
@@ -105,7 +104,7 @@ def test_a_training_environment_keeps_the_checks_every_conda_file_supports() -> 
 
 def test_an_mlflow_models_conda_yaml_is_left_alone_when_nothing_deploys_it() -> None:
     assert not_deployed(MLFLOW_MODEL, "conda.yaml") == []
-    assert {d.code for d in diagnose(MLFLOW_MODEL)} >= {"AML204", "AML210"}
+    assert {d.code for d in diagnose(MLFLOW_MODEL)} >= {"AML204", "AML216"}
 
 
 def test_yaml_and_structure_errors_still_show_in_files_nobody_deploys() -> None:
@@ -114,10 +113,15 @@ def test_yaml_and_structure_errors_still_show_in_files_nobody_deploys() -> None:
 
 
 def test_a_batch_environment_gets_no_inference_server_rule() -> None:
+    # The end of life (AML216) holds for any image; the server's rules only where one serves.
     text = env("python=3.8", "azureml-defaults==1.20.0", "flask==1.0.3", "os")
     context = AnalysisContext(path=PROJECT_DIR / "conda.yml", project=PROJECT, entry_kind="batch")
-    found = {(d.code, d.severity) for d in analyze_conda_file(text, context) if d.code != "AML206"}
-    assert found == {("AML210", Severity.WARNING), ("AML212", Severity.ERROR)}
+    found = {
+        (d.code, d.severity)
+        for d in analyze_in_context(FileKind.CONDA_FILE, text, context)
+        if d.code != "AML206"
+    }
+    assert found == {("AML216", Severity.WARNING), ("AML212", Severity.ERROR)}
     online = {d.code for d in diagnose(text)}
     assert {"AML208", "AML211"} <= online
 
@@ -163,12 +167,25 @@ def test_aml210_is_an_error_when_no_allowed_server_installs(
         ("python=3.8", "azureml-defaults", "October 2024"),
     ],
 )
-def test_aml210_is_a_warning_on_an_end_of_life_python_that_installs(
+def test_aml216_warns_of_an_end_of_life_python_that_installs(
     python: str, server: str, eol: str
 ) -> None:
-    (found,) = only(diagnose(env(python, server)), "AML210")
-    assert found.severity is Severity.WARNING
-    assert eol in found.message and "end of life" in found.message
+    found = diagnose(env(python, server))
+    assert only(found, "AML210") == []  # a server release installs: no build error
+    (warning,) = only(found, "AML216")
+    assert warning.severity is Severity.WARNING
+    assert eol in warning.message and "end of life" in warning.message
+
+
+def test_python_3_10_is_past_its_end_of_life_and_3_11_is_not() -> None:
+    (warning,) = only(diagnose(env("python=3.10", "azureml-inference-server-http")), "AML216")
+    assert "October 2026" in warning.message
+    assert only(diagnose(env("python=3.11", "azureml-inference-server-http")), "AML216") == []
+
+
+def test_a_python_no_server_installs_on_gets_the_error_and_the_end_of_life() -> None:
+    found = {(d.code, d.severity) for d in diagnose(env("python=3.5", INFERENCE_SERVER))}
+    assert {("AML210", Severity.ERROR), ("AML216", Severity.WARNING)} <= found
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from amldebug.analysis import analyze_document, analyze_in_context
 from amldebug.analysis.context import AnalysisContext
-from amldebug.analysis.entry_script import analyze_entry_script, is_batch_driver
+from amldebug.analysis.entry_script import is_batch_driver
 from amldebug.diagnostics import Diagnostic
-from amldebug.project import Project
+from amldebug.project import FileKind, Project
 
 
 def dedent(source: str) -> str:
@@ -23,7 +24,10 @@ def check(root: Path, source: str, **context: object) -> list[Diagnostic]:
     path = root / "score.py"
     path.write_text(source, encoding="utf-8")
     project = Project(root=root, entry_script=path)
-    return analyze_entry_script(source, AnalysisContext(path=path, project=project, **context))  # type: ignore[arg-type]
+    if not context:  # as the engine sees it: the batch shape read from run()
+        return analyze_document(path, source, project=project, kind=FileKind.ENTRY_SCRIPT)
+    given = AnalysisContext(path=path, project=project, **context)  # type: ignore[arg-type]
+    return analyze_in_context(FileKind.ENTRY_SCRIPT, source, given)
 
 
 def codes(diagnostics: list[Diagnostic]) -> list[str]:

@@ -21,7 +21,7 @@ EXPECTED_ON_BROKEN_PROJECT = {
     ("score.py", 32, "AML114"),  # return model.predict(...) directly
     ("score.py", 34, "AML111"),  # return str(e)
     ("conda.yml", 5, "AML204"),  # no azureml-inference-server-http / azureml-defaults
-    ("conda.yml", 6, "AML210"),  # python=3.7
+    ("conda.yml", 6, "AML216"),  # python=3.7: past its end of life
     ("conda.yml", 7, "AML206"),  # numpy unpinned
     ("conda.yml", 9, "AML203"),  # pip: without pip
     ("conda.yml", 10, "AML208"),  # flask pinned
@@ -71,7 +71,7 @@ def test_select_and_ignore_by_prefix_and_code(run_cli, copy_example):
         "check", "--format", "json", "--select", "AML2", "--ignore", "AML206", cwd=project
     )
     codes = {p["code"] for p in json.loads(out)}
-    assert codes == {"AML203", "AML204", "AML207", "AML208", "AML209", "AML210"}
+    assert codes == {"AML203", "AML204", "AML207", "AML208", "AML209", "AML216"}
     code, out, _ = run_cli("check", "--format", "json", "--select", "AML3,AML116", cwd=project)
     assert {p["code"] for p in json.loads(out)} == {"AML116", "AML301", "AML302", "AML303"}
     assert code == 1

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 from amldebug.analysis import core
 from amldebug.analysis.context import AnalysisContext
@@ -14,7 +15,14 @@ from amldebug.analysis.scopes import applies
 from amldebug.diagnostics import Diagnostic, Range
 from amldebug.project import FileKind, Project, classify_file, discover_project
 
-__all__ = ["AnalysisContext", "RuleSelection", "analyze_document", "analyze_path", "is_suppressed"]
+__all__ = [
+    "AnalysisContext",
+    "RuleSelection",
+    "analyze_document",
+    "analyze_in_context",
+    "analyze_path",
+    "is_suppressed",
+]
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.I)
 
@@ -100,7 +108,7 @@ def analyze_document(
             )
         ]
     else:
-        diagnostics = [d for d in _run_analyzers(kind, text, context) if applies(d.code, context)]
+        diagnostics = analyze_in_context(kind, text, context)
 
     lines = text.splitlines()
     selection = selection or RuleSelection()
@@ -110,6 +118,12 @@ def analyze_document(
         if selection.enabled(d.code) and not is_suppressed(d, lines)
     ]
     return sorted(kept, key=lambda d: (d.range.start, d.code))
+
+
+def analyze_in_context(kind: FileKind, text: str, context: AnalysisContext) -> list[Diagnostic]:
+    """The analyzers' diagnostics that apply in `context` (analysis/scopes.py), unsorted: for
+    callers that computed the context themselves."""
+    return [d for d in _run_analyzers(kind, text, context) if applies(d.code, context)]
 
 
 def analyze_path(
@@ -146,9 +160,16 @@ def _context_for(
         )
     if kind is not FileKind.ENTRY_SCRIPT or "\x00" in text or len(text) > core.MAX_ANALYZED_CHARS:
         return AnalysisContext(path=path, project=project, overlay=overlay)
+    from amldebug.analysis.entry_script import is_batch_driver
+
+    # run()'s shape says batch driver even where no deployment says so (scopes.py then keeps
+    # only the entry-script rules that hold for one).
+    shaped_batch = is_batch_driver(text)
     deployments = project.deployments_of_entry_script(path, text)
     if not deployments:  # paired by flags or settings: as the user said
-        return AnalysisContext(path=path, project=project, overlay=overlay)
+        return AnalysisContext(
+            path=path, project=project, overlay=overlay, entry_kind=_kind(shaped_batch)
+        )
     chosen = next((d for d in deployments if d.kind == "online"), deployments[0])
     models = project.model_paths if chosen.is_convention else tuple(m.path for m in chosen.models)
     paired = replace(project, entry_script=path, conda_file=chosen.conda_file, model_paths=models)
@@ -156,9 +177,13 @@ def _context_for(
         path=path,
         project=paired,
         overlay=overlay,
-        entry_kind=chosen.kind,
+        entry_kind=_kind(shaped_batch or chosen.kind == "batch"),
         code_root=chosen.code_root,
     )
+
+
+def _kind(batch: bool) -> Literal["online", "batch"]:
+    return "batch" if batch else "online"
 
 
 def _run_analyzers(kind: FileKind, text: str, context: AnalysisContext) -> list[Diagnostic]:

@@ -328,28 +328,18 @@ def analyze_conda_file(text: str, context: AnalysisContext) -> list[Diagnostic]:
         return diagnostics
     lines = text.split("\n")
     newline = "\r\n" if "\r\n" in text else "\n"
-    checks: tuple[Callable[[], list[Diagnostic]], ...]
-    # Batch images run no inference server: the server's own rules are for online deployments.
-    online = context.entry_kind == "online"
-    if context.deployed:
-        checks = (
-            lambda: _pip_not_declared(environment, lines, newline),
-            lambda: _no_inference_server(environment, lines, newline, context) if online else [],
-            lambda: _entry_diagnostics(environment, deployed=True, online=online),
-            lambda: _duplicates(environment),
-            lambda: _ptvsd(environment, lines, newline),
-            lambda: conda_server_rules.python_diagnostics(environment, online=online),
-            lambda: conda_server_rules.flask_diagnostics(environment) if online else [],
-            lambda: pip_stdlib.stdlib_entries(environment),
-        )
-    else:
-        # No deployment uses this file (a notebook kernel's or a training job's environment, an
-        # MLflow model's conda.yaml): only what holds for any conda file, never what a scoring
-        # image needs.
-        checks = (
-            lambda: _entry_diagnostics(environment, deployed=False, online=False),
-            lambda: _duplicates(environment),
-        )
+    # Every check runs; analysis/scopes.py keeps only the rules that apply to how deployments use
+    # this file (deployment rules only where one builds it, server rules only where one serves).
+    checks: tuple[Callable[[], list[Diagnostic]], ...] = (
+        lambda: _pip_not_declared(environment, lines, newline),
+        lambda: _no_inference_server(environment, lines, newline, context),
+        lambda: _entry_diagnostics(environment),
+        lambda: _duplicates(environment),
+        lambda: _ptvsd(environment, lines, newline),
+        lambda: conda_server_rules.python_diagnostics(environment),
+        lambda: conda_server_rules.flask_diagnostics(environment),
+        lambda: pip_stdlib.stdlib_entries(environment),
+    )
     for check in checks:
         diagnostics.extend(check())
     return diagnostics
@@ -454,13 +444,8 @@ def _add_inference_server(
     return Fix(title, (insert_lines(lines, point, new_lines, newline),), preferred=True)
 
 
-def _entry_diagnostics(
-    environment: CondaEnvironment, *, deployed: bool, online: bool
-) -> list[Diagnostic]:
-    """AML205 invalid spec, AML206 unpinned, AML208 server-managed pin: one pass per entry.
-
-    Only AML205 for a file no deployment uses: pins and the server's packages are scoring matters.
-    """
+def _entry_diagnostics(environment: CondaEnvironment) -> list[Diagnostic]:
+    """AML205 invalid spec, AML206 unpinned, AML208 server-managed pin: one pass per entry."""
     diagnostics = []
     for dependency in environment.dependencies:
         if dependency.section == "pip" and is_pip_reference(dependency.raw):
@@ -478,10 +463,8 @@ def _entry_diagnostics(
                 )
             )
             continue
-        if not deployed:
-            continue
         if dependency.name in SERVER_MANAGED:
-            if spec.constrained and online:
+            if spec.constrained:
                 diagnostics.append(
                     Diagnostic(
                         SERVER_MANAGED_PINNED.code,

@@ -40,6 +40,7 @@ END_OF_LIFE = {
     Version("3.7"): "June 2023",
     Version("3.8"): "October 2024",
     Version("3.9"): "October 2025",
+    Version("3.10"): "October 2026",
 }
 FIRST_FLASK_2_DEFAULTS = Version("1.44")
 FIRST_FLASK_2_SERVER = Version("0.7")
@@ -48,8 +49,7 @@ PYTHON_UNSUPPORTED = Rule(
     code="AML210",
     name="python-unsupported",
     severity=Severity.ERROR,
-    summary="no release of the inference server allowed here installs on this Python (error); "
-    "the Python is past its end of life (warning)",
+    summary="no release of the inference server allowed here installs on this Python",
     why="""
 pip installs only releases whose Requires-Python accepts the environment's Python. When none of
 the `azureml-inference-server-http` releases the file allows does (`azureml-inference-server-http`
@@ -58,8 +58,7 @@ with `No matching distribution found`. The check reads the real Requires-Python 
 and `azureml-defaults` release (a table generated from their metadata), follows
 `azureml-defaults` to the server release it requires, and is an error only when nothing fits.
 Older pins that still install are fine for the build: `azureml-defaults` 1.47 brings server 0.7.x,
-which runs on Python 3.6. Then the warning says that the Python itself no longer receives
-security fixes (3.8 since October 2024, 3.9 since October 2025).
+which runs on Python 3.6 (AML216 then says that the Python itself is past its end of life).
 """,
     fix="Move to a supported Python (3.11 works with every current server release), or pin a "
     "server release that still supports your Python (the message names the newest one).",
@@ -121,13 +120,39 @@ releases need Python 3.7, so on Python 3.6 pip keeps the older, working ones.
 """,
 )
 
-RULES: tuple[Rule, ...] = (PYTHON_UNSUPPORTED, OLD_SERVER_FLASK_STACK)
+PYTHON_END_OF_LIFE = Rule(
+    code="AML216",
+    name="python-end-of-life",
+    severity=Severity.WARNING,
+    summary="the environment's Python is past its end of life",
+    why="""
+A Python past its end of life receives no security fixes (3.8 since October 2024, 3.9 since
+October 2025, 3.10 since October 2026), and package releases stop supporting it one by one, so
+each rebuild of the image is more likely to fail or to pull an old, vulnerable release. This holds
+for every image a deployment builds, batch ones included (AML210 is about the inference server,
+which only online deployments run).
+""",
+    fix="Move to a supported Python (3.11 or newer) and re-test the model with it.",
+    example="""
+```yaml
+dependencies:
+  - python=3.8
+```
+```yaml
+dependencies:
+  - python=3.11
+```
+""",
+)
+
+RULES: tuple[Rule, ...] = (PYTHON_UNSUPPORTED, OLD_SERVER_FLASK_STACK, PYTHON_END_OF_LIFE)
 
 
-def python_diagnostics(environment: CondaEnvironment, *, online: bool = True) -> list[Diagnostic]:
-    """AML210; without `online` (a batch image runs no server) only the end-of-life warning."""
+def python_diagnostics(environment: CondaEnvironment) -> list[Diagnostic]:
+    """AML210 (no allowed server installs on this Python) and AML216 (the Python is past its end
+    of life), each on the python entry; analysis/scopes.py decides where each applies."""
     pythons = [d for d in environment.conda_entries() if d.name == "python"]
-    choice = server_choice(environment) if online else None
+    choice = server_choice(environment)
     diagnostics = []
     for python in pythons:
         minors = python_minors(python)
@@ -137,20 +162,20 @@ def python_diagnostics(environment: CondaEnvironment, *, online: bool = True) ->
             diagnostics.append(
                 Diagnostic(
                     PYTHON_UNSUPPORTED.code,
-                    Severity.ERROR,
+                    PYTHON_UNSUPPORTED.severity,
                     _no_server_message(python, minors[-1], choice.server or choice.defaults),
                     python.range,
                 )
             )
-        elif all(minor in END_OF_LIFE for minor in minors):
+        if all(minor in END_OF_LIFE for minor in minors):
             newest = minors[-1]
             diagnostics.append(
                 Diagnostic(
-                    PYTHON_UNSUPPORTED.code,
-                    Severity.WARNING,
+                    PYTHON_END_OF_LIFE.code,
+                    PYTHON_END_OF_LIFE.severity,
                     f"`{python.raw.strip()}`: Python {newest} reached its end of life in "
-                    f"{END_OF_LIFE[newest]} and receives no security fixes; the inference server "
-                    "still installs, but move to a supported Python (3.11, for instance).",
+                    f"{END_OF_LIFE[newest]} and receives no security fixes; move to a supported "
+                    "Python (3.11, for instance).",
                     python.range,
                 )
             )

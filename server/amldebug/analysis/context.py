@@ -33,7 +33,7 @@ class AnalysisContext:
     # What the deployments found by discovery make of this file. The defaults are the old
     # single-project view; discovery sets them so that rules run only where they mean something.
     # deployed: a deployment (a YAML, a v1 call, or the folder conventions) uses this file, so
-    # deployment rules apply (AML204, AML210, AML211, AML116, AML113, the build checks).
+    # deployment rules apply (analysis/scopes.py lists them).
     deployed: bool = True
     # "online": an online entry script (init() + run(raw_data)); "batch": a batch driver
     # (run(mini_batch), batch endpoints / ParallelRunStep), which online rules must not judge.

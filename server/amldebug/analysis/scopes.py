@@ -2,7 +2,8 @@
 is noise on a file no deployment uses (a notebook kernel's environment, a training job's, an
 MLflow model's), and a rule about the inference server is noise where there is none (batch).
 
-The analyzers may report anything; the engine keeps a diagnostic only where its rule applies.
+The analyzers report everything they find, whatever the context; the engine keeps a diagnostic
+only where its rule applies, so this module is the one place that decides.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from amldebug.analysis.context import AnalysisContext
 # Rules about the image a deployment builds: only for files a deployment uses.
 DEPLOYMENT_RULES = frozenset(
     {
+        "AML203",  # pip used but not declared
         "AML204",  # no inference server
         "AML206",  # unpinned dependency
         "AML208",  # pins a package the server manages
@@ -22,6 +24,7 @@ DEPLOYMENT_RULES = frozenset(
         "AML213",  # pin needs a newer Python
         "AML214",  # pins that do not resolve
         "AML215",  # could not resolve
+        "AML216",  # Python past its end of life
     }
 )
 # Rules about the Azure ML inference server: only where one serves the deployment (online).
@@ -30,9 +33,35 @@ ONLINE_RULES = frozenset({"AML204", "AML208", "AML210", "AML211"})
 SERVER_IN_ENVIRONMENT_RULES = frozenset({"AML204"})
 
 
+# Entry-script rules (the AML1xx family) that hold for a batch driver (batch endpoints,
+# ParallelRunStep): it is imported, init() is called without arguments and run(mini_batch) reads
+# what init() loaded, as for an online script; but run() answers no HTTP request, so the rules
+# about its signature, what it returns and how it reads the model do not apply.
+ENTRY_SCRIPT_RULE_PREFIX = "AML1"
+BATCH_ENTRY_SCRIPT_RULES = frozenset(
+    {
+        "AML101",  # init() missing
+        "AML102",  # run() missing
+        "AML104",  # init() takes parameters
+        "AML106",  # global init() forgot
+        "AML107",  # syntax error
+        "AML108",  # ptvsd
+        "AML109",  # debugger hook left in
+        "AML116",  # import the environment does not provide
+        "AML117",  # undefined name
+        "AML119",  # removed API
+        "AML120",  # import missing in the built image
+    }
+)
+
+
 def applies(code: str, context: AnalysisContext) -> bool:
     if code in DEPLOYMENT_RULES and not context.deployed:
         return False
     if code in SERVER_IN_ENVIRONMENT_RULES and context.server_provided:
         return False
-    return not (code in ONLINE_RULES and context.entry_kind == "batch")
+    if context.entry_kind != "batch":
+        return True
+    if code.startswith(ENTRY_SCRIPT_RULE_PREFIX):
+        return code in BATCH_ENTRY_SCRIPT_RULES
+    return code not in ONLINE_RULES

@@ -73,26 +73,6 @@ RULES: tuple[Rule, ...] = (
     REMOVED_API,
 )
 
-# What applies to a batch driver (batch endpoints, ParallelRunStep): it is imported, init() is
-# called without arguments and run(mini_batch) reads what init() loaded, as for an online script;
-# but run() answers no HTTP request, so the online rules about its signature, what it returns
-# and how it reads the model do not apply.
-BATCH_RULES = frozenset(
-    rule.code
-    for rule in (
-        SYNTAX_ERROR,
-        MISSING_INIT,
-        MISSING_RUN,
-        INIT_PARAMETERS,
-        GLOBAL_MISSING,
-        PTVSD_IMPORT,
-        DEBUGGER_HOOK,
-        IMPORT_NOT_PROVIDED,
-        UNDEFINED_NAME,
-        REMOVED_API,
-    )
-)
-
 
 @lru_cache(maxsize=8)
 def is_batch_driver(text: str) -> bool:
@@ -105,8 +85,8 @@ def is_batch_driver(text: str) -> bool:
 
 
 def analyze_entry_script(text: str, context: AnalysisContext) -> list[Diagnostic]:
-    """Diagnostics AML101-AML119 for one entry script's text; for a batch driver (by
-    `context.entry_kind` or by run()'s shape) only the rules in BATCH_RULES."""
+    """Diagnostics AML101-AML119 for one entry script's text, online and batch alike: the engine
+    keeps a batch driver's to the rules that hold for it (analysis/scopes.py)."""
     facts = script_facts(text)
     if isinstance(facts, ParseFailure):
         return [
@@ -128,8 +108,6 @@ def analyze_entry_script(text: str, context: AnalysisContext) -> list[Diagnostic
     check_imports(report)
     check_undefined_names(report)
     check_removed_api(report)
-    if context.entry_kind == "batch" or is_batch_driver(text):
-        return [d for d in report.diagnostics if d.code in BATCH_RULES]
     return report.diagnostics
 
 
