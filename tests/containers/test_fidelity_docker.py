@@ -19,6 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.model_shapes import (
+    REPLY,
+    SHAPES,
+    V2_FOLDER_SCORE,
+    ModelShape,
+    v2_deployment,
+    weights,
+)
 
 from amldebug.containers.build import build_debug_image, build_options_from_environment
 from amldebug.containers.docker_engine import DockerEngine, connect
@@ -33,75 +41,6 @@ BASE_IMAGE = "amldebug-test/python-base:bookworm"
 RUN_ID = uuid.uuid4().hex[:8]
 NON_ROOT_BASE = f"fid-nonroot-base:{RUN_ID}"
 NON_ROOT_USER = "azureuser"
-
-# The reply every score.py below gives: what it loaded, and where AZUREML_MODEL_DIR pointed.
-REPLY = """
-def run(raw_data):
-    return {"loaded": loaded, "model_dir": os.getenv("AZUREML_MODEL_DIR")}
-"""
-
-# v2 deployment, model.path a folder: Microsoft's v2 sample joins "model/<file>".
-V2_FOLDER_SCORE = (
-    """import json
-import os
-
-
-def init():
-    global loaded
-    model_path = os.path.join(os.getenv("AZUREML_MODEL_DIR"), "model/weights.json")
-    with open(model_path) as handle:
-        loaded = json.load(handle)["name"]
-"""
-    + REPLY
-)
-
-# v2 deployment, model.path a single file: the file sits in AZUREML_MODEL_DIR itself.
-V2_FILE_SCORE = (
-    """import json
-import os
-
-
-def init():
-    global loaded
-    model_path = os.path.join(os.getenv("AZUREML_MODEL_DIR"), "weights.json")
-    with open(model_path) as handle:
-        loaded = json.load(handle)["name"]
-"""
-    + REPLY
-)
-
-# v1 Model.deploy with one model registered from a folder: <name>/<version>/<registered path>.
-V1_ONE_SCORE = (
-    """import json
-import os
-
-
-def init():
-    global loaded
-    # AZUREML_MODEL_DIR is ./azureml-models/$MODEL_NAME/$VERSION for one model.
-    model_path = os.path.join(os.getenv("AZUREML_MODEL_DIR"), "clf", "weights.json")
-    with open(model_path) as handle:
-        loaded = json.load(handle)["name"]
-"""
-    + REPLY
-)
-
-# v1 Model.deploy with several models: AZUREML_MODEL_DIR is ./azureml-models, one folder each.
-V1_SEVERAL_SCORE = (
-    """import json
-import os
-
-
-def init():
-    global loaded
-    root = os.getenv("AZUREML_MODEL_DIR")
-    loaded = []
-    for name in ("my_first_model", "my_second_model"):
-        with open(os.path.join(root, name, "1", name + ".json")) as handle:
-            loaded.append(json.load(handle)["name"])
-"""
-    + REPLY
-)
 
 WHO_SCORE = (
     """import json
@@ -146,20 +85,6 @@ def post_score(port: int) -> Any:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(request, timeout=30) as response:
         return json.loads(response.read())
-
-
-def weights(path: Path, name: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"name": name}))
-
-
-def v2_deployment(root: Path, model_path: str) -> None:
-    (root / "deployment.yml").write_text(
-        "name: blue\nendpoint_name: fid\n"
-        f"model:\n  path: {model_path}\n"
-        "code_configuration:\n  code: .\n  scoring_script: score.py\n"
-        "instance_type: Standard_DS3_v2\n"
-    )
 
 
 @pytest.fixture(scope="module")
@@ -207,17 +132,13 @@ def build_and_score(
         engine.remove_container(name)
 
 
-def test_v2_folder_model_keeps_the_folder_name_under_azureml_model_dir(
-    engine: DockerEngine, tmp_path: Path
+@pytest.mark.parametrize("shape", SHAPES, ids=[shape.name for shape in SHAPES])
+def test_each_model_shape_is_where_azure_ml_puts_it(
+    engine: DockerEngine, shape: ModelShape, tmp_path: Path
 ) -> None:
-    (tmp_path / "score.py").write_text(V2_FOLDER_SCORE)
-    weights(tmp_path / "model" / "weights.json", "v2-folder")
-    v2_deployment(tmp_path, "model")
-    reply, _ = build_and_score(engine, tmp_path, "v2-folder")
-    assert reply == {
-        "loaded": "v2-folder",
-        "model_dir": "/var/azureml-app/azureml-models/model/1",
-    }
+    shape.write(tmp_path, shape.name)
+    reply, _ = build_and_score(engine, tmp_path, shape.name, model_paths=shape.model_paths)
+    assert reply == {"loaded": shape.loaded, "model_dir": shape.model_dir}
 
 
 def test_v2_folder_model_with_the_project_mounted_reaches_the_same_files(
@@ -229,43 +150,6 @@ def test_v2_folder_model_with_the_project_mounted_reaches_the_same_files(
     reply, _ = build_and_score(engine, tmp_path, "v2-mounted", mount=True)
     assert reply == {"loaded": "v2-mounted", "model_dir": "/var/azureml-models/model/1"}
     assert not (tmp_path / "azureml-models").exists()  # nothing left in the user's folder
-
-
-def test_v2_single_file_model_sits_directly_in_azureml_model_dir(
-    engine: DockerEngine, tmp_path: Path
-) -> None:
-    (tmp_path / "score.py").write_text(V2_FILE_SCORE)
-    weights(tmp_path / "models" / "weights.json", "v2-file")
-    v2_deployment(tmp_path, "models/weights.json")
-    reply, _ = build_and_score(engine, tmp_path, "v2-file")
-    assert reply == {
-        "loaded": "v2-file",
-        "model_dir": "/var/azureml-app/azureml-models/weights/1",
-    }
-
-
-def test_v1_one_model_is_under_name_version_and_its_registered_path(
-    engine: DockerEngine, tmp_path: Path
-) -> None:
-    (tmp_path / "score.py").write_text(V1_ONE_SCORE)
-    weights(tmp_path / "outputs" / "clf" / "weights.json", "v1-one")
-    reply, _ = build_and_score(engine, tmp_path, "v1-one", model_paths=("outputs/clf",))
-    assert reply == {"loaded": "v1-one", "model_dir": "/var/azureml-app/azureml-models/clf/1"}
-
-
-def test_v1_several_models_share_azureml_models_as_the_model_dir(
-    engine: DockerEngine, tmp_path: Path
-) -> None:
-    (tmp_path / "score.py").write_text(V1_SEVERAL_SCORE)
-    weights(tmp_path / "outputs" / "my_first_model.json", "first")
-    weights(tmp_path / "outputs" / "my_second_model.json", "second")
-    reply, _ = build_and_score(
-        engine,
-        tmp_path,
-        "v1-several",
-        model_paths=("outputs/my_first_model.json", "outputs/my_second_model.json"),
-    )
-    assert reply == {"loaded": ["first", "second"], "model_dir": "/var/azureml-app/azureml-models"}
 
 
 # Non-root ------------------------------------------------------------------------------------
