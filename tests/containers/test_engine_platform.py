@@ -8,9 +8,11 @@ that records what reaches the SDK. The amd64 case also runs against this machine
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
+import docker.errors
 import pytest
 from tests.support.docker_engine import engine_or_skip
 
@@ -22,7 +24,9 @@ from amldebug.containers.docker_engine import (
     emulation_warning,
     platform_for_engine,
 )
-from amldebug.containers.dockerfile import BuildOptions
+from amldebug.containers.dockerfile import LABEL_BUILT, BuildOptions
+from amldebug.containers.run import RunOptions, run_debug_container
+from amldebug.errors import AmlDebugError
 from amldebug.progress import RecordingReporter
 from amldebug.project import discover_project
 
@@ -75,6 +79,7 @@ def test_other_engines_keep_their_own_platform_and_say_nothing(info: dict[str, A
 class _Image:
     id = "sha256:fidelity"
     attrs = {"Config": {"User": ""}, "Os": "linux", "Architecture": "amd64"}
+    labels = {LABEL_BUILT: "1"}
 
 
 class _Images:
@@ -101,7 +106,12 @@ class _Containers:
 
     def run(self, image: str, **kwargs: Any) -> object:
         self.api.calls.append(("run", kwargs))
+        if kwargs.get("name", "").startswith("fidelity-refused"):
+            raise RuntimeError("the fake engine starts nothing")
         return object()
+
+    def get(self, name: str) -> object:
+        raise docker.errors.NotFound(name)
 
 
 class _Client:
@@ -195,6 +205,26 @@ def test_a_build_on_an_amd64_engine_says_nothing_about_emulation(tmp_path: Path)
     options = BuildOptions(base_image="base:1", tag="amldebug-fidelity/amd64:1")
     build_debug_image(discover_project(tmp_path), options, engine, reporter=reporter)
     assert not any("emulation" in str(line) for line in reporter.lines)
+
+
+def _free() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_run_on_an_arm64_engine_warns_and_asks_for_linux_amd64(tmp_path: Path) -> None:
+    (tmp_path / "score.py").write_text("def init():\n    pass\n\n\ndef run(data):\n    return 1\n")
+    engine, client = _engine(DOCKER_DESKTOP_APPLE_SILICON)
+    reporter = RecordingReporter()
+    options = RunOptions(
+        image="debug:1", name="fidelity-refused", port=_free(), debug_port=_free(), mount=False
+    )
+    with pytest.raises(AmlDebugError) as raised:  # the fake engine starts nothing
+        run_debug_container(discover_project(tmp_path), options, engine, reporter=reporter)
+    assert "could not start" in raised.value.message
+    assert [line for line in reporter.lines if "emulation" in str(line)] != []
+    assert _platforms(client) == {"run": "linux/amd64"}
 
 
 @pytest.mark.docker

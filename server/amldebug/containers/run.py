@@ -242,6 +242,8 @@ def run_debug_container(
         LABEL_MOUNTED: "1" if options.mount else "0",
     }
     reporter.step(f"Starting {options.name} from {options.image}", 10)
+    if warning := engine.emulation_warning_once():  # arm64 engine: amd64 under emulation
+        reporter.log(f"amldebug: {warning}")
     try:
         container = engine.run_container(
             options.image,
