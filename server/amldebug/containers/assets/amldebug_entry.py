@@ -91,21 +91,20 @@ def _claim_debug_port(host, port):
     try:
         import fcntl
     except ImportError:  # Windows (the local process runtime): the trial bind alone
-        fcntl = None
-    handle = None
-    if fcntl is not None:
+        pass
+    else:
         try:
             path = os.path.join(tempfile.gettempdir(), f"amldebug-debug-port-{port}.lock")
             handle = open(path, "a")  # noqa: SIM115 (held open on purpose)
         except OSError:  # no writable temp folder: the trial bind alone
             handle = None
-    if handle is not None:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            raise OSError(f"another worker holds the debug port {port}") from None
-        _port_lock = handle
+        if handle is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                raise OSError(f"another worker holds the debug port {port}") from None
+            _port_lock = handle
     trial = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         if os.name != "nt":  # as pydevd binds it, so a reload's TIME_WAIT does not count
