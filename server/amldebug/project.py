@@ -24,8 +24,9 @@ from amldebug.deployments import (
     parses,
     scan_deployments,
 )
+from amldebug.deployments.index import deployments_in_yaml
 from amldebug.deployments.model import shown_path
-from amldebug.deployments.yaml_sources import MAX_DEPLOYMENT_TEXT, deployments_from_yaml, yaml_kind
+from amldebug.deployments.yaml_sources import yaml_kind
 
 ENTRY_SCRIPT_NAMES = ("score.py",)
 CONDA_FILE_NAMES = (
@@ -384,27 +385,19 @@ def _looks_like_entry_script(path: Path) -> bool:
 
 def _find_deployment(root: Path, problems: list[str]) -> tuple[Path | None, Deployment | None]:
     """The first YAML in `root` that reads as a deployment (by name, for stability; online ones
-    before batch ones, since the debug loop serves online requests)."""
+    before batch ones, since the debug loop serves online requests). Read through the scan's
+    cached facts: the index has already parsed each of these YAMLs."""
     try:
-        candidates = sorted(p for p in root.iterdir() if p.suffix in _YAML_SUFFIXES and p.is_file())
+        candidates = sorted(p for p in root.iterdir() if p.suffix in _YAML_SUFFIXES)
     except OSError:
         return None, None
     found: list[Deployment] = []
     for candidate in candidates:
         if candidate.name in CONDA_FILE_NAMES:
             continue
-        try:
-            if candidate.stat().st_size > MAX_DEPLOYMENT_TEXT:
-                continue
-            text = candidate.read_text(encoding="utf-8-sig", errors="replace")
-        except OSError:
-            continue
-        if yaml_kind(text) not in ("online-deployment", "batch-deployment"):
-            continue
-        deployments = deployments_from_yaml(candidate, text)
-        if not deployments:
+        deployments, unreadable = deployments_in_yaml(candidate)
+        if unreadable:
             problems.append(f"{candidate.name} looks like a deployment but is not valid YAML.")
-            continue
         found.extend(deployments)
     found.sort(key=lambda d: d.kind != "online")
     if not found:

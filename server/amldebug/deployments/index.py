@@ -35,6 +35,7 @@ from amldebug.deployments.yaml_sources import (
     deployments_from_inference_config,
     deployments_from_yaml,
     environment_asset_from_yaml,
+    yaml_kind,
 )
 from amldebug.project_files import read_project_file
 
@@ -148,6 +149,8 @@ class _FileFacts:
     entry_candidate: bool = False
     # `az ml ...-deployment create|update` commands of a shell script.
     commands: tuple[CliDeployment, ...] = ()
+    # A YAML that says it is an online or batch deployment (`$schema`, keys), valid or not.
+    deployment_yaml: bool = False
 
 
 _NOTHING = _FileFacts()
@@ -184,8 +187,11 @@ def _read_facts(path: Path, suffix: str, lowered: str) -> _FileFacts:
             return _NOTHING
         if "inferenceconfig" in lowered:
             return _FileFacts(tuple(deployments_from_inference_config(path, text)))
+        deployments = tuple(deployments_from_yaml(path, text))
         return _FileFacts(
-            tuple(deployments_from_yaml(path, text)), environment_asset_from_yaml(path, text)
+            deployments,
+            environment_asset_from_yaml(path, text),
+            deployment_yaml=yaml_kind(text) in ("online-deployment", "batch-deployment"),
         )
     if suffix == ".py":
         text = _read(path, MAX_SOURCE_BYTES)
@@ -307,6 +313,17 @@ def _link_environment(deployment: Deployment, assets: list[EnvironmentAsset]) ->
     how = f"{environment.origin.how}, environment '{name}' from {source.origin.file.name}"
     linked = replace(source, origin=replace(environment.origin, how=how), reference=reference)
     return replace(deployment, environment=linked)
+
+
+def deployments_in_yaml(path: Path) -> tuple[tuple[Deployment, ...], bool]:
+    """The deployment an online or batch deployment YAML declares (not a pipeline's parallel
+    tasks), and whether it claims to be one but does not read as one: the scan's cached facts
+    (read once per modification, through the guarded reader), so discovery never parses a YAML
+    the index already read."""
+    facts = _file_facts(path) if path.suffix in (".yml", ".yaml") else None
+    if facts is None or not facts.deployment_yaml:
+        return (), False
+    return facts.deployments, not facts.deployments
 
 
 def walk_project_tree(root: Path) -> Iterator[tuple[Path, list[str]]]:
