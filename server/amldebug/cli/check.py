@@ -264,7 +264,9 @@ def collect_targets(
             add(start, project_for(start))
             continue
         top = canonical_path(start)
-        for folder, names in walk_project_tree(start):
+        project_for(start, start)  # scans the tree once; its walk is reused below
+        index = indexes[start]
+        for folder, names in index.tree or walk_project_tree(start):
             project = project_for(folder, start)
             # Files the project names (a deployment YAML may point at src/score.py or env.yaml).
             for declared in (

@@ -79,6 +79,9 @@ class DeploymentIndex:
     environments: tuple[EnvironmentAsset, ...] = ()
     # The walk stopped at MAX_FILES_SEEN: deployments deeper in the tree may be missing.
     truncated: bool = False
+    # The folders walked (top-down, parents first) with their file names, as walk_project_tree
+    # gives them; empty when truncated. `check` goes through these instead of walking again.
+    tree: tuple[tuple[Path, tuple[str, ...]], ...] = field(default=(), compare=False, repr=False)
     _by_entry: dict[Path, tuple[Deployment, ...]] = field(default_factory=dict, compare=False)
     _by_conda: dict[Path, tuple[Deployment, ...]] = field(default_factory=dict, compare=False)
 
@@ -116,7 +119,8 @@ def scan_deployments(root: Path | str) -> DeploymentIndex:
     entry_candidates: list[Path] = []
     commands: list[CliDeployment] = []
     truncated = False
-    for count, path in enumerate(_walk_files(root)):
+    tree: list[tuple[Path, tuple[str, ...]]] = []
+    for count, path in enumerate(_walk_files(root, tree)):
         if count >= MAX_FILES_SEEN:
             truncated = True
             break
@@ -139,7 +143,8 @@ def scan_deployments(root: Path | str) -> DeploymentIndex:
     conventions = [
         conventional_deployment(path) for path in entry_candidates if _key(path) not in claimed
     ]
-    return DeploymentIndex(root, tuple(linked + conventions), tuple(assets), truncated)
+    walked = () if truncated else tuple(tree)
+    return DeploymentIndex(root, tuple(linked + conventions), tuple(assets), truncated, walked)
 
 
 @dataclass(frozen=True)
@@ -358,11 +363,13 @@ def _nearest(file: Path, assets: list[EnvironmentAsset]) -> list[EnvironmentAsse
     return [asset for asset in assets if shared_depth(asset) == deepest]
 
 
-def _walk_files(root: Path) -> Iterator[Path]:
+def _walk_files(root: Path, tree: list[tuple[Path, tuple[str, ...]]]) -> Iterator[Path]:
+    """The files discovery reads under `root`; each folder walked is appended to `tree`."""
     if root.is_file():
         yield root
         return
     for folder, names in walk_project_tree(root):
+        tree.append((folder, tuple(names)))
         for name in names:
             if not name.startswith("."):
                 yield folder / name
