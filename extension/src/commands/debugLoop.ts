@@ -26,11 +26,12 @@ import { failureMessage, formatTestResponse, SAMPLE_REQUEST } from '../formattin
 import {
     AMLDEBUG_DEBUG_TYPE,
     defaultAttachConfiguration,
+    type AttachConfiguration,
     findAttachConfiguration,
     writeThroughWorkspaceEdit,
     type WriteOutcome,
 } from '../launchConfig';
-import { resolveProject, type ProjectTarget } from '../project';
+import { resolveProject, targetOptions, type ProjectTarget } from '../project';
 import type { ReadOnlyDocuments } from '../readOnlyDocuments';
 import type { Services } from '../services';
 
@@ -122,8 +123,7 @@ export async function debugInContainer(
     services.container.update({ state: 'building' });
     // The server computes launch.json but leaves writing it to us: one undoable WorkspaceEdit.
     const result = await runWithProgress(services, 'Azure ML: Debug in Container', 'amldebug.up', {
-        ...debugLoopOptions(settings, target.projectDir),
-        workspaceFolder: target.workspaceFolder.uri.fsPath,
+        ...debugLoopOptions(settings, target.projectDir, target.workspaceFolder.uri.fsPath),
         writeLaunchConfig: false,
     });
     if (!result.ok) {
@@ -131,10 +131,10 @@ export async function debugInContainer(
         return false;
     }
     recordRunResult(services, result);
-    await writeLaunchConfig(services, target, settings, launchConfigEdit(result));
+    const written = await writeLaunchConfig(services, target, settings, launchConfigEdit(result));
     // Without the Python Debugger (still offered above), our own debug type attaches.
     void debuggerOffer;
-    return attachToContainer(services, target, settings);
+    return attachToContainer(services, target, settings, written?.text);
 }
 
 /** A failed up/run: an init() crash opens score.py at its line; anything else is reported. */
@@ -164,7 +164,11 @@ export async function buildImage(services: Services, resource?: vscode.Uri): Pro
         return;
     }
     const settings = getSettings(target.workspaceFolder.uri);
-    const options = debugLoopOptions(settings, target.projectDir);
+    const options = debugLoopOptions(
+        settings,
+        target.projectDir,
+        target.workspaceFolder.uri.fsPath,
+    );
     if (resource && /\.ya?ml$/i.test(resource.fsPath)) {
         options.condaFile = resource.fsPath;
     }
@@ -200,7 +204,7 @@ export async function runContainer(services: Services, resource?: vscode.Uri): P
         services,
         'Azure ML: Run Debug Container',
         'amldebug.run',
-        debugLoopOptions(settings, target.projectDir),
+        debugLoopOptions(settings, target.projectDir, target.workspaceFolder.uri.fsPath),
     );
     if (!result.ok) {
         await reportStartFailure(services, 'Running the debug container', result);
@@ -227,12 +231,11 @@ export async function writeLaunchConfig(
     target: ProjectTarget,
     settings: AmlDebugSettings,
     computed?: EngineResult,
-): Promise<{ outcome: WriteOutcome; uri: vscode.Uri } | undefined> {
+): Promise<{ outcome: WriteOutcome; uri: vscode.Uri; text: string } | undefined> {
     const result =
         computed ??
         (await services.server.executeEngineCommand('amldebug.launchConfig', {
-            folder: target.projectDir,
-            workspaceFolder: target.workspaceFolder.uri.fsPath,
+            ...targetOptions(target),
             debugPort: settings.debugPort,
             runtime: settings.runtime,
             write: false,
@@ -251,7 +254,7 @@ export async function writeLaunchConfig(
             : vscode.Uri.joinPath(target.workspaceFolder.uri, '.vscode', 'launch.json');
     const outcome = await writeThroughWorkspaceEdit(uri, result.text);
     services.channels.client.info(`launch.json ${outcome}: ${uri.fsPath}`);
-    return { outcome, uri };
+    return { outcome, uri, text: result.text };
 }
 
 export async function generateLaunchConfig(
@@ -285,18 +288,43 @@ export async function generateLaunchConfig(
     );
 }
 
+/** The entry the server would write (its project folder, mapped from the workspace folder), for
+ * when launch.json has none: the user declined writing it. */
+async function serverAttachConfiguration(
+    services: Services,
+    target: ProjectTarget,
+    debugPort: number,
+    runtime: 'docker' | 'process',
+): Promise<AttachConfiguration | undefined> {
+    const result = await services.server.executeEngineCommand('amldebug.launchConfig', {
+        ...targetOptions(target),
+        debugPort,
+        runtime,
+        write: false,
+    });
+    return result.ok && typeof result.text === 'string'
+        ? findAttachConfiguration(result.text, debugPort, runtime)
+        : undefined;
+}
+
 async function attachToContainer(
     services: Services,
     target: ProjectTarget,
     settings: AmlDebugSettings,
+    launchText?: string,
 ): Promise<boolean> {
     const launchUri = vscode.Uri.joinPath(target.workspaceFolder.uri, '.vscode', 'launch.json');
     const debugPort = services.container.state.debugPort ?? settings.debugPort;
     const runtime = services.container.state.runtime === 'process' ? 'process' : 'docker';
-    const fromFile = (await fileExists(launchUri))
-        ? findAttachConfiguration(await readFileText(launchUri), debugPort, runtime)
-        : undefined;
-    const written = fromFile ?? defaultAttachConfiguration(target.projectDir, debugPort, runtime);
+    // The text just written when there is one (the file may not be saved yet), else the file.
+    const text =
+        launchText ?? ((await fileExists(launchUri)) ? await readFileText(launchUri) : undefined);
+    const fromFile =
+        text !== undefined ? findAttachConfiguration(text, debugPort, runtime) : undefined;
+    const written =
+        fromFile ??
+        (await serverAttachConfiguration(services, target, debugPort, runtime)) ??
+        defaultAttachConfiguration(target.projectDir, debugPort, runtime);
     // Microsoft's Python Debugger when installed; otherwise VS Code speaks DAP to debugpy itself.
     const configuration =
         written.type === 'debugpy' && !hasDebuggerExtension()
@@ -457,7 +485,7 @@ export async function syncFromContainer(services: Services): Promise<void> {
     if (!target) {
         return;
     }
-    const base = { ...containerName(services), folder: target.projectDir, trusted: true };
+    const base = { ...containerName(services), ...targetOptions(target), trusted: true };
     const preview = await services.server.executeEngineCommand('amldebug.sync', {
         ...base,
         apply: false,

@@ -11,7 +11,7 @@ import {
     stopDebugging,
 } from '../common/vscodeapi';
 import { reusableConfiguration, type AttachedSessions } from '../debugSessions';
-import { resolveProject } from '../project';
+import { resolveProject, targetOptions } from '../project';
 import type { Services } from '../services';
 import { containerName, reportFailure } from './debugLoop';
 
@@ -83,7 +83,7 @@ export class ReloadLoop {
         const attached = this.sessions.current();
         const result = await this.services.server.executeEngineCommand('amldebug.reload', {
             ...containerName(this.services),
-            ...(target ? { folder: target.projectDir } : {}),
+            ...(target ? targetOptions(target) : {}),
             waitForRequests: options.waitForRequests,
             trusted: true,
         });

@@ -1,5 +1,8 @@
 // Reads the `amldebug.*` settings into one typed object: the shape the language server receives in
 // initializationOptions.settings and the defaults the debug-loop commands pass as options.
+// Every setting is resource-scoped: read them for the workspace folder a command acts on
+// (`getSettings(folder.uri)`); the server pulls each folder's values itself (workspace/configuration
+// with a scopeUri per folder), so a multi-root workspace never mixes two folders' settings.
 import type { ConfigurationScope } from 'vscode';
 import { getConfiguration } from './vscodeapi';
 
@@ -77,15 +80,18 @@ export function getSettings(scope?: ConfigurationScope): AmlDebugSettings {
 }
 
 /**
- * Options for `amldebug.build` / `amldebug.run` / `amldebug.up` derived from settings. Empty
- * strings are left out so the server's own defaults (and the deployment YAML) apply.
+ * Options for `amldebug.build` / `amldebug.run` / `amldebug.up` derived from the settings of
+ * `workspaceFolder`, the folder relative path settings (`condaFile: deploy/env.yml`) start from.
+ * Empty strings are left out so the server's own defaults (and the deployment YAML) apply.
  */
 export function debugLoopOptions(
     settings: AmlDebugSettings,
     folder: string,
+    workspaceFolder?: string,
 ): Record<string, unknown> {
     const options: Record<string, unknown> = {
         folder,
+        ...(workspaceFolder ? { workspaceFolder } : {}),
         port: settings.port,
         debugPort: settings.debugPort,
         bind: settings.bindAddress,
