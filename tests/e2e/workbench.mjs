@@ -64,9 +64,14 @@ const USER_SETTINGS = {
 };
 
 export class Workbench {
-    /** `trusted: false` opens the folder in Restricted Mode, without the trust prompt. */
-    constructor(workspace, name, { trusted = true } = {}) {
+    /**
+     * `trusted: false` opens the folder in Restricted Mode, without the trust prompt. `workspace`
+     * is a folder or a `.code-workspace` file (a multi-root workspace). `port`: a fixed port (a
+     * test file's own range) instead of any free one.
+     */
+    constructor(workspace, name, { trusted = true, port } = {}) {
         this.trusted = trusted;
+        this.fixedPort = port;
         this.workspace = workspace;
         // Prefixes screenshots and names the copied logs, so several test files can share a folder.
         this.name = name;
@@ -108,7 +113,7 @@ export class Workbench {
     }
 
     async start() {
-        this.port = await freePort();
+        this.port = this.fixedPort ?? (await freePort());
         const logFile = fs.openSync(this.log, 'a');
         this.process = spawn(
             CODE_SERVER,
@@ -161,7 +166,8 @@ export class Workbench {
 
     /** Loads the workbench, reloading up to three times when it does not come up. */
     async openWorkbench() {
-        const url = `http://127.0.0.1:${this.port}/?folder=${encodeURIComponent(this.workspace)}`;
+        const kind = this.workspace.endsWith('.code-workspace') ? 'workspace' : 'folder';
+        const url = `http://127.0.0.1:${this.port}/?${kind}=${encodeURIComponent(this.workspace)}`;
         let lastError;
         for (let attempt = 1; attempt <= 3; attempt++) {
             try {
