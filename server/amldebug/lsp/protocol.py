@@ -1,18 +1,21 @@
 """The JSON-RPC protocol side of the server: executeCommand requests recorded so handlers find
-their progress token and learn of cancellation, and user-facing errors turned into results.
+their progress token and learn of cancellation, user-facing errors turned into results, and a
+request whose params do not deserialise answered with -32602.
 
-Uses pygls internals (`_prepare_command_arguments`, `lsp_method`): pyproject.toml pins the exact
-pygls version these are tested with.
+Uses pygls internals (`_prepare_command_arguments`, `lsp_method`, `structure_message` as the JSON
+object hook, `_send_response`): pyproject.toml pins the exact pygls version these are tested with.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import cattrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.feature_manager import assign_thread_attr, is_thread_function
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
@@ -50,6 +53,25 @@ ENGINE_COMMANDS = (
 COMMAND_LOAD_DELAY_SECONDS = 1.5
 
 
+@dataclass(frozen=True)
+class UnreadableRequest:
+    """A request whose params did not deserialise: it still gets an answer, the error."""
+
+    msg_id: int | str
+    error: JsonRpcInvalidParams
+
+
+def invalid_params(method: str, error: BaseException) -> JsonRpcInvalidParams:
+    """-32602 naming the method and what was wrong, in cattrs' words ("expected int @
+    $.params.position.line")."""
+    cause = error.__cause__ or error
+    try:
+        details = "; ".join(cattrs.transform_error(cause))
+    except Exception:
+        details = str(cause) or type(cause).__name__
+    return JsonRpcInvalidParams(f"Invalid params for {method}: {details}"[:2000])
+
+
 class AmlDebugProtocol(LanguageServerProtocol):
     """Records each executeCommand request so handlers can find their progress token and learn
     about cancellation (pygls passes handlers only the command's arguments)."""
@@ -59,6 +81,23 @@ class AmlDebugProtocol(LanguageServerProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.commands_in_flight: dict[Any, CommandRequest] = {}
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """pygls raises out of `json.loads` for a message that does not deserialise, and its
+        reader logs it and moves on: a request would never be answered. JSON-RPC wants -32602."""
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            msg_id, method = data.get("id"), data.get("method")
+            if isinstance(msg_id, int | str) and isinstance(method, str) and "result" not in data:
+                return UnreadableRequest(msg_id, invalid_params(method, error))
+            raise
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, UnreadableRequest):
+            self._send_response(message.msg_id, error=message.error.to_response_error())
+            return
+        super().handle_message(message)
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, Any]:
