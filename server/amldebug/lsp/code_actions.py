@@ -11,6 +11,7 @@ from amldebug import diagnostics as engine
 from amldebug.analysis import entry_script
 from amldebug.analysis.context import AnalysisContext
 from amldebug.lsp.convert import fix_to_code_action, from_lsp_position, ranges_overlap
+from amldebug.lsp.document_checker import MAX_CHECKED_CHARS
 from amldebug.project import FileKind
 
 if TYPE_CHECKING:
@@ -23,7 +24,8 @@ def code_actions(
     ls: AmlDebugLanguageServer, params: types.CodeActionParams
 ) -> list[types.CodeAction] | None:
     document = ls.open_document(params.text_document.uri)
-    if document is None:
+    # Asked at every cursor move; a document too large to analyse has nothing to offer.
+    if document is None or len(document.text) > MAX_CHECKED_CHARS:
         return None
     result = ls.checker.result_for(document.uri, document.version)
     overlay = {doc.path: doc.text for doc in ls.open_documents()}

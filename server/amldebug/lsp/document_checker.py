@@ -139,9 +139,11 @@ class DocumentChecker:
         for document in self.open_documents():
             self.check(document, recheck_related=False)
 
-    def forget(self, uri: str) -> None:
-        """The document closed: drop its state and clear its diagnostics in the client."""
+    def forget(self, uri: str) -> bool:
+        """The document closed: drop its state and clear its diagnostics in the client. True when
+        it was too large to analyse (its memory is worth handing back)."""
         self._requested.pop(uri, None)
+        was_too_large = uri in self._too_large
         self._too_large.discard(uri)
         result = self._results.pop(uri, None)
         for key in [key for key in self._external if key[1] == uri]:
@@ -149,6 +151,7 @@ class DocumentChecker:
         self.publish(uri, None, [])
         if result is not None:
             self.check_related(result.path, result.project)
+        return was_too_large
 
     def check_related(self, path: Path, project: Project) -> None:
         """Re-check the other open documents of `path`'s project (their rules may read `path`)."""

@@ -37,3 +37,16 @@ def tune_garbage_collector() -> None:
     # No gc.collect() first: start-up leaves no cyclic garbage worth the 50-100 ms it takes.
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+def return_free_memory() -> None:
+    """Give the C heap's free memory back to the system (glibc's malloc_trim; elsewhere nothing).
+
+    A closed 10 MB document leaves its text's and its JSON message's blocks free inside the
+    process, where they count as resident memory until something reuses them."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):  # not glibc
+        pass

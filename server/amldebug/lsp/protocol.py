@@ -1,9 +1,11 @@
 """The JSON-RPC protocol side of the server: executeCommand requests recorded so handlers find
-their progress token and learn of cancellation, user-facing errors turned into results, and a
-request whose params do not deserialise answered with -32602.
+their progress token and learn of cancellation, user-facing errors turned into results, a
+request whose params do not deserialise answered with -32602, and edits to very large documents
+applied cheaply.
 
-Uses pygls internals (`_prepare_command_arguments`, `lsp_method`, `structure_message` as the JSON
-object hook, `_send_response`): pyproject.toml pins the exact pygls version these are tested with.
+Uses pygls internals (`_prepare_command_arguments`, `lsp_method` and the generator protocol of its
+handlers, `structure_message` as the JSON object hook, `_send_response`): pyproject.toml pins the
+exact pygls version these are tested with.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import cattrs
 from lsprotocol import types
@@ -21,6 +24,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
 
 from amldebug.errors import AmlDebugError
+from amldebug.lsp.large_text_sync import LARGE_DOCUMENT_CHARS, apply_large_edit
 from amldebug.lsp.progress import CommandRequest, reset_current_command, set_current_command
 from amldebug.progress import Cancelled
 
@@ -106,6 +110,29 @@ class AmlDebugProtocol(LanguageServerProtocol):
         names = sorted({*(provider.commands if provider else []), *ENGINE_COMMANDS})
         result.capabilities.execute_command_provider = types.ExecuteCommandOptions(commands=names)
         return result
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: types.DidChangeTextDocumentParams
+    ) -> Generator[Any, Any, Any]:
+        """pygls's update, except that an edit to a very large document is applied without
+        splitting it into lines (see large_text_sync: 1.7 s a keystroke on 10 MB, now ~30 ms)."""
+        document = self.workspace.text_documents.get(unquote(params.text_document.uri))
+        for change in params.content_changes:
+            if (
+                document is not None
+                and isinstance(change, types.TextDocumentContentChangePartial)
+                and len(document.source) >= LARGE_DOCUMENT_CHARS
+                and (edited := apply_large_edit(document.source, change, document.position_codec))
+                is not None
+            ):
+                # A whole-document change is pygls's public way to set the text.
+                document.apply_change(types.TextDocumentContentChangeWholeDocument(text=edited))
+                document.version = params.text_document.version
+            else:
+                self.workspace.update_text_document(params.text_document, change)
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(

@@ -50,8 +50,12 @@ from amldebug.lsp.convert import (
     from_lsp_position,
     to_lsp_diagnostic,
 )
-from amldebug.lsp.document_checker import DocumentChecker, OpenDocument
-from amldebug.lsp.process_setup import configure_logging, tune_garbage_collector
+from amldebug.lsp.document_checker import MAX_CHECKED_CHARS, DocumentChecker, OpenDocument
+from amldebug.lsp.process_setup import (
+    configure_logging,
+    return_free_memory,
+    tune_garbage_collector,
+)
 from amldebug.lsp.protocol import COMMAND_LOAD_DELAY_SECONDS, COMMAND_MODULES, AmlDebugProtocol
 from amldebug.lsp.settings import (
     SECTION,
@@ -425,7 +429,8 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     @guarded()
     def did_close(ls: AmlDebugLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.checker.forget(params.text_document.uri)
+        if ls.checker.forget(params.text_document.uri):
+            return_free_memory()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     @guarded()
@@ -459,7 +464,8 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
     @guarded(default=None)
     def hover(ls: AmlDebugLanguageServer, params: types.HoverParams) -> types.Hover | None:
         document = ls.open_document(params.text_document.uri)
-        if document is None:
+        # Too large to analyse, too large to split into lines at each mouse move.
+        if document is None or len(document.text) > MAX_CHECKED_CHARS:
             return None
         lines = document.text.split("\n")
         position = from_lsp_position(params.position, lines, ls.checker.codec)
