@@ -131,6 +131,16 @@ def test_two_missing_modules_are_two_findings_in_log_order():
     assert "from the `opencv-python" in findings[1].explanation
 
 
+def test_a_module_the_package_table_does_not_know_is_not_given_a_confident_distribution():
+    # `Crypto` comes from pycryptodome, not from the unrelated `crypto` on PyPI: a guess must
+    # say that it is one.
+    (finding,) = explain_log("ModuleNotFoundError: No module named 'Crypto'\n")
+    assert "It comes from" not in finding.explanation
+    assert "does not know which distribution provides it" in finding.explanation
+    (known,) = explain_log("ModuleNotFoundError: No module named 'PIL'\n")
+    assert "It comes from the `pillow` distribution." in known.explanation
+
+
 def test_model_file_missing_says_where_it_looked_and_what_the_model_dir_held():
     finding = next(
         f

@@ -127,56 +127,20 @@ def _closest_model_file(looked: str | None, contents: list[str]) -> str | None:
     return contents[0] if len(contents) == 1 else None
 
 
-# A few imports whose distribution is named differently; used when the shared import map
-# (amldebug.analysis.import_map) is not available.
-_DISTRIBUTIONS = {
-    "sklearn": "scikit-learn",
-    "cv2": "opencv-python-headless",
-    "PIL": "pillow",
-    "yaml": "pyyaml",
-    "skimage": "scikit-image",
-    "bs4": "beautifulsoup4",
-    "dateutil": "python-dateutil",
-    "dotenv": "python-dotenv",
-    "google.protobuf": "protobuf",
-    "azureml.core": "azureml-core",
-    "azureml.contrib": "azureml-contrib-services",
-    "inference_schema": "inference-schema",
-    "lightgbm": "lightgbm",
-    "xgboost": "xgboost",
-    "tensorflow": "tensorflow",
-    "torch": "torch",
-    "onnxruntime": "onnxruntime",
-    "jwt": "pyjwt",
-    "Crypto": "pycryptodome",
-    "attr": "attrs",
-    "magic": "python-magic",
-}
+def distribution_for_module(module: str) -> tuple[str, bool]:
+    """The distribution to install for `import module`, and whether the generated import table
+    knows it (`sklearn` -> `scikit-learn`) rather than guessing the top-level name."""
+    from amldebug.analysis.import_map import distribution_for_import, is_known_distribution
 
-
-def distribution_for_module(module: str) -> str:
-    """The distribution to install for `import module` (the shared import map first)."""
-    try:
-        from amldebug.analysis import import_map  # written alongside; optional at import time
-
-        lookup = getattr(import_map, "distribution_for_import", None)
-        if lookup is not None:
-            found = lookup(module)
-            if found:
-                return str(found)
-    except ImportError:
-        pass
-    parts = module.split(".")
-    for length in range(len(parts), 0, -1):
-        candidate = ".".join(parts[:length])
-        if candidate in _DISTRIBUTIONS:
-            return _DISTRIBUTIONS[candidate]
-    return parts[0].replace("_", "-")
+    found = distribution_for_import(module)
+    if found and is_known_distribution(found):
+        return found, True
+    return module.split(".")[0].replace("_", "-").lower(), False
 
 
 def describe_module_missing(match: re.Match[str], line: int, view: LogView) -> Details:
     module = match.group("module")
-    distribution = distribution_for_module(module)
+    distribution, known = distribution_for_module(module)
     conda = "the conda file"
     if view.project is not None and view.project.conda_file is not None:
         conda = f"`{view.project.relative(view.project.conda_file)}`"
@@ -186,7 +150,14 @@ def describe_module_missing(match: re.Match[str], line: int, view: LogView) -> D
         + (f" (imported at {where})" if where else "")
         + "."
     )
-    text += f" It comes from the `{distribution}` distribution."
+    if known:
+        text += f" It comes from the `{distribution}` distribution."
+    else:
+        text += (
+            f" amldebug's package table does not know which distribution provides it; it is "
+            f"often `{distribution}`, but check on PyPI (the import name and the distribution's "
+            "name can differ)."
+        )
     fix = (
         f"Add `{distribution}` to {conda}, under `dependencies:` → `- pip:`:\n"
         f"   ```yaml\n   dependencies:\n     - pip:\n       - {distribution}\n   ```"
