@@ -13,7 +13,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterable, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from amldebug.diagnostics import Diagnostic, Fix, Position, TextEdit, apply_edits
@@ -186,7 +186,7 @@ def write_planned_edits(
     for target, edits in plan.edits.items():
         snapshot = snapshots[target]
         before = snapshot.text if snapshot.text is not None else ""
-        after = apply_edits(before, edits)
+        after = apply_edits(before, in_line_ending_of(before, edits))
         if after == before:
             continue
         on_disk = _BOM + after if snapshot.bom else after
@@ -203,6 +203,19 @@ def write_planned_edits(
         else:
             outcome.changed_on_disk.append(target)
     return outcome
+
+
+def in_line_ending_of(text: str, edits: list[TextEdit]) -> list[TextEdit]:
+    """`edits` with their line breaks written as `text` writes its own: a fix inserting "\n"
+    into a CRLF file would leave it with mixed line endings (the first line break decides, as
+    editors do)."""
+    first = text.find("\n")
+    if first <= 0 or text[first - 1] != "\r":
+        return edits
+    return [
+        replace(edit, new_text=edit.new_text.replace("\r\n", "\n").replace("\n", "\r\n"))
+        for edit in edits
+    ]
 
 
 def write_if_unchanged(path: Path, text: str, *, expected: bytes | None) -> bool:

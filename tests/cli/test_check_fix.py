@@ -47,8 +47,10 @@ def test_fix_keeps_crlf_line_endings_and_file_mode(run_cli, fake_project, texts)
     score.chmod(0o640)
     run_cli("check", "score.py", "--fix", cwd=fake_project)
     data = score.read_bytes()
-    assert b"def init():\r\n    global model\n" in data
-    assert data.replace(b"    global model\n", b"") == score_text.replace("\n", "\r\n").encode()
+    # The inserted line ends in CRLF like the rest (it was a lone LF: issue 9, smaller findings).
+    assert b"def init():\r\n    global model\r\n" in data
+    assert data.replace(b"    global model\r\n", b"") == score_text.replace("\n", "\r\n").encode()
+    assert data.count(b"\n") == data.count(b"\r\n")
     assert score.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in fake_project.iterdir()) == [
         "conda.yml",

@@ -234,6 +234,16 @@ def collect_targets(
         if not (Path(raw).is_dir() or Path(raw).is_file()):
             # A pipe or a device would block the read forever.
             raise UsageError(f"not a regular file or folder: {raw}")
+        if Path(raw).is_dir():
+            # A folder that cannot be listed walks as an empty one: "All checks passed".
+            try:
+                with os.scandir(raw):
+                    pass
+            except OSError as error:
+                raise UsageError(
+                    f"cannot read the folder {raw}: {error.strerror or error}",
+                    hint="Nothing in it was checked.",
+                ) from error
 
     projects: dict[tuple[Path, bool], Project] = {}
     indexes: dict[Path, DeploymentIndex] = {}

@@ -272,7 +272,8 @@ def _stream_build(
 ) -> str:
     """Feed the engine's build stream to `log` and `reporter`; the image id ("" if not said)."""
     image_id = ""
-    stream = engine.build(context, tag=options.tag, labels={LABEL_PROJECT: str(project.root)})
+    # The folder's name, not its host path: an image may be pushed or shared (issue 9).
+    stream = engine.build(context, tag=options.tag, labels={LABEL_PROJECT: project.root.name})
     try:
         for chunk in stream:
             cancel.raise_if_cancelled()

@@ -47,9 +47,8 @@ def container_log_text(engine: DockerEngine, name: str, tail: int | str = "all")
 def crashed_error(engine: DockerEngine, name: str, project: Project | None) -> ContainerCrashed:
     """What to tell the user about a container that exited: the traceback, mapped to local files."""
     container = engine.find_container(name)
-    exit_code = None
-    if container is not None:
-        exit_code = container.attrs.get("State", {}).get("ExitCode")
+    state = container.attrs.get("State", {}) if container is not None else {}
+    exit_code = state.get("ExitCode")
     text = container_log_text(engine, name)
     traceback_text, file, line = map_failure(text, project)
     reason = (
@@ -57,6 +56,11 @@ def crashed_error(engine: DockerEngine, name: str, project: Project | None) -> C
         if "Worker failed to boot" in text or "init" in traceback_text
         else "it exited"
     )
+    # 137 is SIGKILL: say who sends it rather than leave a bare number (issue 9).
+    if state.get("OOMKilled"):
+        reason = "killed (SIGKILL) for running out of memory: it reached its memory limit"
+    elif exit_code == 137:
+        reason = "killed (SIGKILL): out of memory, or `docker kill`"
     message = (
         f"The server in '{name}' stopped before it was ready ({reason}, exit code {exit_code})."
     )

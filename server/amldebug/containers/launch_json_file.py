@@ -113,7 +113,14 @@ def _write_if_unchanged(path: Path, expected: bytes | None, text: str) -> None:
             f"{path} is read-only; nothing was changed.",
             hint="Make it writable if amldebug may edit it, then run again.",
         )
-    descriptor, temporary = tempfile.mkstemp(prefix=".launch.json.", dir=path.parent)
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=".launch.json.", dir=path.parent)
+    except OSError as error:  # a read-only .vscode: name the folder, not our temporary file
+        raise AmlDebugError(
+            f"Cannot write {path}: the folder {path.parent} is not writable "
+            f"({error.strerror or error}); nothing was changed.",
+            hint="Make the folder writable if amldebug may edit launch.json, then run again.",
+        ) from error
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(text.encode("utf-8"))
