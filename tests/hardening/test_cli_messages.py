@@ -78,6 +78,18 @@ def test_an_invalid_image_reference_is_a_message(capsys, tmp_path: Path):
     assert "invalid reference format" in err and "Traceback" not in err
 
 
+@pytest.mark.docker
+def test_an_invalid_tag_is_a_message(capsys, tmp_path: Path):
+    from tests.support.docker_engine import BASE_IMAGE, engine_or_skip
+
+    engine_or_skip().close()
+    (tmp_path / "score.py").write_text("def init():\n    pass\n\n\ndef run(d):\n    return d\n")
+    (tmp_path / "conda.yml").write_text("dependencies:\n  - python=3.11\n")
+    assert main(["build", str(tmp_path), "--tag", "Bad Tag:x:y", "--base-image", BASE_IMAGE]) == 1
+    err = capsys.readouterr().err
+    assert "invalid tag 'Bad Tag:x:y'" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("verb", ["run", "up"])
 def test_an_invalid_bind_address_is_named_before_any_work(verb, capsys, tmp_path: Path):
     with pytest.raises(SystemExit) as exited:
