@@ -101,6 +101,8 @@ def test_the_command_line_defaults_and_conversions() -> None:
     assert (request.folder, request.mount, request.gpus) == ("proj", False, True)
     assert request.port == 18101
     assert request.env == {"A": "1", "B": "x=y"}
+    assert request.given == {"mount", "env", "gpus", "port"}
+    assert request.said("debug_port") == "--debug-port"
     assert request_from_cli("reload", _parser("reload").parse_args([])).timeout == 60.0
     assert request_from_cli("invoke", _parser("invoke").parse_args([])).timeout == 300.0
     assert request_from_cli("commit", _parser("commit").parse_args([])).tag is None
@@ -134,6 +136,7 @@ def test_the_editors_options_become_the_same_request() -> None:
     )
     assert request == request_for(
         "up",
+        origin="editor",
         folder="/p",
         workspace_folder="/",
         port=18102,
@@ -143,6 +146,8 @@ def test_the_editors_options_become_the_same_request() -> None:
         models=["m"],
     )
     assert request.write_launch_config is True and request.debug_port is None
+    assert request.given == {"port", "mount", "env", "gpus", "models"}
+    assert request.said("debug_port") == "`debugPort`"
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from lsp_session import CONFIG, codes, open_document, start_session, wait_for_pu
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from amldebug.containers.debug_loop import write_attach_configuration
-from amldebug.lsp.debug_loop_commands import _project
+from amldebug.debug_loop.start import write_attach_configuration
+from amldebug.lsp.command_helpers import project_target
 from amldebug.lsp.launch_config_commands import launch_config_command
 from amldebug.lsp.settings import parse_settings
 from amldebug.project_target import resolve_target
@@ -39,7 +39,7 @@ def test_settings_paths_are_relative_to_the_workspace_folder_in_both_halves(work
         "workspaceFolder": str(workspace),
         "condaFile": "deploy/env.yml",
     }
-    project = _project(None, options)
+    project = project_target(None, options).discover()
     assert project is not None
     assert project.conda_file == workspace / "deploy" / "env.yml"
     assert not project.problems  # no "ws/deploy/deploy/env.yml does not exist"

@@ -1,5 +1,6 @@
 """What the debug-loop verbs print (progress, the ready banner, build notes, --json results), and
-the two read-only verbs that only report: ps and model-path."""
+the two read-only verbs that only report: ps and model-path. Results come typed from the
+application layer (debug_loop/)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from amldebug.project import Project
 
 if TYPE_CHECKING:
     from amldebug.containers.build import BuildFailed
-    from amldebug.containers.debug_loop import UpResult
     from amldebug.containers.dockerfile import Untranslated
     from amldebug.containers.run import ContainerCrashed
+    from amldebug.debug_loop.runtime import RuntimeChoice, ServerState
+    from amldebug.debug_loop.start import StartOutcome
 
 _PLAN_NOTE_MARK = " is left out of the debug image: "
 
@@ -54,52 +56,56 @@ def report_build_failure(error: BuildFailed) -> None:
         print(line, file=sys.stderr)
 
 
-def print_ready(
-    result: UpResult | None, run: Any, project: Project, runtime: str, why: str
-) -> None:
+def runtime_reason(choice: RuntimeChoice) -> str:
+    """Why this runtime, in the command line's words."""
+    if choice.why == "asked":
+        return f"--runtime {choice.name} was asked for"
+    return choice.reason()
 
-    url = getattr(run, "url", "")
-    name = getattr(run, "name", None)
-    debug_port = getattr(run, "debug_port", None)
-    port = getattr(run, "port", None)
+
+def print_ready(outcome: StartOutcome) -> None:
+    server, project = outcome.server, outcome.project
+    runtime = server.runtime
+    url = server.url or ""
     where = (
-        f"container {name}, image {getattr(run, 'image', '?')}"
+        f"container {server.name}, image {server.image or '?'}"
         if runtime == "docker"
         else "local process"
     )
-    print(f"Ready: {url} ({where}; runtime {runtime}: {why})")
-    if getattr(run, "ready", True) is False:
-        print(f"The server waits for a debugger on 127.0.0.1:{debug_port} before init().")
-    print(f"Debugger: debugpy listens on {url.split('://')[-1].split(':')[0]}:{debug_port}")
-    if result is not None and result.launch_config is not None:
-        state = "written" if result.launch_config_changed else "already up to date"
-        print(f"launch.json: {project.relative(result.launch_config)} {state}")
+    print(f"Ready: {url} ({where}; runtime {runtime}: {runtime_reason(outcome.choice)})")
+    if server.state == "waiting-for-debugger":
+        print(f"The server waits for a debugger on 127.0.0.1:{server.debug_port} before init().")
+    print(f"Debugger: debugpy listens on {url.split('://')[-1].split(':')[0]}:{server.debug_port}")
+    if outcome.launch_config is not None:
+        state = "written" if outcome.launch_config_changed else "already up to date"
+        print(f"launch.json: {project.relative(outcome.launch_config)} {state}")
     configuration = (
         "Azure ML: Docker Debug" if runtime == "docker" else "Azure ML: Local Process Debug"
     )
-    name_option = f" --name {name}" if name and name != DEFAULT_NAME else ""
+    name_option = f" --name {server.name}" if server.name != DEFAULT_NAME else ""
     sample = (
         " --file sample-request.json" if (project.root / "sample-request.json").is_file() else ""
     )
     print("Next:")
     print(f'  attach:  VS Code > Run and Debug > "{configuration}" (F5)')
-    print(f"  request: amldebug invoke --port {port}{sample}")
+    print(f"  request: amldebug invoke --port {server.scoring_port}{sample}")
     if runtime == "docker":
         print(f"  edit score.py, then: amldebug reload{name_option}")
         print(f"  logs: amldebug logs{name_option}    stop: amldebug stop{name_option}")
 
 
-def run_result_json(run: Any, runtime: str, why: str) -> dict[str, Any]:
+def start_result_json(outcome: StartOutcome) -> dict[str, Any]:
+    server = outcome.server
     return {
-        "runtime": runtime,
-        "reason": why,
-        "name": getattr(run, "name", None),
-        "image": getattr(run, "image", None),
-        "url": getattr(run, "url", None),
-        "port": getattr(run, "port", None),
-        "debugPort": getattr(run, "debug_port", None),
-        "ready": getattr(run, "ready", True),
-        "seconds": round(float(getattr(run, "seconds", 0.0) or 0.0), 2),
+        "runtime": server.runtime,
+        "reason": runtime_reason(outcome.choice),
+        "name": server.name,
+        "image": server.image,
+        "url": server.url,
+        "port": server.scoring_port,
+        "debugPort": server.debug_port,
+        "ready": server.ready,
+        "seconds": round(server.seconds or 0.0, 2),
     }
 
 
@@ -117,16 +123,20 @@ def print_build_notes(untranslated: Iterable[Untranslated], project: Project) ->
         print(f"amldebug: {note}", file=sys.stderr)
 
 
-def model_path_command(args: argparse.Namespace) -> int:
-    from amldebug.containers.debug_loop import find_process_server
-    from amldebug.containers.docker_engine import connect
-    from amldebug.containers.process_runtime import process_model_path
-    from amldebug.containers.run import model_path
+def print_image_imports(project: Project) -> None:
+    """AML120 lines from the probe of the image just built (what the server will fail to import)."""
+    from amldebug.containers.image_imports import report_lines
 
-    if find_process_server(args.name) is not None:
-        result = process_model_path(args.name)
-    else:
-        result = model_path(connect(), args.name)
+    for line in report_lines(project):
+        print(line, file=sys.stderr)
+
+
+def model_path_command(args: argparse.Namespace) -> int:
+    from amldebug.debug_loop.options import request_from_cli
+    from amldebug.debug_loop.server_verbs import model_path
+
+    request = request_from_cli("model-path", args)
+    result = model_path(request)
     if args.json:
         emit(
             args,
@@ -139,13 +149,13 @@ def model_path_command(args: argparse.Namespace) -> int:
         return 0
     if not result.model_dir:
         print(
-            f"AZUREML_MODEL_DIR is not set in {args.name}: "
+            f"AZUREML_MODEL_DIR is not set in {request.name}: "
             "Model.get_model_path() has nothing to find."
         )
         return 1
     print(f"AZUREML_MODEL_DIR={result.model_dir}")
     if not result.exists:
-        print(f"  (that folder does not exist in {args.name})")
+        print(f"  (that folder does not exist in {request.name})")
         return 1
     for path, size in result.tree:
         print(f"  {path}  ({size} bytes)")
@@ -156,38 +166,37 @@ def model_path_command(args: argparse.Namespace) -> int:
 
 
 def ps_command(args: argparse.Namespace) -> int:
-    from amldebug.containers.docker_engine import EngineUnavailable, connect
-    from amldebug.containers.process_runtime import list_process_servers, process_server_status
-    from amldebug.containers.run import ContainerStatus, list_debug_containers
+    from amldebug.debug_loop.server_verbs import servers
 
-    processes = [process_server_status(server.name) for server in list_process_servers()]
-    rows: list[Any] = [
-        ContainerStatus(
-            name=status.name,
-            state=status.state,
-            port=status.server.port if status.server else None,
-            debug_port=status.server.debug_port if status.server else None,
-            image="(local process)",
-            project=status.server.project_root if status.server else None,
-        )
-        for status in processes
-    ]
-    try:
-        rows += list_debug_containers(connect())
-    except EngineUnavailable as error:
+    rows, engine_error = servers()
+    if engine_error is not None:
         if not rows and not args.json:
-            raise
-        print(f"amldebug: {error.message}; listing local processes only.", file=sys.stderr)
+            raise engine_error
+        print(f"amldebug: {engine_error.message}; listing local processes only.", file=sys.stderr)
     if args.json:
-        print(json.dumps([row.__dict__ for row in rows], indent=2))
+        print(json.dumps([_ps_row(row) for row in rows], indent=2))
         return 0
     if not rows:
         print("No amldebug containers. Start one with `amldebug up`.")
         return 0
     print(f"{'NAME':16} {'STATE':9} {'PORT':6} {'DEBUG':6} {'IMAGE':24} PROJECT")
     for row in rows:
+        image = row.image or ("(local process)" if row.runtime == "process" else "-")
         print(
-            f"{row.name:16} {row.state:9} {row.port or '-'!s:6} {row.debug_port or '-'!s:6} "
-            f"{(row.image or '-')[:24]:24} {row.project or '-'}"
+            f"{row.name:16} {row.state:9} {row.scoring_port or '-'!s:6} "
+            f"{row.debug_port or '-'!s:6} {image[:24]:24} {row.project or '-'}"
         )
     return 0
+
+
+def _ps_row(server: ServerState) -> dict[str, Any]:
+    return {
+        "name": server.name,
+        "state": server.state,
+        "port": server.scoring_port,
+        "debug_port": server.debug_port,
+        "image": server.image or ("(local process)" if server.runtime == "process" else None),
+        "project": server.project,
+        "exit_code": server.exit_code,
+        "runtime": server.runtime,
+    }

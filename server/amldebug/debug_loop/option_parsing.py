@@ -67,13 +67,17 @@ def _cli_type(option: LoopOption) -> Callable[[str], Any]:
 def request_from_cli(verb: str, args: argparse.Namespace) -> DebugLoopRequest:
     """The request the parsed command line asks for; UsageError names the `--flag`."""
     values: dict[str, Any] = {}
+    given: set[str] = set()
     for option in options_for(verb):
         if option.cli_flag is None or not hasattr(args, option.name):
             continue
         raw = getattr(args, option.name)
-        if raw is not None:
-            values[option.name] = _checked(option, raw, option.cli_flag)
-    return request_for(verb, **values)
+        if raw is None:
+            continue
+        values[option.name] = _checked(option, raw, option.cli_flag)
+        if raw != option.default_on_cli() and raw != [] and not option.positional:
+            given.add(option.name)
+    return request_for(verb, origin="cli", given=frozenset(given), **values)
 
 
 # The editor -----------------------------------------------------------------------------------
@@ -90,10 +94,11 @@ def request_from_lsp(verb: str, options: Mapping[str, Any]) -> DebugLoopRequest:
         if raw is None or raw == "" or (option.kind in (int, float) and _is_zero(raw)):
             continue
         values[option.name] = _checked(option, raw, f"`{option.lsp_key}`")
+    given = frozenset(values) - {"folder"}
     workspace = options.get("workspaceFolder")
     if isinstance(workspace, str) and workspace:
         values["workspace_folder"] = workspace
-    return request_for(verb, **values)
+    return request_for(verb, origin="editor", given=given, **values)
 
 
 def _is_zero(value: Any) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from amldebug.containers.defaults import DEFAULT_BASE_IMAGE, DEFAULT_NAME, DEFAULT_TAG, RUNTIMES
+from amldebug.project_target import ProjectTarget
 
 # The verbs of the debug loop: the CLI's and the editor's (`amldebug.modelPath` is "model-path").
 VERBS = frozenset(
@@ -64,6 +65,11 @@ class LoopOption:
     # The command line's default when it differs (the project folder: "." there, the workspace
     # folder in the editor).
     cli_default: Any = _SAME
+    # What `update` keeps of it from the container it replaces (recorded in a label, JSON):
+    # "value"; "path" (only when inside the project, kept relative to it: no host paths);
+    # "names" (of a mapping: the values are secrets, read back from the container's own
+    # environment); "no".
+    recorded: str = "value"
 
     @property
     def positional(self) -> bool:
@@ -115,35 +121,38 @@ OPTIONS: tuple[LoopOption, ...] = (
     LoopOption(
         "folder", str, None, "folder", "folder", None,
         _PROJECT | _verbs("reload", "sync", "status"),
-        "the project folder (default .)", cli_default=".",
+        "the project folder (default .)", cli_default=".", recorded="no",
     ),
     LoopOption(
         "folder", str, None, "--folder", "folder", None, _verbs("invoke"),
         "where to look for sample-request.json (default: .)", metavar="DIR", cli_default=".",
+        recorded="no",
     ),
     LoopOption(
         "entry_script", str, None, "--entry-script", "entryScript", "amldebug.entryScript",
-        _PROJECT, "the entry script (default: discovered)",
+        _PROJECT, "the entry script (default: discovered)", recorded="path",
     ),
     LoopOption(
         "conda_file", str, None, "--conda-file", "condaFile", "amldebug.condaFile", _PROJECT,
-        "the conda environment file (default: discovered)",
+        "the conda environment file (default: discovered)", recorded="path",
     ),
     LoopOption(
         "steps_file", str, None, "--steps", "stepsFile", None, _PROJECT,
-        "a Dockerfile.steps to append",
+        "a Dockerfile.steps to append", recorded="path",
     ),
     LoopOption(
-        "models", list, (), "--model", "models", None, _PROJECT, "a model file or folder"
+        "models", list, (), "--model", "models", None, _PROJECT, "a model file or folder",
+        recorded="path",
     ),
     # Output (the command line's) ------------------------------------------------------------
     LoopOption(
         "json", bool, False, "--json", None, None,
         _PROJECT | _verbs("sync", "model-path", "ps"), "print the result as JSON",
+        recorded="no",
     ),
     LoopOption(
         "quiet", bool, False, "--quiet", None, None, _PROJECT, "do not stream the build log",
-        cli_short="-q",
+        cli_short="-q", recorded="no",
     ),
     # The image ------------------------------------------------------------------------------
     LoopOption(
@@ -158,6 +167,11 @@ OPTIONS: tuple[LoopOption, ...] = (
         "ca_bundle", str, None, "--ca-bundle", "caBundle", "amldebug.caBundle", _BUILD,
         "CA bundle for pip/conda behind a TLS-intercepting proxy, used during the build only: "
         "FILE, 'auto' (this machine's bundle) or 'none' (default: $PIP_CERT when set)",
+        recorded="path",
+    ),
+    LoopOption(
+        "resolve", bool, False, "--resolve", "resolve", None, _BUILD,
+        "resolve the conda file's pip section before building (fails fast when it cannot)",
     ),
     # The server -----------------------------------------------------------------------------
     LoopOption(
@@ -166,7 +180,7 @@ OPTIONS: tuple[LoopOption, ...] = (
     ),
     LoopOption(
         "name", str, DEFAULT_NAME, "--name", "name", "amldebug.containerName", _NAMED,
-        f"container name (default {DEFAULT_NAME})",
+        f"container name (default {DEFAULT_NAME})", recorded="no",
     ),
     LoopOption(
         "port", int, None, "--port", "port", "amldebug.port", _RUN,
@@ -195,7 +209,7 @@ OPTIONS: tuple[LoopOption, ...] = (
     ),
     LoopOption(
         "env", dict, {}, "--env", "env", None, _RUN,
-        "an environment variable for the server", metavar="K=V",
+        "an environment variable for the server", metavar="K=V", recorded="names",
     ),
     LoopOption(
         "timeout", float, 120.0, "--timeout", "timeout", None, _RUN,
@@ -204,16 +218,16 @@ OPTIONS: tuple[LoopOption, ...] = (
     LoopOption(
         "runtime", str, "auto", "--runtime", "runtime", "amldebug.runtime", _RUN,
         "docker, process (no Docker: the server as a local process) or auto",
-        choices=RUNTIMES, check=_runtime,
+        choices=RUNTIMES, check=_runtime, recorded="no",
     ),
     LoopOption(
         "write_launch_config", bool, True, "--no-launch-config", "writeLaunchConfig", None,
-        _verbs("up"), "do not write .vscode/launch.json", cli_negated=True,
+        _verbs("up"), "do not write .vscode/launch.json", cli_negated=True, recorded="no",
     ),
     # `update` keeps the launch.json entry `up` wrote.
     LoopOption(
         "write_launch_config", bool, False, None, None, None, _verbs("update"),
-        "write .vscode/launch.json",
+        "write .vscode/launch.json", recorded="no",
     ),
     # A running server -----------------------------------------------------------------------
     LoopOption(
@@ -321,6 +335,11 @@ class DebugLoopRequest:
     verb: str
     folder: str | None = None
     workspace_folder: str | None = None  # the editor's; relative setting paths start here
+    origin: str = "cli"  # who asked: "cli" or "editor" (messages name options their way)
+    given: frozenset[str] = frozenset()  # the options the caller set (not left at the default)
+    # The project folder, its workspace folder and the files named, when the caller resolved
+    # them already (the editor does, with the settings of that workspace folder).
+    target: ProjectTarget | None = None
     entry_script: str | None = None
     conda_file: str | None = None
     steps_file: str | None = None
@@ -330,6 +349,7 @@ class DebugLoopRequest:
     base_image: str | None = None
     tag: str | None = None
     ca_bundle: str | None = None
+    resolve: bool = False
     image: str | None = None
     name: str = DEFAULT_NAME
     port: int | None = None
@@ -368,9 +388,19 @@ class DebugLoopRequest:
     def with_values(self, **changes: Any) -> DebugLoopRequest:
         return replace(self, **changes)
 
+    def said(self, name: str) -> str:
+        """How the caller names option `name`: `--debug-port` on the command line, `debugPort`
+        in the editor."""
+        option = next((o for o in options_for(self.verb) if o.name == name), None)
+        if option is None:
+            return name
+        if self.origin == "editor":
+            return f"`{option.lsp_key or option.name}`"
+        return option.cli_flag or option.name
+
 
 # Fields that are not options: who asked and where the editor's settings are relative to.
-NOT_OPTIONS = frozenset({"verb", "workspace_folder"})
+NOT_OPTIONS = frozenset({"verb", "workspace_folder", "origin", "given", "target"})
 
 
 def _stored(option: LoopOption, value: Any) -> Any:
@@ -383,13 +413,17 @@ def _stored(option: LoopOption, value: Any) -> Any:
 
 
 def request_for(verb: str, **values: Any) -> DebugLoopRequest:
-    """A request for `verb` with its own defaults, `values` (request field names) on top."""
+    """A request for `verb` with its own defaults, `values` (request field names) on top; the
+    options among `values` count as given unless `given` says which were."""
     taken = {option.name: option for option in options_for(verb)}
     unknown = set(values) - taken.keys() - NOT_OPTIONS - {"folder"}
     if unknown:
         raise ValueError(f"{verb} takes no {', '.join(sorted(unknown))}")
-    filled = {name: _stored(option, option.default) for name, option in taken.items()}
+    filled: dict[str, Any] = {
+        name: _stored(option, option.default) for name, option in taken.items()
+    }
     filled.update({k: _stored(taken[k], v) if k in taken else v for k, v in values.items()})
+    filled["given"] = frozenset(values.get("given", set(values) - NOT_OPTIONS - {"folder"}))
     return DebugLoopRequest(verb=verb, **filled)
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from amldebug.debug_loop.runtime import choose_runtime
 from amldebug.errors import AmlDebugError
-from amldebug.lsp.debug_loop_commands import (
+from amldebug.lsp.command_helpers import (
     Handler,
-    _number,
-    _refusal,
-    _trusted,
-    choose_runtime,
+    number_option,
     project_target,
+    refusal,
+    trusted,
 )
 
 
@@ -62,12 +62,12 @@ def launch_config_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     target = project_target(ls, options)  # the workspace folder's launch.json, its sub-folder
     runtime = str(options.get("runtime") or "docker")
     if runtime == "auto":
-        runtime = choose_runtime("auto").runtime
-    debug_port = _number(options, "debugPort", 5678, int)
+        runtime = choose_runtime("auto").name
+    debug_port = number_option(options, "debugPort", 5678, int)
     configuration = debug_configuration(runtime, debug_port, project_subfolder=target.subfolder)
     if options.get("write") is True:
-        if not _trusted(ls, options):  # writing a file on the project's behalf needs trust
-            return _refusal("write launch.json")
+        if not trusted(ls, options):  # writing a file on the project's behalf needs trust
+            return refusal("write launch.json")
         written = write_launch_config(target.launch_json_folder, configuration)
         return {
             "ok": True,

@@ -1,0 +1,178 @@
+"""What the executeCommand handlers share: trust, the options object, the project folder, and a
+session for progress, logs and container-state notifications. Used by debug_loop_commands,
+container_commands and launch_config_commands (none imports another's private helpers).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from amldebug.debug_loop.options import DebugLoopRequest, request_from_lsp
+from amldebug.debug_loop.runtime import ServerState
+from amldebug.errors import AmlDebugError
+from amldebug.progress import CancelToken, NullReporter
+
+Handler = Callable[[Any, dict[str, Any]], dict[str, Any]]
+
+
+def trusted(ls: Any, options: dict[str, Any] | None = None) -> bool:
+    # Only the server's own knowledge counts (initializationOptions; the extension restarts the
+    # server when trust is granted): a `trusted` option from the client is ignored (issue 9, 13).
+    return bool(getattr(ls, "workspace_trusted", False))
+
+
+def refusal(doing: str = "run Docker or processes") -> dict[str, Any]:
+    return {
+        "ok": False,
+        "error": f"The workspace is not trusted: amldebug does not {doing} in it.",
+        "hint": "Trust the workspace (Manage Workspace Trust), then run the command again.",
+    }
+
+
+def requires_trust(handler: Handler) -> Handler:
+    """Docker and process execution only in a trusted workspace, checked before any work."""
+
+    @functools.wraps(handler)
+    def checked(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+        return handler(ls, options) if trusted(ls, options) else refusal()
+
+    return checked
+
+
+def options_object(options: Any) -> dict[str, Any]:
+    """The options object of an executeCommand request (pygls hands it over unpacked)."""
+    if options is None:
+        return {}
+    if isinstance(options, list):  # a client that sent [options]
+        return dict(options[0]) if options and isinstance(options[0], dict) else {}
+    return dict(options) if isinstance(options, dict) else {}
+
+
+def number_option(
+    options: dict[str, Any], key: str, default: int, kind: type[int] | type[float]
+) -> Any:
+    """An option that must be a number (a string of digits is accepted); AmlDebugError when not,
+    so the client gets {"ok": false, "error"} instead of an internal error with a traceback."""
+    value = options.get(key)
+    if value is None or value == "":
+        return kind(default)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise AmlDebugError(f"`{key}` must be a number, not {type(value).__name__}.")
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise AmlDebugError(f"`{key}` must be a number, not {value!r}.") from None
+    return number or kind(default)
+
+
+def command_folder(ls: Any, options: dict[str, Any], *, required: bool = True) -> Path | None:
+    """The `folder` option, else the first workspace folder."""
+    folder = options.get("folder")
+    if isinstance(folder, str) and folder:
+        path = Path(folder)
+        if not path.exists():
+            raise AmlDebugError(f"The folder {folder} does not exist.")
+        return path
+    roots = ls.workspace_roots() if ls is not None and hasattr(ls, "workspace_roots") else []
+    if roots:
+        return Path(roots[0])
+    if required:
+        raise AmlDebugError("No project folder: pass `folder` or open a workspace folder.")
+    return None
+
+
+def project_target(ls: Any, options: dict[str, Any], *, required: bool = True) -> Any:
+    """The command's ProjectTarget (amldebug.project_target), computed once with the settings of
+    its workspace folder, or None when there is no folder and none is required."""
+    from amldebug.lsp.settings import command_target
+
+    folder = command_folder(ls, options, required=required)
+    return command_target(ls, folder, options) if folder is not None else None
+
+
+def loop_request(
+    ls: Any, verb: str, options: dict[str, Any], *, folder_required: bool = True
+) -> DebugLoopRequest:
+    """The debug-loop request of an executeCommand options object, with its project target
+    (the folder from the workspace when the editor sent none)."""
+    request = request_from_lsp(verb, options)
+    target = project_target(ls, options, required=folder_required)
+    if target is None:
+        return request
+    return request.with_values(
+        folder=str(target.project_folder),
+        workspace_folder=str(target.workspace_folder),
+        target=target,
+    )
+
+
+# The state names of `amldebug/containerState` (the editor's status bar knows these).
+_NOTIFIED_STATE = {"waiting-for-debugger": "starting", "none": "stopped", "exited": "stopped"}
+
+
+class CommandSession:
+    """Progress, logs and container-state notifications for one command; without a server
+    (tests) it reports nothing."""
+
+    def __init__(self, ls: Any, title: str, channel: str | None) -> None:
+        self.ls = ls
+        self.reporter: Any = NullReporter()
+        self.cancel = CancelToken()
+        self._context: Any = None
+        if ls is not None and hasattr(ls, "work_done_progress"):
+            try:
+                from amldebug.lsp.progress import LspProgressReporter
+
+                self._context = LspProgressReporter(ls, title, log_channel=channel)
+                self.reporter = self._context
+                self.cancel = self._context.cancel_token
+            except Exception:  # a server without the helpers still answers, without progress
+                self._context = None
+
+    def __enter__(self) -> CommandSession:
+        if self._context is not None:
+            self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._context is not None:
+            self._context.__exit__(*exc)
+
+    def state(self, name: str, state: str, **fields: Any) -> None:
+        if self.ls is None or not hasattr(self.ls, "protocol"):
+            return
+        try:
+            from amldebug.lsp.notifications import send_container_state
+
+            send_container_state(self.ls, name=name, state=state, **fields)
+        except Exception:
+            return
+
+    def server_state(self, server: ServerState, message: str = "") -> None:
+        """A server state from the application layer, as the notification says it."""
+        if not message and server.ready and server.url:
+            message = f"Ready on {server.url}"
+        self.state(
+            server.name,
+            _NOTIFIED_STATE.get(server.state, server.state),
+            port=server.scoring_port,
+            debug_port=server.debug_port,
+            runtime=server.runtime,
+            message=message,
+        )
+
+
+def crash_result(error: Any, name: str) -> dict[str, Any]:
+    """What a server that died while starting answers (the traceback mapped to local lines)."""
+    return {
+        "ok": False,
+        "error": error.message,
+        "hint": error.hint,
+        "name": name,
+        "traceback": error.traceback,
+        "file": str(error.file) if error.file else None,
+        "line": error.line,
+    }
