@@ -216,7 +216,13 @@ async def test_up_invoke_reload_stop_over_lsp_with_progress_and_state(
         assert "broken on purpose" in crashed["traceback"]
 
         stopped = await execute(trusted, "amldebug.stop", {"name": name})
-        assert stopped == {"ok": True, "stopped": True, "removedImage": None, "keptImage": None}
+        assert stopped == {
+            "ok": True,
+            "stopped": True,
+            "removedImage": None,
+            "keptImage": None,
+            "runtime": "docker",
+        }
         missing = await execute(trusted, "amldebug.stop", {"name": name})
         assert missing["ok"] is False and f"no container named '{name}'" in missing["error"]
     finally:
