@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,10 @@ class RunOptions:
     env: dict[str, str] = field(default_factory=dict)
     timeout: float = 120.0
     gpus: bool = False  # pass every GPU through (`docker run --gpus all`)
+    # More labels (the debug loop records how the container was asked for) and more `docker run`
+    # arguments (Docker SDK names, e.g. mem_limit): options the caller adds without a field here.
+    labels: Mapping[str, str] = field(default_factory=dict)
+    engine_options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -235,6 +240,7 @@ def run_debug_container(
             "AZUREML_MODEL_DIR", model_dir_beside_mount(labels_of_image[LABEL_MODEL_DIR])
         )
     labels = {
+        **options.labels,
         LABEL_PROJECT: str(project.root),
         LABEL_RUNTIME: "docker",
         LABEL_PORT: str(options.port),
@@ -259,6 +265,7 @@ def run_debug_container(
             working_dir=CONTAINER_APP_ROOT,
             gpus=options.gpus,
             **run_as,
+            **options.engine_options,
         )
     except Exception as error:
         engine.remove_container(options.name)

@@ -78,7 +78,8 @@ class DockerRuntime:
             env=dict(settings.env),
             timeout=settings.timeout,
             gpus=settings.gpus,
-            **_run_option_extras(settings),
+            labels=dict(settings.labels),
+            engine_options=dict(settings.engine_options),
         )
         result = run_debug_container(
             project, options, self.engine, reporter=reporter, cancel=cancel
@@ -164,21 +165,6 @@ class DockerRuntime:
         if container_status(self.engine, server).state != "crashed":
             return None
         return crashed_error(self.engine, server, project)
-
-
-def _run_option_extras(settings: RunSettings) -> dict[str, Any]:
-    """The labels and `docker run` arguments the layer adds, for the RunOptions that take them."""
-    from dataclasses import fields
-
-    from amldebug.containers.run import RunOptions
-
-    taken = {f.name for f in fields(RunOptions)}
-    extras: dict[str, Any] = {}
-    if settings.labels and "labels" in taken:
-        extras["labels"] = dict(settings.labels)
-    if settings.engine_options and "engine_options" in taken:
-        extras["engine_options"] = dict(settings.engine_options)
-    return extras
 
 
 def _from_container_status(status: Any) -> ServerState:
