@@ -12,6 +12,8 @@ from lsp_session import CONFIG, codes, open_document, wait_for_publish
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
+from amldebug.debug_loop.target import project_for
+from amldebug.lsp.command_helpers import loop_request
 from amldebug.lsp.debug_loop_commands import project_target
 from amldebug.lsp.server import create_server
 from amldebug.lsp.settings import (
@@ -155,6 +157,30 @@ def test_a_command_on_a_folder_uses_that_folder_s_settings(folders: tuple[Path, 
         server, {"folder": str(a / "deploy"), "workspaceFolder": str(a), "condaFile": "x.yml"}
     )
     assert named.conda_file == a / "x.yml"
+
+
+def test_the_debug_loop_request_carries_the_target_the_folder_s_settings_name(
+    folders: tuple[Path, Path],
+):
+    """`up` with no folder and no path options (the command palette, no project file open): the
+    server's workspace folder, its settings, and the sub-folder they name, which is mounted."""
+    a, _ = folders
+    (a / "deploy" / "env.yml").rename(a / "deploy" / "scoring-env.yml")  # not found by name
+    server = create_server()
+    server.checker.settings = WorkspaceSettings(
+        ServerSettings(), ((a, parse_settings({"condaFile": "deploy/scoring-env.yml"})),)
+    )
+    server.workspace_roots = lambda: [a]  # type: ignore[method-assign]
+    for verb in ("build", "run", "up"):
+        request = loop_request(server, verb, {})
+        assert request.target is not None
+        assert request.target.workspace_folder == a
+        assert request.folder == str(a / "deploy")
+        assert request.target.local_root == "${workspaceFolder}/deploy"
+        project = project_for(request)
+        assert project.root == a / "deploy"
+        assert project.conda_file == a / "deploy" / "scoring-env.yml"
+        assert not project.problems
 
 
 def test_settings_are_asked_for_the_window_then_each_folder():
