@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 def docker_run_arguments(request: DebugLoopRequest) -> dict[str, Any]:
     """`docker run` arguments (Docker SDK names) of request options the container runtime has
     no field for."""
-    return {}
+    arguments: dict[str, Any] = {}
+    if request.memory:
+        # Swap as large as the limit means none: the container is killed when it outgrows the
+        # memory, as an Azure ML deployment is on its instance type.
+        arguments.update(mem_limit=request.memory, memswap_limit=request.memory)
+    return arguments
 
 
 class DockerRuntime:

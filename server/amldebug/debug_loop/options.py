@@ -97,6 +97,14 @@ def _runtime(value: str) -> str:
     return value
 
 
+def _memory_size(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"\d+(\.\d+)?[bkmg]?", value.strip().lower()):
+        raise ValueError(f"{value!r} is not a memory size (e.g. 512m, 3.5g)")
+    return value.strip().lower()
+
+
 def _positive(value: float) -> float:
     if value < 0:
         raise ValueError(f"must not be negative, not {value}")
@@ -206,6 +214,13 @@ OPTIONS: tuple[LoopOption, ...] = (
     LoopOption(
         "gpus", bool, False, "--gpus", "gpus", None, _RUN,
         "pass every GPU through (needs the NVIDIA runtime)",
+    ),
+    LoopOption(
+        "memory", str, None, "--memory", "memory", None, _RUN,
+        "memory limit of the container, as `docker run --memory` takes it (e.g. 3.5g, an "
+        "instance type's memory), without swap: init() or run() outgrowing it is killed as in "
+        "the cloud (Docker only)",
+        check=_memory_size,
     ),
     LoopOption(
         "env", dict, {}, "--env", "env", None, _RUN,
@@ -358,6 +373,7 @@ class DebugLoopRequest:
     mount: bool = True
     wait_for_debugger: bool = False
     gpus: bool = False
+    memory: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     timeout: float | None = None
     runtime: str = "auto"
