@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING
 
 from amldebug.errors import AmlDebugError
 from amldebug.project import CONTAINER_APP_ROOT, Project
+from amldebug.troubleshooting.catalogue import CATALOGUE
 from amldebug.troubleshooting.paths import map_traceback
 
 if TYPE_CHECKING:  # the local-process runtime maps its crashes here without Docker's SDK
     from amldebug.containers.docker_engine import DockerEngine
 
 _LOG_TAIL_ON_FAILURE = 80
+# The catalogue's entry for a container killed for memory: its advice becomes the hint.
+_OUT_OF_MEMORY = next(entry for entry in CATALOGUE if entry.id == "oom-killed")
 
 
 class ContainerCrashed(AmlDebugError):
@@ -71,11 +74,16 @@ def crashed_error(engine: DockerEngine, name: str, project: Project | None) -> C
     where = f"{project.relative(file) if project else file}:{line}" if file and line else None
     if where:
         message += f"\n{where}"
+    hint = (
+        "Fix the line above, then `amldebug up` again (the container was removed)."
+        if where
+        else "Read the log above (the container was removed)."
+    )
+    if state.get("OOMKilled"):  # the catalogue's advice for it
+        hint = f"{_OUT_OF_MEMORY.title}.\n{_OUT_OF_MEMORY.fix}"
     return ContainerCrashed(
         message,
-        hint="Fix the line above, then `amldebug up` again (the container was removed)."
-        if where
-        else "Read the log above (the container was removed).",
+        hint=hint,
         traceback=traceback_text,
         file=file,
         line=line,

@@ -278,6 +278,10 @@ class DockerEngine:
             found.remove(force=True)
         except docker.errors.NotFound:
             return False
+        # A debug container's own network (debug_network.py) goes with it, whoever removes it.
+        from amldebug.containers.debug_network import remove_debug_network
+
+        remove_debug_network(self, name)
         return True
 
     def exec(self, name: str, command: list[str], *, workdir: str | None = None) -> ExecResult:

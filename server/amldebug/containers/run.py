@@ -29,6 +29,7 @@ from amldebug.containers.container_labels import (
     LABEL_MOUNTED,
     LABEL_PORT,
     LABEL_RUNTIME,
+    project_label,
 )
 from amldebug.containers.container_readiness import wait_for_log, wait_until_ready
 from amldebug.containers.container_reload import ReloadResult, reload_container
@@ -47,6 +48,7 @@ from amldebug.containers.debug_images import (
     pull_image,
     registry_of,
 )
+from amldebug.containers.debug_network import ensure_debug_network
 from amldebug.containers.defaults import DEFAULT_NAME
 from amldebug.containers.docker_engine import DockerEngine
 from amldebug.containers.dockerfile import (
@@ -241,7 +243,7 @@ def run_debug_container(
         )
     labels = {
         **options.labels,
-        LABEL_PROJECT: str(project.root),
+        LABEL_PROJECT: project_label(project.root),
         LABEL_RUNTIME: "docker",
         LABEL_PORT: str(options.port),
         LABEL_DEBUG_PORT: str(options.debug_port),
@@ -250,6 +252,8 @@ def run_debug_container(
     reporter.step(f"Starting {options.name} from {options.image}", 10)
     if warning := engine.emulation_warning_once():  # arm64 engine: amd64 under emulation
         reporter.log(f"amldebug: {warning}")
+    # A network of its own: no other container can reach debugpy (debug_network.py).
+    network = ensure_debug_network(engine, options.name)
     try:
         container = engine.run_container(
             options.image,
@@ -264,6 +268,7 @@ def run_debug_container(
             },
             working_dir=CONTAINER_APP_ROOT,
             gpus=options.gpus,
+            network=network,
             **run_as,
             **options.engine_options,
         )

@@ -51,7 +51,7 @@ def stop_container(
             hint="Stop without --image, or pass --force to remove the image too.",
         )
     image_id = str(container.attrs.get("Image") or "")
-    stopped = engine.remove_container(name)
+    stopped = engine.remove_container(name)  # and its own network (debug_network.py)
     if not remove_image or not image:
         return StopResult(stopped)
     users = _containers_using(engine, image_id)
