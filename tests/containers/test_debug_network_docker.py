@@ -128,6 +128,13 @@ def test_the_host_still_reaches_both_published_ports_on_loopback(engine, started
         assert response.status == 200
 
 
+def test_labels_name_the_project_folder_not_its_host_path(engine, started):
+    """The image and container labels travel with `commit` and `docker push` (issue 9, smaller)."""
+    image_label = engine.image_labels(started.image)["amldebug.project"]
+    container_label = engine.container(NAME).labels["amldebug.project"]
+    assert image_label == container_label == "project"
+
+
 def test_stop_removes_the_network_with_the_container(engine, started):
     assert stop_container(engine, NAME).stopped
     with pytest.raises(Exception, match="not found"):
@@ -142,10 +149,3 @@ def test_a_network_of_that_name_that_is_not_ours_is_refused(engine):
             ensure_debug_network(engine, name)
     finally:
         foreign.remove()
-
-
-def test_labels_name_the_project_folder_not_its_host_path(engine, started):
-    """The image and container labels travel with `commit` and `docker push` (issue 9, smaller)."""
-    image_label = engine.image_labels(started.image)["amldebug.project"]
-    container_label = engine.container(NAME).labels["amldebug.project"]
-    assert image_label == container_label == "project"

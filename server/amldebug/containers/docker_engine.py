@@ -178,10 +178,14 @@ class DockerEngine:
         return str(self.client.images.get(reference).id)
 
     def image_tags(self) -> list[str]:
-        tags: list[str] = []
-        for image in self.client.images.list():
-            tags += image.tags
-        return tags
+        # One listing call: the SDK's images.list() inspects every image in turn, and one removed
+        # meanwhile by another process failed the whole listing (and `commit` with it).
+        return [
+            tag
+            for entry in self.client.api.images()
+            for tag in entry.get("RepoTags") or []
+            if tag != "<none>:<none>"
+        ]
 
     def remove_image(self, reference: str) -> None:
         with contextlib.suppress(docker.errors.ImageNotFound):
