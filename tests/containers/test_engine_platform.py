@@ -99,6 +99,16 @@ class _Api:
         self.calls.append(("pull", kwargs))
         return [{"status": "Downloaded"}]
 
+    # The debug container's own network (debug_network.py): created, never found.
+    def networks(self, **kwargs: Any) -> list[dict[str, Any]]:
+        return []
+
+    def inspect_network(self, name: str) -> dict[str, Any]:
+        raise docker.errors.NotFound(name)
+
+    def create_network(self, name: str, **kwargs: Any) -> dict[str, Any]:
+        return {"Id": name}
+
 
 class _Containers:
     def __init__(self, api: _Api) -> None:
