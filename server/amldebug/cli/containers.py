@@ -1,5 +1,5 @@
 """CLI verbs of the debug loop: build, run, up, update, reload, logs, shell, commit, sync, stop,
-model-path, pull, ps. Parsing and printing only: the flags come from the option table
+model-path, pull, ps, invoke. Parsing and printing only: the flags come from the option table
 (debug_loop/options.py), the work from the application layer (debug_loop/), results are printed
 by container_report.py.
 
@@ -264,6 +264,35 @@ def stop_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def invoke_command(args: argparse.Namespace) -> int:
+    from amldebug.debug_loop.server_verbs import invoke
+
+    # With no body given, the server's own input sample (/swagger.json) is written and sent.
+    outcome = invoke(_request(args).with_values(sample_from_swagger=True))
+    if outcome.sample_written is not None:
+        print(
+            f"amldebug: wrote {outcome.sample_written} from the server's /swagger.json "
+            "(run()'s input sample)",
+            file=sys.stderr,
+        )
+    response = outcome.response
+    timing = [f"{response.elapsed_ms:.0f} ms round trip"]
+    if response.server_ms is not None:
+        timing.insert(0, f"run() took {response.server_ms} ms on the server")
+    print(
+        f"POST {response.url} ({outcome.source}) -> {response.status} {response.reason}: "
+        f"{', '.join(timing)}"
+    )
+    if response.request_id:
+        print(f"request id {response.request_id}")
+    print(response.pretty_body())
+    if response.ok:
+        return 0
+    if response.run_failed:
+        print("run() raised an exception: read the traceback in the server log (`amldebug logs`).")
+    return 1
+
+
 def pull_command(args: argparse.Namespace) -> int:
     from amldebug.debug_loop.server_verbs import pull
 
@@ -300,11 +329,17 @@ _VERBS: tuple[tuple[str, str, Command], ...] = (
     ),
     ("pull", "log in to a registry, pull an image and tag it", pull_command),
     ("ps", "list the debug containers amldebug started", ps_command),
+    ("invoke", "send a scoring request to the local debug server", invoke_command),
 )
+_DESCRIPTIONS = {
+    "invoke": "POST a request to the running server's /score and print the status, the time run() "
+    "took on the server, and the body. Without --data or --file, sends sample-request.json from "
+    "the project folder. Exits 1 when the answer is not 2xx.",
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     for verb, summary, handler in _VERBS:
-        parser = subparsers.add_parser(verb, help=summary)
+        parser = subparsers.add_parser(verb, help=summary, description=_DESCRIPTIONS.get(verb))
         add_cli_arguments(parser, verb)
         parser.set_defaults(func=handler, verb=verb)

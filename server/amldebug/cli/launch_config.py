@@ -1,11 +1,9 @@
-"""`amldebug launch-config` (write or merge the launch.json attach entry) and `amldebug invoke`
-(send a scoring request to the running debug server). Thin adapters over
-`containers.launch_config` and `containers.scoring_client`."""
+"""`amldebug launch-config`: write or merge the launch.json attach entry. A thin adapter over
+`containers.launch_config` (`amldebug invoke` is a debug-loop verb: cli/containers.py)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from amldebug.containers.launch_config import (
@@ -18,10 +16,7 @@ from amldebug.containers.launch_json_file import (
     read_launch_json,
     write_launch_config,
 )
-from amldebug.containers.scoring_client import score, server_url
 from amldebug.errors import AmlDebugError, UsageError
-
-SAMPLE_REQUEST_NAME = "sample-request.json"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,42 +51,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     launch.set_defaults(func=run_launch_config)
 
-    invoke = subparsers.add_parser(
-        "invoke",
-        help="send a scoring request to the local debug server",
-        description=(
-            "POST a request to the running server's /score and print the status, the time run() "
-            "took on the server, and the body. Without --data or --file, sends "
-            f"{SAMPLE_REQUEST_NAME} from the project folder. Exits 1 when the answer is not 2xx."
-        ),
-    )
-    body = invoke.add_mutually_exclusive_group()
-    body.add_argument("--data", metavar="JSON", help="request body")
-    body.add_argument(
-        "--file",
-        metavar="FILE",
-        help=f"file holding the request body (default: {SAMPLE_REQUEST_NAME})",
-    )
-    invoke.add_argument(
-        "--port", type=int, default=8000, help="server port on this machine (default: 8000)"
-    )
-    invoke.add_argument("--host", default="127.0.0.1", help="server address (default: 127.0.0.1)")
-    invoke.add_argument("--path", default="/score", help="request path (default: /score)")
-    invoke.add_argument(
-        "--folder",
-        default=".",
-        metavar="DIR",
-        help=f"where to look for {SAMPLE_REQUEST_NAME} (default: .)",
-    )
-    invoke.add_argument(
-        "--timeout",
-        type=float,
-        default=300.0,
-        metavar="S",
-        help="seconds to wait for the answer (default: 300, long enough to step through run())",
-    )
-    invoke.set_defaults(func=run_invoke)
-
 
 def run_launch_config(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
@@ -125,61 +84,3 @@ def run_launch_config(args: argparse.Namespace) -> int:
     else:
         print(f"Added '{name}' to {result.path} (port {args.debug_port}).")
     return 0
-
-
-def _sample_from_server(args: argparse.Namespace, path: Path) -> bool:
-    """Write the server's published input sample (inference-schema) to `path`, if it has one."""
-    from amldebug.containers.swagger_sample import fetch_sample, write_sample_request
-
-    sample = fetch_sample(args.port, args.host)
-    if sample is None:
-        return False
-    try:
-        write_sample_request(path.parent, sample)
-    except OSError:
-        return False
-    return True
-
-
-def _request_body(args: argparse.Namespace) -> tuple[bytes, str]:
-    """The body to send and where it came from (for messages)."""
-    if args.data is not None:
-        return args.data.encode("utf-8"), "--data"
-    if args.file is not None:
-        path = Path(args.file)
-    else:
-        path = Path(args.folder) / SAMPLE_REQUEST_NAME
-        if not path.is_file() and _sample_from_server(args, path):
-            print(
-                f"amldebug: wrote {path} from the server's /swagger.json (run()'s input sample)",
-                file=sys.stderr,
-            )
-        if not path.is_file():
-            raise UsageError(
-                "No request body: pass --data '{...}' or --file FILE, or put "
-                f"{SAMPLE_REQUEST_NAME} in {Path(args.folder).absolute()}."
-            )
-    try:
-        return path.read_bytes(), str(path)
-    except OSError as error:
-        raise UsageError(f"Cannot read {path}: {error.strerror or error}") from error
-
-
-def run_invoke(args: argparse.Namespace) -> int:
-    if not 0 < args.port < 65536:
-        raise UsageError(f"--port {args.port} is not a port number (1-65535).")
-    body, source = _request_body(args)
-    url = server_url(args.host, args.port, args.path)
-    response = score(url, body, timeout=args.timeout)
-    timing = [f"{response.elapsed_ms:.0f} ms round trip"]
-    if response.server_ms is not None:
-        timing.insert(0, f"run() took {response.server_ms} ms on the server")
-    print(f"POST {url} ({source}) -> {response.status} {response.reason}: {', '.join(timing)}")
-    if response.request_id:
-        print(f"request id {response.request_id}")
-    print(response.pretty_body())
-    if response.ok:
-        return 0
-    if response.run_failed:
-        print("run() raised an exception: read the traceback in the server log (`amldebug logs`).")
-    return 1

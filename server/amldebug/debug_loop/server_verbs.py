@@ -23,7 +23,7 @@ from amldebug.debug_loop.runtime import (
     runtime_serving,
 )
 from amldebug.debug_loop.target import optional_project, project_for
-from amldebug.errors import AmlDebugError
+from amldebug.errors import AmlDebugError, UsageError
 from amldebug.progress import CancelToken, NullReporter, ProgressReporter
 
 if TYPE_CHECKING:
@@ -191,6 +191,8 @@ def invoke(request: DebugLoopRequest) -> InvokeOutcome:
 
 
 def _request_body(request: DebugLoopRequest, port: int) -> tuple[bytes, str, Path | None]:
+    if request.data is not None and request.file:
+        raise UsageError(f"Pass {request.said('data')} or {request.said('file')}, not both.")
     if request.data is not None:
         return request.data.encode("utf-8"), request.said("data"), None
     folder = Path(request.folder) if request.folder else None
@@ -204,15 +206,15 @@ def _request_body(request: DebugLoopRequest, port: int) -> tuple[bytes, str, Pat
         if not path.is_file() and request.sample_from_swagger:
             written = _sample_from_swagger(path.parent, request.host, port)
         if not path.is_file():
-            raise AmlDebugError(
-                f"Nothing to send: pass {request.said('data')} (JSON text) or "
+            raise UsageError(
+                f"No request body: pass {request.said('data')} (JSON text) or "
                 f"{request.said('file')}, or put {SAMPLE_REQUEST_NAME} in "
                 f"{(folder or Path('.')).absolute()}."
             )
     try:
         return path.read_bytes(), str(path), written
     except OSError as error:
-        raise AmlDebugError(f"Cannot read {path}: {error.strerror or error}") from None
+        raise UsageError(f"Cannot read {path}: {error.strerror or error}") from None
 
 
 def _sample_from_swagger(folder: Path, host: str, port: int) -> Path | None:
