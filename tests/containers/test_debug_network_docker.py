@@ -128,6 +128,19 @@ def test_the_host_still_reaches_both_published_ports_on_loopback(engine, started
         assert response.status == 200
 
 
+def test_a_replaced_container_keeps_its_network(engine, started, tmp_path):
+    before = engine.client.api.inspect_network(debug_network_name(NAME))["Id"]
+    project = discover_project(shutil.copytree(WORKING, tmp_path / "project"))
+    options = RunOptions(
+        image=started.image, name=NAME, port=free_port(), debug_port=free_port(), timeout=90
+    )
+    again = run_debug_container(project, options, engine)
+    assert again.replaced
+    network = engine.client.api.inspect_network(debug_network_name(NAME))
+    assert network["Id"] == before
+    assert [c["Name"] for c in network["Containers"].values()] == [NAME]
+
+
 def test_labels_name_the_project_folder_not_its_host_path(engine, started):
     """The image and container labels travel with `commit` and `docker push` (issue 9, smaller)."""
     image_label = engine.image_labels(started.image)["amldebug.project"]
