@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import stat
+import sys
 import time
 import urllib.request
 import uuid
@@ -110,6 +112,40 @@ def test_a_name_taken_by_someone_elses_container_fails_before_any_build(
     assert "was not started by amldebug" in capsys.readouterr().err
     assert not engine.image_exists(tag)
     assert engine.find_container(name) is not None, "someone else's container stays"
+
+
+def test_an_environment_that_does_not_resolve_fails_before_any_build_when_asked(
+    engine: DockerEngine,
+    tmp_path: Path,
+    names: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from amldebug.analysis.uv_resolver import _REMEMBERED
+
+    fake_uv = tmp_path / "bin" / "uv"  # answers as uv does for a pin too new for python=3.8
+    fake_uv.parent.mkdir()
+    script = REPO / "tests" / "lsp" / "fake_uv.py"
+    fake_uv.write_text(f"#!/bin/sh\nexec {sys.executable} {script}\n")
+    fake_uv.chmod(fake_uv.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("AMLDEBUG_UV", str(fake_uv))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    project = copy_project(tmp_path)
+    conda = project / "conda.yml"
+    conda.write_text(
+        "dependencies:\n  - python=3.8\n  - pip\n  - pip:\n"
+        "      - azureml-inference-server-http==1.5.1\n      - scikit-learn==1.6.1\n"
+    )
+    tag = f"amldebug-applayer/resolve:{RUN_ID}"
+    names.append(tag)
+    argv = ["build", str(project), "--base-image", BASE_IMAGE, "--tag", tag, "-q", "--resolve"]
+    try:
+        assert main(argv) == 1
+    finally:
+        _REMEMBERED.clear()
+    err = capsys.readouterr().err
+    assert "does not resolve; nothing was built" in err and "conda.yml:6: AML213" in err
+    assert not engine.image_exists(tag)
 
 
 def test_update_keeps_no_mount_env_tag_and_ports_and_keeps_env_values_off_the_label(

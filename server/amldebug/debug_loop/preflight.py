@@ -87,5 +87,5 @@ def check_environment_resolves(
         lines = [f"{where}:{d.range.start.line + 1}: {d.code} {d.message}" for d in errors]
         raise AmlDebugError(
             "The environment does not resolve; nothing was built.\n" + "\n".join(lines),
-            hint="Change the pins the messages name (`amldebug check --resolve` lists the same).",
+            hint="Change the pins the messages name; the conda file's diagnostics say the same.",
         )
