@@ -107,7 +107,7 @@ def test_a_conda_base_image_builds_the_environment_with_conda_and_the_server_imp
     options = build_options_from_environment(base_image=conda_base, tag=tag, ca_bundle="auto")
     reporter = RecordingReporter()
     result = build_debug_image(project, options, engine, reporter=reporter)
-    assert "conda env create" in str(result.plan.files[".amldebug/env/install.sh"])
+    assert "conda env create" in str(result.plan.environment.files["install.sh"])
 
     name = f"fidelity-conda-{RUN_ID}"
     port = free_port()

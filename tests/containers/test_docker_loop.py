@@ -145,7 +145,7 @@ def test_second_build_after_editing_only_score_py_reuses_every_package_layer(
     options = build_options_from_environment(base_image=BASE_IMAGE, tag=image, ca_bundle="auto")
     result = build_debug_image(project, options, engine)
     assert result.package_steps_cached
-    assert any("install.sh" in step for step in result.cached_steps)
+    assert result.environment is not None and result.environment.reused
     assert result.rebuilt_steps == ("COPY code/ /var/azureml-app/",)
 
 
@@ -632,7 +632,7 @@ def test_failing_steps_line_is_reported_and_the_ca_bundle_never_reaches_the_imag
         command=[
             "/bin/sh",
             "-c",
-            "ls /tmp/amldebug-ca.pem /tmp/amldebug-env; echo PIP_CERT=[$PIP_CERT]",
+            "ls /tmp/amldebug-env/ca-bundle.pem /tmp/amldebug-env; echo PIP_CERT=[$PIP_CERT]",
         ],
     )
     try:
@@ -640,7 +640,7 @@ def test_failing_steps_line_is_reported_and_the_ca_bundle_never_reaches_the_imag
         output = probe.logs().decode()
     finally:
         probe.remove(force=True)
-    assert "No such file or directory" in output and "/tmp/amldebug-ca.pem" in output
+    assert "No such file or directory" in output and "/tmp/amldebug-env/ca-bundle.pem" in output
     assert "PIP_CERT=[]" in output, "PIP_CERT must not be set in the image"
 
     project_dir = copy_project(tmp_path)

@@ -16,11 +16,10 @@ from amldebug.containers.build import (
 from amldebug.containers.dockerfile import (
     BuildOptions,
     ContextLink,
-    conda_python_version,
     plan_debug_image,
-    python_version_check,
     translate_conda_to_pip,
 )
+from amldebug.containers.install_script import conda_python_version, python_version_check
 from amldebug.containers.run import next_free_tag, registry_of
 from amldebug.project import discover_project
 
@@ -59,21 +58,25 @@ def test_conda_entries_become_pip_requirements_with_their_lines() -> None:
     assert "base image's Python" in untranslated["python=3.9"]
 
 
-def test_packages_come_before_the_code_so_editing_score_py_keeps_them_cached() -> None:
+def test_the_image_starts_from_the_environment_image_and_the_code_comes_last() -> None:
     project = discover_project(WORKING)
-    plan = plan_debug_image(project, BuildOptions(base_image="base:1"))
+    plan = plan_debug_image(project, BuildOptions(base_image="base:1", base_image_id="sha256:b"))
     steps = _instructions(plan.dockerfile)
-    install = next(i for i, s in enumerate(steps) if s.startswith("RUN "))
+    # The packages are installed apart, into the environment image (keyed on the base image).
+    assert steps[0] == f"FROM {plan.environment_image}"
+    assert plan.environment_image.startswith("amldebug-env:")
+    assert not any(s.startswith("RUN ") for s in steps)
     code = steps.index("COPY code/ /var/azureml-app/")
     model = next(i for i, s in enumerate(steps) if s.startswith("COPY models/"))
     wrapper = next(
         i for i, s in enumerate(steps) if "amldebug_entry.py" in s and s.startswith("COPY")
     )
-    assert install < model < wrapper < code
-    # Only env files are copied before the install: the code cannot invalidate it.
-    before = [s for s in steps[:install] if s.startswith("COPY")]
-    assert all(".amldebug/" in s for s in before)
-    assert steps[0] == "FROM base:1 AS packages"
+    assert model < wrapper < code
+    requirements = plan.environment.files["requirements.txt"]
+    assert isinstance(requirements, bytes) and b"azureml-inference-server-http" in requirements
+    # The environment image keeps the base image's ENTRYPOINT: none here (it would defeat the
+    # layer cache over a committed image).
+    assert not any(s.startswith("ENTRYPOINT") for s in steps)
 
 
 def test_the_model_folder_keeps_its_name_under_azureml_model_dir_as_in_azure_ml() -> None:
@@ -93,7 +96,6 @@ def test_the_server_runs_as_the_base_images_own_user_after_installing() -> None:
     project = discover_project(WORKING)
     plan = plan_debug_image(project, BuildOptions(base_image="base:1", base_user="app"))
     steps = _instructions(plan.dockerfile)
-    assert steps[1] == "USER root"  # the package stage installs as root
     assert steps.index("USER app") > steps.index("COPY code/ /var/azureml-app/")
     assert steps[-1].startswith("CMD ") and not any("no non-root user" in n for n in plan.notes)
 
@@ -102,10 +104,7 @@ def test_a_root_base_image_is_said_and_gets_no_user_line() -> None:
     project = discover_project(WORKING)
     for user in ("", "root", "0:0"):
         plan = plan_debug_image(project, BuildOptions(base_image="base:1", base_user=user))
-        assert [s for s in _instructions(plan.dockerfile) if s.startswith("USER ")] == [
-            "USER root",
-            "USER root",
-        ]
+        assert [s for s in _instructions(plan.dockerfile) if s.startswith("USER ")] == []
         assert any("no non-root user" in note for note in plan.notes)
 
 
@@ -127,22 +126,22 @@ def test_declared_inference_server_is_not_added_twice_and_debugpy_is_added() -> 
     assert plan.untranslated and plan.untranslated[0].entry == "python=3.11"
 
 
-def test_ca_bundle_is_used_in_the_package_stage_and_removed_in_the_same_run(tmp_path: Path) -> None:
+def test_ca_bundle_is_used_by_the_install_and_never_in_the_build_context(tmp_path: Path) -> None:
     bundle = tmp_path / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
     project = discover_project(WORKING)
     plan = plan_debug_image(project, BuildOptions(base_image="base:1", ca_bundle=bundle))
-    stages = plan.dockerfile.split("\nFROM base:1\n")
-    assert len(stages) == 2, "a package stage and a final stage"
-    package_stage, final_stage = stages
-    assert "COPY .amldebug/ca-bundle.pem /tmp/amldebug-ca.pem" in package_stage
-    run_line = next(line for line in package_stage.splitlines() if line.startswith("RUN "))
-    install = plan.files[".amldebug/env/install.sh"]
-    assert isinstance(install, bytes)
-    assert "export PIP_CERT=/tmp/amldebug-ca.pem" in install.decode()
-    assert "rm -rf /tmp/amldebug-env /tmp/amldebug-ca.pem" in run_line
-    assert "ca-bundle" not in final_stage and "amldebug-ca" not in final_stage
-    assert "COPY --from=packages /opt/amldebug/env /opt/amldebug/env" in final_stage
+    # Put into the install container with the scripts, which remove it whatever happens.
+    assert plan.environment.files["ca-bundle.pem"] == bundle
+    for script in ("install.sh", "extend.sh"):
+        text = plan.environment.files[script]
+        assert isinstance(text, bytes)
+        assert "export PIP_CERT=/tmp/amldebug-env/ca-bundle.pem" in text.decode()
+        assert "trap 'rm -rf /tmp/amldebug-env' EXIT" in text.decode()
+    assert "ca-bundle" not in plan.dockerfile and "amldebug-env/" not in plan.dockerfile
+    assert not any(
+        "ca-bundle" in name or name.endswith(".pem") for name in dict(_context_names(plan))
+    )
 
 
 def test_pip_index_settings_reach_the_install_without_entering_the_image() -> None:
@@ -153,7 +152,7 @@ def test_pip_index_settings_reach_the_install_without_entering_the_image() -> No
         pip_trusted_host="mirror.example",
     )
     plan = plan_debug_image(project, options)
-    install = plan.files[".amldebug/env/install.sh"]
+    install = plan.environment.files["install.sh"]
     assert isinstance(install, bytes)
     assert "export PIP_INDEX_URL='https://mirror.example/simple'" in install.decode()
     assert "PIP_INDEX_URL" not in plan.dockerfile
@@ -271,7 +270,7 @@ def test_no_python_pin_means_no_version_check():
     assert python_version_check(None) == []
 
 
-def test_uv_installs_in_the_package_stage_with_pip_as_the_fallback(tmp_path: Path) -> None:
+def test_uv_installs_the_environment_with_pip_as_the_fallback(tmp_path: Path) -> None:
     uv = tmp_path / "uv"
     uv.write_bytes(b"\x7fELF")
     bundle = tmp_path / "ca.pem"
@@ -280,29 +279,28 @@ def test_uv_installs_in_the_package_stage_with_pip_as_the_fallback(tmp_path: Pat
         base_image="base:1", uv_binary=uv, ca_bundle=bundle, pip_index_url="https://mirror/simple"
     )
     plan = plan_debug_image(discover_project(WORKING), options)
-    steps = _instructions(plan.dockerfile)
-    # uv's layer comes before anything project-specific, and never reaches the final stage.
-    assert steps.index("COPY .amldebug/uv /tmp/amldebug-uv") < steps.index(
-        "COPY .amldebug/env/ /tmp/amldebug-env/"
-    )
-    assert plan.dockerfile.split("\nFROM base:1\n")[1].count("amldebug-uv") == 0
-    script = plan.files[".amldebug/env/install.sh"]
+    # uv goes to the install container only, never into the debug image's context.
+    assert plan.environment.files["uv"] == uv
+    assert "uv" not in plan.dockerfile.replace("--entry_script", "")
+    script = plan.environment.files["install.sh"]
     assert isinstance(script, bytes)
     text = script.decode()
-    assert "/tmp/amldebug-uv pip install" in text and "--compile-bytecode" in text
-    assert "--no-cache" in text  # a cache would be committed with the package layer
+    assert "/tmp/amldebug-env/uv pip install" in text and "--compile-bytecode" in text
+    assert "--no-cache" in text  # a cache would be committed with the environment
+    assert "export UV_CACHE_DIR=/tmp/amldebug-env/uv-cache" in text
     assert "pip tries" in text and "-m pip install" in text  # the fallback
     # Both installers trust the proxy's CA and use the same index.
-    assert "export SSL_CERT_FILE=/tmp/amldebug-ca.pem" in text
-    assert "export PIP_CERT=/tmp/amldebug-ca.pem" in text
+    assert "export SSL_CERT_FILE=/tmp/amldebug-env/ca-bundle.pem" in text
+    assert "export PIP_CERT=/tmp/amldebug-env/ca-bundle.pem" in text
     assert "export UV_INDEX_URL='https://mirror/simple'" in text
 
 
 def test_without_uv_the_install_is_pip_alone() -> None:
     plan = plan_debug_image(discover_project(WORKING), BuildOptions(base_image="base:1"))
-    script = plan.files[".amldebug/env/install.sh"]
-    assert isinstance(script, bytes) and b"amldebug-uv" not in script
-    assert "COPY .amldebug/uv" not in plan.dockerfile
+    for name in ("install.sh", "extend.sh"):
+        script = plan.environment.files[name]
+        assert isinstance(script, bytes) and b"amldebug-env/uv " not in script
+    assert "uv" not in plan.environment.files
 
 
 def test_the_hosts_uv_is_offered_only_to_an_image_of_the_hosts_platform() -> None:

@@ -21,7 +21,6 @@ from amldebug.containers.build_inputs import MAX_BUILD_INPUT_BYTES
 from amldebug.containers.docker_engine import DockerEngine
 from amldebug.containers.dockerfile import (
     CONTEXT_CODE,
-    CONTEXT_UV,
     LABEL_PROJECT,
     BuildOptions,
     BuildPlan,
@@ -29,6 +28,11 @@ from amldebug.containers.dockerfile import (
     RequirementSource,
     context_files,
     plan_debug_image,
+)
+from amldebug.containers.environment_image import (
+    EnvironmentBuild,
+    EnvironmentInstallFailed,
+    ensure_environment_image,
 )
 from amldebug.errors import AmlDebugError, UsageError
 from amldebug.progress import CancelToken, NullReporter, ProgressReporter
@@ -71,10 +75,13 @@ class BuildResult:
     rebuilt_steps: tuple[str, ...]
     notes: tuple[str, ...]
     plan: BuildPlan
+    environment: EnvironmentBuild | None = None
 
     @property
     def package_steps_cached(self) -> bool:
-        """True when the package install was reused from the cache."""
+        """True when nothing was installed: the environment image was kept from a build before."""
+        if self.environment is not None:
+            return self.environment.reused
         return not any(
             step.startswith("RUN ") and "install.sh" in step for step in self.rebuilt_steps
         )
@@ -194,7 +201,7 @@ def write_build_context(plan: BuildPlan, target: IO[bytes]) -> None:
                 archive.addfile(link)
                 continue
             info = tarfile.TarInfo(name)
-            info.mode = 0o755 if name == CONTEXT_UV else 0o644
+            info.mode = 0o644
             info.mtime = 0
             with source.open("rb") as handle:
                 info.size = os.fstat(handle.fileno()).st_size
@@ -233,15 +240,20 @@ def build_debug_image(
     if options.uv_binary is None and os.environ.get("AMLDEBUG_INSTALLER") != "pip":
         uv = host_uv_for(engine.image_platform(options.base_image))
         options = dataclasses.replace(options, uv_binary=uv)
+    options = dataclasses.replace(options, base_image_id=engine.image_id(options.base_image))
     plan = plan_debug_image(project, options, conda_text=conda_text, steps_text=steps_text)
     for note in plan.notes:
         reporter.log(f"amldebug: {note}")
-    reporter.step(f"Building {options.tag} from {options.base_image}", 5)
     log = _BuildLog()
-    with tempfile.TemporaryFile() as context:
-        write_build_context(plan, context)
-        context.seek(0)
-        image_id = _stream_build(engine, context, options, project, plan, log, reporter, cancel)
+    environment = _environment(engine, options, project, plan, log, reporter, cancel)
+    reporter.step(f"Building {options.tag} from {plan.environment_image}", 60)
+    try:
+        with tempfile.TemporaryFile() as context:
+            write_build_context(plan, context)
+            context.seek(0)
+            image_id = _stream_build(engine, context, options, project, plan, log, reporter, cancel)
+    finally:
+        environment.wait_for_cleanup()
     if not image_id:
         image_id = engine.image_id(options.tag)
     reporter.step(f"Built {options.tag}", 100)
@@ -257,7 +269,45 @@ def build_debug_image(
         ),
         notes=plan.notes,
         plan=plan,
+        environment=environment,
     )
+
+
+def _environment(
+    engine: DockerEngine,
+    options: BuildOptions,
+    project: Project,
+    plan: BuildPlan,
+    log: _BuildLog,
+    reporter: ProgressReporter,
+    cancel: CancelToken,
+) -> EnvironmentBuild:
+    """The environment image the Dockerfile starts FROM: kept, extended, or installed whole;
+    an install that fails is mapped back to the conda file like a failed build step."""
+    reporter.step(f"Installing the packages on {options.base_image}", 5)
+
+    def on_line(line: str) -> None:
+        _record(log, line, reporter)
+
+    def on_step(step: str) -> None:
+        log.steps.append(step)
+
+    try:
+        environment = ensure_environment_image(
+            engine,
+            plan.environment,
+            base_image=options.base_image,
+            base_id=options.base_image_id or options.base_image,
+            extend=options.extend_environment,
+            on_line=on_line,
+            on_step=on_step,
+            cancel=cancel,
+        )
+    except EnvironmentInstallFailed as error:
+        raise _failure(project, plan, log, error.message) from None
+    if environment.reused:
+        reporter.log(f"amldebug: the packages are in {environment.image} already (reused)")
+    return environment
 
 
 def _stream_build(

@@ -174,6 +174,15 @@ class DockerEngine:
         attrs = self.client.images.get(reference).attrs
         return str(attrs.get("Os") or "linux"), str(attrs.get("Architecture") or "")
 
+    def images_of_repository(self, repository: str) -> list[Any]:
+        return list(self.client.images.list(name=repository))
+
+    def image_entrypoint(self, reference: str) -> list[str] | None:
+        """The image's ENTRYPOINT (None when unset)."""
+        image = self.client.images.get(reference)
+        value = (image.attrs.get("Config") or {}).get("Entrypoint")
+        return [str(part) for part in value] if value else None
+
     def image_id(self, reference: str) -> str:
         return str(self.client.images.get(reference).id)
 
@@ -255,6 +264,12 @@ class DockerEngine:
         for key, value in self._platform_argument().items():
             kwargs.setdefault(key, value)
         return self.client.containers.run(image, detach=True, **kwargs)
+
+    def create_container(self, image: str, **kwargs: Any) -> Container:
+        """A container made and not started (files can be put into it first)."""
+        for key, value in self._platform_argument().items():
+            kwargs.setdefault(key, value)
+        return self.client.containers.create(image, **kwargs)
 
     def find_container(self, name: str) -> Container | None:
         try:

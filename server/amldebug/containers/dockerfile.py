@@ -3,11 +3,11 @@
 Pure: nothing here talks to Docker or writes files (it reads the project's files to plan the
 context). `containers/build.py` turns the plan into a tar stream and builds it.
 
-Layer order is what makes the loop fast: the environment file(s) and the package install come
-first, in a stage of their own; models, the entry wrapper and the code come after, so editing
-score.py reuses every package layer from the cache. Packages are installed in a first build stage
-and copied into the final one, so a CA bundle given for a TLS-intercepting proxy is used during the
-install and never reaches the final image (the classic builder has no secret mounts).
+The packages are not installed by this Dockerfile: they are in the environment image (the base
+image plus the installed environment, built and kept by environment_image.py from
+`BuildPlan.environment`), and the debug image is built FROM it. Models, the entry wrapper and the
+code come after, so editing score.py reuses every layer; no CA bundle or installer is ever in the
+build context.
 """
 
 from __future__ import annotations
@@ -21,22 +21,26 @@ from amldebug.analysis.conda_model import CondaDependency, parse_conda_environme
 from amldebug.containers.build_context import select_code_files
 from amldebug.containers.build_inputs import read_build_input
 from amldebug.containers.defaults import DEFAULT_BASE_IMAGE, DEFAULT_TAG
+from amldebug.containers.environment_image import EnvironmentPlan, environment_tag
+from amldebug.containers.install_script import (
+    DEBUGGER_PACKAGE,
+    ENV_PREFIX,
+    INFERENCE_SERVER_PACKAGE,
+    conda_python_version,
+    extend_script,
+    install_script,
+    pip_environment,
+)
 from amldebug.containers.model_files import project_model_layout
 from amldebug.containers.model_layout import AZUREML_MODELS_ROOT, MODELS_STORE
 from amldebug.project import CONTAINER_APP_ROOT, Project
 
-INFERENCE_SERVER_PACKAGE = "azureml-inference-server-http"
-DEBUGGER_PACKAGE = "debugpy"
-
 # Inside the image. Models are stored outside /var/azureml-app (a project mounted there cannot hide
 # them) and reached through a symlink at Azure ML's own path (model_layout.py).
-ENV_PREFIX = "/opt/amldebug/env"
 WRAPPER_DIR = "/opt/amldebug"
 WRAPPER_PATH = f"{WRAPPER_DIR}/amldebug_entry.py"
 LAUNCHER_PATH = f"{WRAPPER_DIR}/amldebug_launch.py"
 MODELS_ROOT = MODELS_STORE
-CA_BUNDLE_IN_BUILD = "/tmp/amldebug-ca.pem"
-UV_IN_BUILD = "/tmp/amldebug-uv"
 # Long enough to sit at a breakpoint: the server kills a worker that is silent for this long.
 DEBUG_WORKER_TIMEOUT = "3600"
 INFERENCE_PORT = 5001
@@ -50,12 +54,6 @@ LABEL_ENTRY = "amldebug.entry-script"
 LABEL_MODEL_DIR = "amldebug.model-dir"
 
 # Context paths (inside the tar that is sent to the engine).
-CONTEXT_CA = ".amldebug/ca-bundle.pem"
-CONTEXT_UV = ".amldebug/uv"
-CONTEXT_REQUIREMENTS = ".amldebug/env/requirements.txt"
-CONTEXT_CONDA = ".amldebug/env/environment.yml"
-CONTEXT_INSTALL = ".amldebug/env/install.sh"
-BUILD_ENV_DIR = "/tmp/amldebug-env"
 CONTEXT_WRAPPER = ".amldebug/amldebug_entry.py"
 CONTEXT_LAUNCHER = ".amldebug/amldebug_launch.py"
 CONTEXT_CODE = "code"
@@ -63,6 +61,9 @@ CONTEXT_MODELS = "models"
 
 WRAPPER_SOURCE = Path(__file__).parent / "assets" / "amldebug_entry.py"
 LAUNCHER_SOURCE = Path(__file__).parent / "assets" / "amldebug_launch.py"
+ENV_REPOSITORY_NOTE = (
+    "FROM: the base image with the packages installed, kept by amldebug (environment_image.py)."
+)
 
 # Folders never worth sending to the engine as part of the code.
 _SKIPPED_DIRS = frozenset(
@@ -146,8 +147,13 @@ class BuildOptions:
     # runs as this user, as Azure ML runs its inference images as a non-root user.
     base_user: str | None = None
     # A uv binary that runs in the base image (build.py offers the host's when the platforms
-    # match); the package stage installs with it, and with pip when it cannot.
+    # match); the environment is installed with it, and with pip when it cannot.
     uv_binary: Path | None = None
+    # The base image's id (build.py asks the engine): the environment image is keyed on it.
+    base_image_id: str | None = None
+    # Build a changed environment on a kept one when only requirements were added
+    # (environment_image.py); False installs it whole (the benchmark's cold builds).
+    extend_environment: bool = True
 
 
 @dataclass(frozen=True)
@@ -168,6 +174,9 @@ class BuildPlan:
     entry_script: str = "score.py"  # relative to /var/azureml-app
     steps_first_line: int | None = None  # 1-based Dockerfile line where the steps file starts
     notes: tuple[str, ...] = ()
+    # The packages: installed into the environment image the Dockerfile starts FROM.
+    environment: EnvironmentPlan = field(default_factory=EnvironmentPlan)
+    environment_image: str = ""
 
 
 def translate_conda_to_pip(text: str, conda_file: Path | None = None) -> PipTranslation:
@@ -288,11 +297,8 @@ def plan_debug_image(
             extras.append(RequirementSource(package, package, None, None))
             notes.append(f"added {package} (the environment does not declare it)")
     requirements = (*translation.requirements, *extras)
-    files[CONTEXT_REQUIREMENTS] = _requirements_text(requirements).encode("utf-8")
-    if conda_text:
-        files[CONTEXT_CONDA] = conda_text.encode("utf-8")
-    if options.ca_bundle is not None:
-        files[CONTEXT_CA] = options.ca_bundle
+    environment = _environment_plan(options, requirements, conda_text)
+    environment_image = environment_tag(environment, options.base_image_id or options.base_image)
     files[CONTEXT_WRAPPER] = WRAPPER_SOURCE
     files[CONTEXT_LAUNCHER] = LAUNCHER_SOURCE
 
@@ -300,38 +306,11 @@ def plan_debug_image(
     model_lines, model_dir, relative_model_dir = _models(project, files)
     notes += _add_code(project, files, ca_bundle=options.ca_bundle)
 
-    pip_env = _pip_environment(options)
     lines = [
         "# Generated by amldebug: the debug image for an Azure ML entry script.",
-        "# Stage 1 installs packages; only its result is copied, so build-time files stay out.",
-        f"FROM {options.base_image} AS packages",
-        "USER root",
-    ]
-    if options.uv_binary is not None:
-        # Its own layer, before anything project-specific: cached across projects.
-        files[CONTEXT_UV] = options.uv_binary
-        lines.append(f"COPY {CONTEXT_UV} {UV_IN_BUILD}")
-    if options.ca_bundle is not None:
-        lines.append(f"COPY {CONTEXT_CA} {CA_BUNDLE_IN_BUILD}")
-    files[CONTEXT_INSTALL] = _install_script(
-        use_conda=bool(conda_text) and options.prefer_conda,
-        pip_env=pip_env,
-        python_version=conda_python_version(conda_text or ""),
-        uv=options.uv_binary is not None,
-    ).encode("utf-8")
-    # One COPY for the environment files and the install script: one cache key for them all.
-    lines.append(f"COPY .amldebug/env/ {BUILD_ENV_DIR}/")
-    # The CA bundle and the environment files are removed in the RUN that used them, whatever
-    # the outcome (and the whole stage stays out of the final image anyway).
-    lines.append(
-        f"RUN sh {BUILD_ENV_DIR}/install.sh; status=$?; "
-        f"rm -rf {BUILD_ENV_DIR} {CA_BUNDLE_IN_BUILD} {UV_IN_BUILD}; exit $status"
-    )
-    lines += [
-        "",
-        f"FROM {options.base_image}",
-        "USER root",
-        f"COPY --from=packages {ENV_PREFIX} {ENV_PREFIX}",
+        f"# {ENV_REPOSITORY_NOTE}",
+        # Whose USER is root (the install's) and ENTRYPOINT the base image's.
+        f"FROM {environment_image}",
         f"ENV PATH={ENV_PREFIX}/bin:$PATH \\",
         f"    AML_APP_ROOT={CONTAINER_APP_ROOT} \\",
         f"    AZUREML_ENTRY_SCRIPT={WRAPPER_PATH} \\",
@@ -343,8 +322,7 @@ def plan_debug_image(
     if model_dir:
         lines.append(f"    AZUREML_MODEL_DIR={model_dir}")
     lines += model_lines
-    lines.append(f"COPY {CONTEXT_WRAPPER} {WRAPPER_PATH}")
-    lines.append(f"COPY {CONTEXT_LAUNCHER} {LAUNCHER_PATH}")
+    lines.append(f"COPY {CONTEXT_WRAPPER} {CONTEXT_LAUNCHER} {WRAPPER_DIR}/")
     label = f"LABEL {LABEL_BUILT}=1 {LABEL_ENTRY}={_quote_label(entry_script)}"
     if relative_model_dir is not None:
         label += f" {LABEL_MODEL_DIR}={_quote_label(relative_model_dir)}"
@@ -378,104 +356,40 @@ def plan_debug_image(
         entry_script=entry_script,
         steps_first_line=steps_first_line,
         notes=tuple(notes),
+        environment=environment,
+        environment_image=environment_image,
     )
 
 
-def _requirements_text(requirements: tuple[RequirementSource, ...]) -> str:
-    return "".join(f"{r.requirement}\n" for r in requirements)
-
-
-def _pip_environment(options: BuildOptions) -> list[str]:
-    settings = []
+def _environment_plan(
+    options: BuildOptions, requirements: tuple[RequirementSource, ...], conda_text: str | None
+) -> EnvironmentPlan:
+    """The inputs of the environment image's install: scripts, requirements, conda file, and the
+    CA bundle and uv (put into the install container only, never into an image)."""
+    pip_env = pip_environment(
+        ca_bundle=options.ca_bundle is not None,
+        index_url=options.pip_index_url,
+        extra_index_url=options.pip_extra_index_url,
+        trusted_host=options.pip_trusted_host,
+    )
+    uv = options.uv_binary is not None
+    files: dict[str, Path | bytes] = {
+        "install.sh": install_script(
+            use_conda=bool(conda_text) and options.prefer_conda,
+            pip_env=pip_env,
+            python_version=conda_python_version(conda_text or ""),
+            uv=uv,
+        ).encode("utf-8"),
+        "extend.sh": extend_script(pip_env=pip_env, uv=uv).encode("utf-8"),
+        "requirements.txt": "".join(f"{r.requirement}\n" for r in requirements).encode("utf-8"),
+    }
+    if conda_text:
+        files["environment.yml"] = conda_text.encode("utf-8")
     if options.ca_bundle is not None:
-        for variable in ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CONDA_SSL_VERIFY"):
-            settings.append(f"{variable}={CA_BUNDLE_IN_BUILD}")
-    # uv reads SSL_CERT_FILE (above) and its own names for the index settings.
-    for variables, value in (
-        (("PIP_INDEX_URL", "UV_INDEX_URL"), options.pip_index_url),
-        (("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"), options.pip_extra_index_url),
-        (("PIP_TRUSTED_HOST", "UV_INSECURE_HOST"), options.pip_trusted_host),
-    ):
-        if value:
-            settings += [f"{variable}={_shell_quote(value)}" for variable in variables]
-    return settings
-
-
-def conda_python_version(conda_text: str) -> str | None:
-    """The major.minor Python a conda file asks for (`python=3.11`, `python==3.9.7`), if any."""
-    for dependency in parse_conda_environment(conda_text).conda_entries():
-        if dependency.name == "python":
-            match = re.search(r"(\d+)\.(\d+)", dependency.spec)
-            return f"{match[1]}.{match[2]}" if match else None
-    return None
-
-
-def python_version_check(wanted: str | None) -> list[str]:
-    """Shell lines that compare the base image's Python ($PY) with the conda file's pin: a venv
-    cannot change the interpreter, so a mismatch is said plainly in the build log."""
-    if wanted is None:
-        return []
-    return [
-        'HAVE=$("$PY" -c \'import sys; print("%d.%d" % sys.version_info[:2])\')',
-        f'if [ "$HAVE" = "{wanted}" ]; then',
-        f"  echo \"amldebug: the base image's Python $HAVE matches python={wanted} "
-        'in the conda file"',
-        "else",
-        f'  echo "amldebug: WARNING: the base image has Python $HAVE but the conda file asks for '
-        f'python={wanted}; packages are installed for $HAVE (pick a base image with {wanted})" >&2',
-        "fi",
-    ]
-
-
-def _install_script(
-    *, use_conda: bool, pip_env: list[str], python_version: str | None = None, uv: bool = False
-) -> str:
-    """The package install, as a shell script run once in the package stage: conda when the base
-    image has it (and there is a conda file), else a venv with uv (pip when uv cannot)."""
-    pip = f"{ENV_PREFIX}/bin/python -m pip install --no-cache-dir --disable-pip-version-check"
-    requirements = f"{BUILD_ENV_DIR}/requirements.txt"
-    pip_venv = [f'"$PY" -m venv {ENV_PREFIX}', f"{pip} -r {requirements}"]
-    if uv:
-        # uv makes the venv in a blink (no ensurepip) and downloads in parallel; pip joins the
-        # packages so the image still has it. No cache: it would be committed with the layer.
-        # pip's messages are the ones build.py maps back to the conda file, so a uv failure is
-        # retried with pip rather than reported.
-        pip_venv = [
-            f'if {UV_IN_BUILD} venv --quiet --python "$PY" {ENV_PREFIX} && '
-            f"{UV_IN_BUILD} pip install --quiet --python {ENV_PREFIX}/bin/python "
-            f"--compile-bytecode --link-mode copy --no-cache -r {requirements} pip; then",
-            '  echo "amldebug: installed with uv"',
-            "else",
-            '  echo "amldebug: uv could not install the environment; pip tries" >&2',
-            f"  rm -rf {ENV_PREFIX}",
-            *(f"  {line}" for line in pip_venv),
-            "fi",
-        ]
-    lines = [
-        "#!/bin/sh",
-        "# Generated by amldebug: installs the environment into " + ENV_PREFIX + ".",
-        "set -e",
-        *(f"export {setting}" for setting in pip_env),
-    ]
-    venv = [
-        "PY=$(command -v python3 || command -v python || true)",
-        'if [ -z "$PY" ]; then echo "amldebug: the base image has no python3" >&2; exit 1; fi',
-        *python_version_check(python_version),
-        *pip_venv,
-    ]
-    if use_conda:
-        lines += [
-            "if command -v conda >/dev/null 2>&1; then",
-            f"  conda env create --quiet -p {ENV_PREFIX} -f {BUILD_ENV_DIR}/environment.yml",
-            f"  {pip} {INFERENCE_SERVER_PACKAGE} {DEBUGGER_PACKAGE}",
-            "  conda clean -afy",
-            "else",
-            *(f"  {line}" for line in venv),
-            "fi",
-        ]
-    else:
-        lines += venv
-    return "\n".join(lines) + "\n"
+        files["ca-bundle.pem"] = options.ca_bundle
+    if options.uv_binary is not None:
+        files["uv"] = options.uv_binary
+    return EnvironmentPlan(files, tuple(r.requirement for r in requirements))
 
 
 def _entry_relative(project: Project) -> str:
@@ -565,10 +479,6 @@ def context_files(plan: BuildPlan) -> list[tuple[str, Path | bytes | ContextLink
         else:
             expanded.append((name, source))
     return sorted(expanded, key=lambda item: item[0])
-
-
-def _shell_quote(value: str) -> str:
-    return "'" + value.replace("'", "'\\''") + "'"
 
 
 def _quote_label(value: str) -> str:
