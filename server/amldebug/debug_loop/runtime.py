@@ -228,23 +228,6 @@ def runtime_serving(name: str) -> Runtime:
     return DockerRuntime(connect())
 
 
-def find_server(name: str) -> tuple[Runtime, ServerState] | None:
-    """The server of this name in either runtime, as it is now; None when neither has one (or
-    no engine answers and no local process has the name)."""
-    from amldebug.debug_loop.docker_runtime import DockerRuntime
-    from amldebug.debug_loop.local_runtime import ProcessRuntime
-
-    process = ProcessRuntime()
-    if process.recorded(name) is not None:
-        return process, process.state_of(name)
-    try:
-        docker = DockerRuntime(connect(timeout=5))
-    except EngineUnavailable:
-        return None
-    found = docker.find(name)
-    return (docker, found) if found is not None else None
-
-
 def all_servers() -> tuple[list[ServerState], EngineUnavailable | None]:
     """Every server amldebug started, local processes first; and why Docker's are missing, when
     no engine answers."""

@@ -1,6 +1,6 @@
 """The use cases on a running debug server: reload, stop, status, logs, model-path, ps, commit,
 sync, pull and invoke. Each takes a `DebugLoopRequest`; the runtime that has the server of the
-name is found in one place (runtime.runtime_serving / find_server).
+name is found in one place (runtime.runtime_serving).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from amldebug.debug_loop.runtime import (
     ServerState,
     StopOutcome,
     all_servers,
-    find_server,
     runtime_serving,
 )
 from amldebug.debug_loop.target import optional_project, project_for
@@ -84,19 +83,13 @@ class StatusOutcome:
 def status(request: DebugLoopRequest) -> StatusOutcome:
     """The server of the name as it is now; no engine is a state ("none"), not a failure."""
     try:
-        found = find_server(request.name)
+        runtime = runtime_serving(request.name)
     except EngineUnavailable as error:
         return StatusOutcome(ServerState(request.name, "docker", "none"), message=error.message)
-    if found is None:
-        try:
-            connect(timeout=5)
-        except EngineUnavailable as error:
-            return StatusOutcome(ServerState(request.name, "docker", "none"), message=error.message)
-        return StatusOutcome(ServerState(request.name, "docker", "none"))
-    runtime, state = found
-    crash = (
-        runtime.crash(request.name, optional_project(request)) if state.state == "crashed" else None
-    )
+    state = runtime.find(request.name) or ServerState(request.name, runtime.name, "none")
+    crash = None
+    if state.state == "crashed":
+        crash = runtime.crash(request.name, optional_project(request))
     return StatusOutcome(state, crash)
 
 
