@@ -16,7 +16,7 @@ from amldebug.cli.main import main
 from amldebug.containers.launch_config import docker_debug_configuration
 from amldebug.containers.launch_json_file import write_launch_config
 from amldebug.errors import AmlDebugError
-from amldebug.lsp.launch_config_commands import launch_config_command
+from amldebug.lsp.contract.dispatch import run_command
 
 OURS = docker_debug_configuration()
 SETTINGS = '{\n  "editor.fontSize": 14\n}\n'
@@ -111,17 +111,18 @@ def test_cli_refuses_and_names_the_problem(project, outside, capsys):
 def test_language_server_edit_refuses_a_symlink_leading_outside(project, outside):
     (project / ".vscode" / "launch.json").symlink_to(outside)
     server = SimpleNamespace(workspace_trusted=True)
-    with pytest.raises(AmlDebugError, match="leads outside"):
-        launch_config_command(server, {"folder": str(project)})
+    answer = run_command(server, "amldebug.launchConfig", {"folder": str(project)})
+    assert answer["ok"] is False and "leads outside" in answer["error"]
 
 
 def test_language_server_writes_launch_json_only_when_trusted(project):
     untrusted = SimpleNamespace(workspace_trusted=False)
-    answer = launch_config_command(untrusted, {"folder": str(project), "write": True})
+    write = {"folder": str(project), "write": True}
+    answer = run_command(untrusted, "amldebug.launchConfig", write)
     assert answer["ok"] is False and "not trusted" in answer["error"]
     assert not (project / ".vscode" / "launch.json").exists()
     trusted = SimpleNamespace(workspace_trusted=True)
-    assert launch_config_command(trusted, {"folder": str(project), "write": True})["ok"] is True
+    assert run_command(trusted, "amldebug.launchConfig", write)["ok"] is True
     assert (project / ".vscode" / "launch.json").is_file()
 
 

@@ -17,7 +17,7 @@ from pytest_lsp import LanguageClient
 
 from amldebug.debug_loop.start import write_attach_configuration
 from amldebug.lsp.command_helpers import project_target
-from amldebug.lsp.launch_config_commands import launch_config_command
+from amldebug.lsp.contract.dispatch import run_command
 from amldebug.lsp.settings import parse_settings
 from amldebug.project_target import resolve_target
 
@@ -51,23 +51,22 @@ def test_settings_paths_are_relative_to_the_workspace_folder_in_both_halves(work
 def test_the_attach_entry_goes_into_the_workspace_folders_launch_json(workspace: Path):
     trusted = SimpleNamespace(workspace_trusted=True)
     options = {"folder": str(workspace / "deploy"), "workspaceFolder": str(workspace)}
-    answer = launch_config_command(trusted, options)
+    answer = run_command(trusted, "amldebug.launchConfig", options)
     assert answer["ok"] is True
     assert answer["path"] == str(workspace / ".vscode" / "launch.json")
     (entry,) = json.loads(answer["text"])["configurations"]
     assert entry["pathMappings"] == [
         {"localRoot": "${workspaceFolder}/deploy", "remoteRoot": "/var/azureml-app"}
     ]
-    written = launch_config_command(trusted, {**options, "write": True})
+    written = run_command(trusted, "amldebug.launchConfig", {**options, "write": True})
     assert Path(written["path"]) == workspace / ".vscode" / "launch.json"
     assert not (workspace / "deploy" / ".vscode").exists()
 
 
 def test_a_project_at_the_workspace_root_maps_the_workspace_folder_itself(workspace: Path):
     trusted = SimpleNamespace(workspace_trusted=True)
-    answer = launch_config_command(
-        trusted, {"folder": str(workspace), "workspaceFolder": str(workspace)}
-    )
+    at_root = {"folder": str(workspace), "workspaceFolder": str(workspace)}
+    answer = run_command(trusted, "amldebug.launchConfig", at_root)
     (entry,) = json.loads(answer["text"])["configurations"]
     assert entry["pathMappings"][0]["localRoot"] == "${workspaceFolder}"
 
@@ -77,9 +76,8 @@ def test_a_workspace_folder_that_does_not_hold_the_project_is_ignored(
 ):
     other = tmp_path_factory.mktemp("other")
     trusted = SimpleNamespace(workspace_trusted=True)
-    answer = launch_config_command(
-        trusted, {"folder": str(workspace / "deploy"), "workspaceFolder": str(other)}
-    )
+    elsewhere = {"folder": str(workspace / "deploy"), "workspaceFolder": str(other)}
+    answer = run_command(trusted, "amldebug.launchConfig", elsewhere)
     assert answer["path"] == str(workspace / "deploy" / ".vscode" / "launch.json")
 
 
@@ -140,7 +138,7 @@ async def subfolder_client(lsp_client: LanguageClient, workspace: Path):
     lsp_client.set_configuration(
         {"condaFile": "deploy/env.yml"}, section="amldebug", scope_uri=workspace.as_uri()
     )
-    await start_session(lsp_client, workspace)
+    await start_session(lsp_client, workspace, {"trusted": True})  # launchConfig needs trust
     yield
     await lsp_client.shutdown_session()
 

@@ -15,7 +15,9 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import make_test_lsp_client
 
 from amldebug.errors import UsageError
-from amldebug.lsp.troubleshooting_commands import explain_command, replicas_command
+from amldebug.lsp.contract.troubleshooting import ExplainParams, ReplicasParams
+from amldebug.lsp.contract.wire import encode
+from amldebug.lsp.troubleshooting_commands import explain_log_text, replicas_command
 
 
 def make_client() -> LanguageClient:
@@ -91,13 +93,16 @@ async def test_replicas_over_lsp(client: LanguageClient):
 
 def test_command_functions_without_a_server(tmp_path: Path):
     (tmp_path / "score.py").write_text(INIT_RAISES_SCORE)
-    result = explain_command(
-        {"text": (LOGS / "azmlinfsrv-init-raises.log").read_text(), "folder": str(tmp_path)}
+    result = explain_log_text(
+        ExplainParams(text=(LOGS / "azmlinfsrv-init-raises.log").read_text(), folder=str(tmp_path))
     )
-    assert result["findings"][0]["local_line"] == 10
-    assert replicas_command({"replicas": 3, "requestTime": 0.5, "maxConcurrent": 2})["rps"] == 8.4
+    assert encode(result)["findings"][0]["local_line"] == 10
+    estimate = replicas_command(
+        None, ReplicasParams(replicas=3, request_time=0.5, max_concurrent=2)
+    )
+    assert estimate.rps == 8.4
     with pytest.raises(UsageError):
-        replicas_command({"targetRps": "x", "requestTime": 1})
+        replicas_command(None, ReplicasParams(target_rps="x", request_time=1))
 
 
 @pytest.mark.asyncio

@@ -1,12 +1,11 @@
-"""What the executeCommand handlers share: trust, the options object, the project folder, and a
+"""What the executeCommand handlers share: the project folder, the debug-loop request, and a
 session for progress, logs and container-state notifications. Used by debug_loop_commands,
 container_commands and launch_config_commands (none imports another's private helpers).
+Trust and the options object are the contract dispatch's (lsp/contract/dispatch.py).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,41 +13,6 @@ from amldebug.debug_loop.options import DebugLoopRequest, request_from_lsp
 from amldebug.debug_loop.runtime import ServerState
 from amldebug.errors import AmlDebugError
 from amldebug.progress import CancelToken, NullReporter
-
-Handler = Callable[[Any, dict[str, Any]], dict[str, Any]]
-
-
-def trusted(ls: Any, options: dict[str, Any] | None = None) -> bool:
-    # Only the server's own knowledge counts (initializationOptions; the extension restarts the
-    # server when trust is granted): a `trusted` option from the client is ignored (issue 9, 13).
-    return bool(getattr(ls, "workspace_trusted", False))
-
-
-def refusal(doing: str = "run Docker or processes") -> dict[str, Any]:
-    return {
-        "ok": False,
-        "error": f"The workspace is not trusted: amldebug does not {doing} in it.",
-        "hint": "Trust the workspace (Manage Workspace Trust), then run the command again.",
-    }
-
-
-def requires_trust(handler: Handler) -> Handler:
-    """Docker and process execution only in a trusted workspace, checked before any work."""
-
-    @functools.wraps(handler)
-    def checked(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
-        return handler(ls, options) if trusted(ls, options) else refusal()
-
-    return checked
-
-
-def options_object(options: Any) -> dict[str, Any]:
-    """The options object of an executeCommand request (pygls hands it over unpacked)."""
-    if options is None:
-        return {}
-    if isinstance(options, list):  # a client that sent [options]
-        return dict(options[0]) if options and isinstance(options[0], dict) else {}
-    return dict(options) if isinstance(options, dict) else {}
 
 
 def number_option(

@@ -1,7 +1,7 @@
 """`workspace/executeCommand` handlers for a running debug server: reload, logs, stop, status, pull
 and modelPath (docs/lsp-protocol.md). The application layer (debug_loop/server_verbs.py) finds
 the server of the name in whichever runtime has it; these only read options and shape answers.
-debug_loop_commands.py registers them.
+The contract registry (lsp/contract/) runs them.
 """
 
 from __future__ import annotations
@@ -10,15 +10,14 @@ from typing import Any
 
 from amldebug.lsp.command_helpers import (
     CommandSession,
-    Handler,
     crash_result,
     loop_request,
-    requires_trust,
 )
+from amldebug.lsp.contract.loop_params import wire_options
 
 
-@requires_trust
-def reload_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+def reload_command(ls: Any, params: Any) -> dict[str, Any]:
+    options = wire_options(params)
     from amldebug.containers.run import ContainerCrashed
     from amldebug.debug_loop.server_verbs import reload
 
@@ -44,15 +43,15 @@ def reload_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@requires_trust
-def logs_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+def logs_command(ls: Any, params: Any) -> dict[str, Any]:
+    options = wire_options(params)
     from amldebug.debug_loop.server_verbs import logs
 
     return {"ok": True, "text": logs(loop_request(ls, "logs", options, folder_required=False))}
 
 
-@requires_trust
-def stop_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+def stop_command(ls: Any, params: Any) -> dict[str, Any]:
+    options = wire_options(params)
     from amldebug.debug_loop.server_verbs import stop
 
     request = loop_request(ls, "stop", options, folder_required=False)
@@ -70,8 +69,8 @@ def stop_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@requires_trust
-def status_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+def status_command(ls: Any, params: Any) -> dict[str, Any]:
+    options = wire_options(params)
     from amldebug.debug_loop.server_verbs import status
 
     outcome = status(loop_request(ls, "status", options, folder_required=False))
@@ -100,8 +99,8 @@ def status_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-@requires_trust
-def pull_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+def pull_command(ls: Any, params: Any) -> dict[str, Any]:
+    options = wire_options(params)
     from amldebug.debug_loop.server_verbs import pull
 
     request = loop_request(ls, "pull", options, folder_required=False)
@@ -110,8 +109,8 @@ def pull_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "image": local}
 
 
-@requires_trust
-def model_path_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+def model_path_command(ls: Any, params: Any) -> dict[str, Any]:
+    options = wire_options(params)
     from amldebug.debug_loop.server_verbs import model_path
 
     result = model_path(loop_request(ls, "model-path", options, folder_required=False))
@@ -121,13 +120,3 @@ def model_path_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
         "exists": result.exists,
         "tree": [path for path, _ in result.tree],
     }
-
-
-CONTAINER_COMMANDS: dict[str, Handler] = {
-    "amldebug.reload": reload_command,
-    "amldebug.logs": logs_command,
-    "amldebug.stop": stop_command,
-    "amldebug.status": status_command,
-    "amldebug.pull": pull_command,
-    "amldebug.modelPath": model_path_command,
-}

@@ -1,15 +1,18 @@
 """`workspace/executeCommand` handlers that make a debug server: build, run, up, update, plus
 invoke, commit and sync (docs/lsp-protocol.md). The handlers for a running server are in
-container_commands.py; both register here.
+container_commands.py; the contract registry (lsp/contract/) runs them all.
 
-Each command takes one options object (camelCase keys, read through the option table into a
-`DebugLoopRequest`) and returns a JSON object with `ok`. The work is the application layer's
-(debug_loop/); Docker and process work blocks, so every handler runs in a worker thread.
+Each handler takes the command's params, decoded and type-checked by the contract dispatch
+(lsp/contract/), reads them through the option table into a `DebugLoopRequest`, and returns a
+JSON object with `ok` that the dispatch checks against the command's result type. The work is
+the application layer's (debug_loop/); Docker and process work blocks, so every handler runs in
+a worker thread.
 `$/progress` and `amldebug/log` come from `LspProgressReporter`, `amldebug/containerState` from
 the session. `AmlDebugError` / `Cancelled` raised here become `{"ok": false, ...}` in the
-server's command wrapper. Nothing runs unless the workspace is trusted.
+dispatch, which also refuses, before any work, a command that needs trust when the workspace
+is not trusted.
 
-The `*_command(ls, options)` functions hold the logic, so tests can call them without a server.
+Tests run a command without a server through `amldebug.lsp.contract.dispatch.run_command`.
 """
 
 from __future__ import annotations
@@ -20,15 +23,14 @@ from typing import TYPE_CHECKING, Any
 from amldebug.diagnostics import Diagnostic, Range, Severity
 from amldebug.lsp.command_helpers import (
     CommandSession,
-    Handler,
     crash_result,
     loop_request,
-    options_object,
     project_target,
-    requires_trust,
 )
+from amldebug.lsp.contract.loop_params import wire_options
+from amldebug.lsp.contract.wire import encode
 
-__all__ = ["COMMANDS", "project_target", "register"]
+__all__ = ["project_target"]
 
 if TYPE_CHECKING:
     from amldebug.containers.build import BuildFailed
@@ -129,8 +131,8 @@ def _server_json(server: ServerState, choice: RuntimeChoice) -> dict[str, Any]:
 # Commands -----------------------------------------------------------------------------------
 
 
-@requires_trust
-def build_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+def build_command(ls: Any, params: Any) -> dict[str, Any]:
+    options = wire_options(params)
     from amldebug.containers.build import BuildFailed
     from amldebug.debug_loop.start import build
 
@@ -160,8 +162,8 @@ def build_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@requires_trust
-def run_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+def run_command(ls: Any, params: Any) -> dict[str, Any]:
+    options = wire_options(params)
     from amldebug.containers.run import ContainerCrashed
     from amldebug.debug_loop.start import run
 
@@ -180,8 +182,8 @@ def run_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, **_server_json(outcome.server, outcome.choice)}
 
 
-@requires_trust
-def up_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+def up_command(ls: Any, params: Any) -> dict[str, Any]:
+    options = wire_options(params)
     return _start(ls, "up", options)
 
 
@@ -234,16 +236,19 @@ def _start_json(outcome: StartOutcome, request: DebugLoopRequest) -> dict[str, A
         from amldebug.lsp.launch_config_commands import launch_config_edit
 
         target = target_of(request)
-        data["launchConfigEdit"] = launch_config_edit(
-            target.project_folder,
-            target.launch_json_folder,
-            outcome.server.runtime,
-            outcome.server.debug_port or 5678,
+        data["launchConfigEdit"] = encode(
+            launch_config_edit(
+                target.project_folder,
+                target.launch_json_folder,
+                outcome.server.runtime,
+                outcome.server.debug_port or 5678,
+            )
         )
     return data
 
 
-def invoke_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+def invoke_command(ls: Any, params: Any) -> dict[str, Any]:
+    options = wire_options(params)
     from amldebug.debug_loop.server_verbs import invoke
 
     request = loop_request(ls, "invoke", options, folder_required=False)
@@ -266,15 +271,15 @@ def invoke_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@requires_trust
-def commit_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+def commit_command(ls: Any, params: Any) -> dict[str, Any]:
+    options = wire_options(params)
     from amldebug.debug_loop.server_verbs import commit
 
     return {"ok": True, "image": commit(loop_request(ls, "commit", options, folder_required=False))}
 
 
-@requires_trust
-def sync_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+def sync_command(ls: Any, params: Any) -> dict[str, Any]:
+    options = wire_options(params)
     from amldebug.debug_loop.server_verbs import sync
 
     _, result = sync(loop_request(ls, "sync", options))
@@ -285,32 +290,3 @@ def sync_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
         "skipped": list(result.skipped),
         "refused": list(result.refused),
     }
-
-
-COMMANDS: dict[str, Handler] = {
-    "amldebug.build": build_command,
-    "amldebug.run": run_command,
-    "amldebug.up": up_command,
-    "amldebug.invoke": invoke_command,
-    "amldebug.commit": commit_command,
-    "amldebug.sync": sync_command,
-}
-
-
-def register(server: Any) -> None:
-    # Imported here: container_commands and launch_config_commands import the shared helpers.
-    from amldebug.lsp.container_commands import CONTAINER_COMMANDS
-    from amldebug.lsp.launch_config_commands import LAUNCH_CONFIG_COMMANDS
-
-    commands = {**COMMANDS, **LAUNCH_CONFIG_COMMANDS, **CONTAINER_COMMANDS}
-    for command_id, handler in commands.items():
-        _register_one(server, command_id, handler)
-
-
-def _register_one(server: Any, command_id: str, handler: Handler) -> None:
-    def command(ls: Any, options: Any = None) -> dict[str, Any]:
-        return handler(ls, options_object(options))
-
-    command.__name__ = handler.__name__
-    # Blocking Docker calls run in a worker thread, off the event loop.
-    server.command(command_id)(server.thread()(command))

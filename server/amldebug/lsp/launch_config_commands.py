@@ -1,5 +1,6 @@
 """`amldebug.launchConfig`: the attach entry merged into the launch.json VS Code reads (the
-workspace folder's), mapping the project folder, for the editor to apply as one undoable edit."""
+workspace folder's), mapping the project folder, for the editor to apply as one undoable edit.
+Trust is the dispatch's (the registry says this command needs it)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,18 @@ from typing import Any
 
 from amldebug.debug_loop.runtime import choose_runtime
 from amldebug.errors import AmlDebugError
-from amldebug.lsp.command_helpers import (
-    Handler,
-    number_option,
-    project_target,
-    refusal,
-    trusted,
+from amldebug.lsp.command_helpers import project_target
+from amldebug.lsp.contract.debug_loop import (
+    LaunchConfigFailure,
+    LaunchConfigParams,
+    LaunchConfigResult,
 )
+from amldebug.lsp.contract.wire import encode
 
 
 def launch_config_edit(
     project_folder: Path, workspace: Path, runtime: str, debug_port: int
-) -> dict[str, Any]:
+) -> LaunchConfigResult | LaunchConfigFailure:
     """The merged text of the workspace folder's launch.json (the one VS Code reads), its entry
     mapping the project folder, computed but not written."""
     from amldebug.containers.launch_config import debug_configuration, merge_launch_config
@@ -37,46 +38,43 @@ def launch_config_edit(
     )
     edit = merge_launch_config(existing, configuration)
     if edit.error is not None:
-        return {
-            "ok": False,
-            "error": f"{path}:{edit.error.line}:{edit.error.column}: cannot parse launch.json: "
+        return LaunchConfigFailure(
+            error=f"{path}:{edit.error.line}:{edit.error.column}: cannot parse launch.json: "
             f"{edit.error.message}. Nothing was changed.",
-            "hint": "Fix the file there (or move it away to get a new one), then run again.",
-            "path": str(path),
-        }
-    return {
-        "ok": True,
-        "path": str(path),
-        "created": edit.created,
-        "updated": edit.updated,
-        "changed": edit.changed,
-        "text": edit.text,
-    }
+            hint="Fix the file there (or move it away to get a new one), then run again.",
+            path=str(path),
+        )
+    return LaunchConfigResult(
+        path=str(path),
+        created=edit.created,
+        updated=edit.updated,
+        changed=edit.changed,
+        text=edit.text or "",
+    )
 
 
-def launch_config_command(ls: Any, options: dict[str, Any]) -> dict[str, Any]:
+def launch_config_command(
+    ls: Any, params: LaunchConfigParams
+) -> LaunchConfigResult | LaunchConfigFailure:
     """The merged launch.json text for the editor to apply (written only with `write: true`)."""
     from amldebug.containers.launch_config import debug_configuration
     from amldebug.containers.launch_json_file import write_launch_config
 
-    target = project_target(ls, options)  # the workspace folder's launch.json, its sub-folder
-    runtime = str(options.get("runtime") or "docker")
+    # The workspace folder's launch.json, and the project's sub-folder in it.
+    target = project_target(ls, encode(params))
+    runtime: str = params.runtime or "docker"
     if runtime == "auto":
         runtime = choose_runtime("auto").name
-    debug_port = number_option(options, "debugPort", 5678, int)
+    debug_port = params.debug_port or 5678
+    if params.write is not True:
+        return launch_config_edit(
+            target.project_folder, target.launch_json_folder, runtime, debug_port
+        )
     configuration = debug_configuration(runtime, debug_port, project_subfolder=target.subfolder)
-    if options.get("write") is True:
-        if not trusted(ls, options):  # writing a file on the project's behalf needs trust
-            return refusal("write launch.json")
-        written = write_launch_config(target.launch_json_folder, configuration)
-        return {
-            "ok": True,
-            "path": str(written.path),
-            "created": written.created,
-            "updated": written.updated,
-            "text": written.text,
-        }
-    return launch_config_edit(target.project_folder, target.launch_json_folder, runtime, debug_port)
-
-
-LAUNCH_CONFIG_COMMANDS: dict[str, Handler] = {"amldebug.launchConfig": launch_config_command}
+    written = write_launch_config(target.launch_json_folder, configuration)
+    return LaunchConfigResult(
+        path=str(written.path),
+        created=written.created,
+        updated=written.updated,
+        text=written.text,
+    )

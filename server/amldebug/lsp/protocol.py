@@ -11,6 +11,7 @@ exact pygls version these are tested with.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,36 +24,26 @@ from pygls.feature_manager import assign_thread_attr, is_thread_function
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
 
-from amldebug.errors import AmlDebugError
+from amldebug.lsp.contract import COMMANDS
+from amldebug.lsp.contract.dispatch import (
+    InvalidArguments,
+    failure_for,
+    options_object,
+    run_command,
+)
+from amldebug.lsp.contract.wire import encode
 from amldebug.lsp.large_text_sync import LARGE_DOCUMENT_CHARS, apply_large_edit
 from amldebug.lsp.progress import CommandRequest, reset_current_command, set_current_command
-from amldebug.progress import Cancelled
 
 if TYPE_CHECKING:
     from amldebug.lsp.server import AmlDebugLanguageServer
 
-# Modules whose `register(server)` adds `workspace/executeCommand` handlers. They pull in the
-# Docker SDK and friends (about half a second), so they load after the first diagnostics are out,
-# or at the first executeCommand, whichever comes first; see `load_command_modules`.
-COMMAND_MODULES = ("amldebug.lsp.debug_loop_commands", "amldebug.lsp.troubleshooting_commands")
-# Advertised in executeCommandProvider from the start (docs/lsp-protocol.md), loaded or not yet.
-ENGINE_COMMANDS = (
-    "amldebug.build",
-    "amldebug.run",
-    "amldebug.up",
-    "amldebug.launchConfig",
-    "amldebug.invoke",
-    "amldebug.reload",
-    "amldebug.logs",
-    "amldebug.commit",
-    "amldebug.sync",
-    "amldebug.stop",
-    "amldebug.status",
-    "amldebug.pull",
-    "amldebug.modelPath",
-    "amldebug.explain",
-    "amldebug.replicas",
-)
+# The command list is the contract registry's (docs/lsp-protocol.md), advertised in
+# executeCommandProvider from the start. Their handler modules pull in the Docker SDK and friends
+# (about half a second): they are imported in the background after the first diagnostics, or by
+# the first command that needs one, in its worker thread.
+ENGINE_COMMANDS = tuple(COMMANDS)
+COMMAND_MODULES = tuple(dict.fromkeys(contract.module for contract in COMMANDS.values()))
 # Without documents to check, the command modules load this long after `initialized`.
 COMMAND_LOAD_DELAY_SECONDS = 1.5
 
@@ -138,27 +129,50 @@ class AmlDebugProtocol(LanguageServerProtocol):
     def lsp_workspace__execute_command(
         self, params: types.ExecuteCommandParams
     ) -> Generator[Any, Any, Any]:
-        if params.command not in self.fm.commands:
-            self._server.load_command_modules()
-        if (handler := self.fm.commands.get(params.command)) is None:
-            raise JsonRpcInvalidParams.of(
-                ValueError(f"Command name {params.command!r} is not defined")
-            )
-        try:
-            args, kwargs = _prepare_command_arguments(handler, params, self._converter)
-        except Exception as exc:
-            raise JsonRpcInvalidParams.of(exc) from exc
-
         msg_id = self.msg_id
         request = CommandRequest(
             command=params.command, msg_id=msg_id, work_done_token=params.work_done_token
         )
+        args: tuple[Any, ...] = ()
+        kwargs: dict[str, Any] = {}
+        if params.command in COMMANDS:
+            try:
+                options = options_object(params.command, params.arguments)
+            except InvalidArguments as error:
+                raise JsonRpcInvalidParams(message=str(error)) from None
+            runner = self._contract_command(params.command, options, request)
+        else:  # commands added with `server.command` (tests' demo commands)
+            if (handler := self.fm.commands.get(params.command)) is None:
+                raise JsonRpcInvalidParams.of(
+                    ValueError(f"Command name {params.command!r} is not defined")
+                )
+            try:
+                args, kwargs = _prepare_command_arguments(handler, params, self._converter)
+            except Exception as exc:
+                raise JsonRpcInvalidParams.of(exc) from exc
+            runner = _bind_command_request(handler, request)
+
         self.commands_in_flight[msg_id] = request
         try:
-            result = yield _bind_command_request(handler, request), args, kwargs
+            result = yield runner, args, kwargs
         finally:
             self.commands_in_flight.pop(msg_id, None)
         return result
+
+    def _contract_command(
+        self, command: str, options: Any, request: CommandRequest
+    ) -> Callable[[], Any]:
+        """The registry's command as a coroutine that runs it in a worker thread: its answer is
+        written from the event loop, so it follows every notification the command sent."""
+        server = self._server
+        work = _bind_command_request(
+            functools.partial(run_command, server, command, options), request
+        )
+
+        async def run() -> Any:
+            return await asyncio.get_running_loop().run_in_executor(server.thread_pool, work)
+
+        return run
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         request = self.commands_in_flight.get(msg_id)
@@ -168,14 +182,6 @@ class AmlDebugProtocol(LanguageServerProtocol):
         # The command stops at its next check and answers {"ok": false, "cancelled": true}, as
         # docs/lsp-protocol.md promises; pygls would instead drop the answer for an error.
         request.cancel_token.cancel()
-
-
-def _command_failure(error: BaseException) -> dict[str, Any] | None:
-    if isinstance(error, Cancelled):
-        return {"ok": False, "cancelled": True, "error": "Cancelled."}
-    if isinstance(error, AmlDebugError):
-        return {"ok": False, "error": error.message, "hint": error.hint}
-    return None
 
 
 def _bind_command_request(
@@ -189,9 +195,9 @@ def _bind_command_request(
             try:
                 return await handler(*args, **kwargs)
             except Exception as error:
-                if (failure := _command_failure(error)) is None:
+                if (failure := failure_for(error)) is None:
                     raise
-                return failure
+                return encode(failure)
             finally:
                 reset_current_command(token)
 
@@ -202,9 +208,9 @@ def _bind_command_request(
         try:
             return handler(*args, **kwargs)
         except Exception as error:
-            if (failure := _command_failure(error)) is None:
+            if (failure := failure_for(error)) is None:
                 raise
-            return failure
+            return encode(failure)
         finally:
             reset_current_command(token)
 

@@ -2,11 +2,12 @@
 
 Diagnostics for entry scripts, conda files, steps files, deployment YAML and other Python files on
 open/change/save (see `document_checker.py`), code actions from each diagnostic's fixes plus the
-entry script's refactors, hovers, settings, and the `workspace/executeCommand` handlers that
-`debug_loop_commands` and `troubleshooting_commands` register.
+entry script's refactors, hovers, settings, and the `workspace/executeCommand` commands of the
+contract registry (`lsp/contract/`).
 
 Server state that command handlers may use:
-- `server.workspace_trusted`: bool, from initializationOptions `{"trusted": true}` (default False).
+- `server.workspace_trusted`: bool, from initializationOptions `{"trusted": true}` and the
+  `amldebug/workspaceTrust` notification (default False); see `contract/trust.py`.
 - `server.settings`: `WorkspaceSettings` (per workspace folder); `server.settings_for(path)`: the
   `ServerSettings` of the folder holding `path`; `server.project_for(path)`: the project with them.
 - `server.notify(method, params)`: a custom notification, from any thread.
@@ -45,6 +46,7 @@ from amldebug import diagnostics as engine
 from amldebug.analysis.hover import hover_at
 from amldebug.lsp import notifications
 from amldebug.lsp.code_actions import code_actions
+from amldebug.lsp.contract import trust
 from amldebug.lsp.convert import (
     ColumnCodec,
     from_lsp_position,
@@ -205,16 +207,16 @@ class AmlDebugLanguageServer(LanguageServer):
     # -- command modules ------------------------------------------------------------------
 
     def load_command_modules(self) -> None:
-        """Import the command modules and call their `register(server)`; once, on the loop thread.
-        One failing to load must not take the diagnostics down with it."""
+        """Import the command handler modules (the contract registry runs them); once. One failing
+        to load must not take the diagnostics down with it."""
         if self._command_modules_loaded:
             return
         self._command_modules_loaded = True
         for module_name in COMMAND_MODULES:
             try:
-                importlib.import_module(module_name).register(self)
+                importlib.import_module(module_name)
             except Exception:
-                logger.exception("could not register the commands of %s", module_name)
+                logger.exception("could not import the commands of %s", module_name)
         gc.freeze()  # their modules are as permanent as the rest (see tune_garbage_collector)
 
     def preload_command_modules(self) -> None:
@@ -361,6 +363,8 @@ async def _register_with_client(ls: AmlDebugLanguageServer) -> None:
 
 
 def _register_features(server: AmlDebugLanguageServer) -> None:
+    trust.register(server)
+
     @server.feature(types.INITIALIZE)
     @guarded()
     def initialize(ls: AmlDebugLanguageServer, params: types.InitializeParams) -> None:
@@ -369,7 +373,7 @@ def _register_features(server: AmlDebugLanguageServer) -> None:
         options = (
             params.initialization_options if isinstance(params.initialization_options, dict) else {}
         )
-        ls.workspace_trusted = options.get("trusted") is True
+        ls.workspace_trusted = trust.trusted_in(options)
         ls.checker.settings = WorkspaceSettings(parse_settings(options.get("settings", {})))
         ls.checker.codec = ColumnCodec(ls.workspace.position_encoding)
         logger.info(
