@@ -112,7 +112,7 @@ def documented_commands() -> dict[str, dict]:
         ({"port": "abc"}, "`port` must be a number, not a string"),
         ({"port": True}, "`port` must be a number, not a boolean"),
         ({"env": {"A": 1}}, "`env.A` must be a string, not a number"),
-        ({"runtime": "podman"}, "`runtime` must be one of 'docker', 'process', 'auto'"),
+        ({"runtime": "podman"}, "`runtime` must be one of 'auto', 'docker', 'process'"),
         ({"models": "model.pkl"}, "`models` must be an array of strings, not a string"),
         ({"mount": "yes"}, "`mount` must be true or false"),
     ],

@@ -100,7 +100,7 @@ export interface RunParams {
     /** Seconds to wait for ready. */
     timeout?: number;
     /** Docker, process (no Docker: the server as a local process) or auto. Setting `amldebug.runtime`. */
-    runtime?: 'docker' | 'process' | 'auto';
+    runtime?: 'auto' | 'docker' | 'process';
     /** The workspace folder holding the project; relative settings paths start there. */
     workspaceFolder?: string;
 }
@@ -171,7 +171,7 @@ export interface UpParams {
     /** Seconds to wait for ready. */
     timeout?: number;
     /** Docker, process (no Docker: the server as a local process) or auto. Setting `amldebug.runtime`. */
-    runtime?: 'docker' | 'process' | 'auto';
+    runtime?: 'auto' | 'docker' | 'process';
     /** False: do not write .vscode/launch.json. */
     writeLaunchConfig?: boolean;
     /** The workspace folder holding the project; relative settings paths start there. */
@@ -233,7 +233,7 @@ export interface LaunchConfigParams {
     /** Host port of debugpy. */
     debugPort?: number;
     /** Where the server runs. */
-    runtime?: 'docker' | 'process' | 'auto';
+    runtime?: 'auto' | 'docker' | 'process';
     /** True: the server writes the file itself. */
     write?: boolean;
 }
@@ -402,7 +402,7 @@ export interface StatusParams {
 
 export interface StatusResult {
     ok: true;
-    state: 'none' | 'starting' | 'ready' | 'crashed' | 'exited' | 'stopped';
+    state: 'crashed' | 'exited' | 'none' | 'ready' | 'starting' | 'stopped';
     port?: number;
     debugPort?: number;
     image?: string;

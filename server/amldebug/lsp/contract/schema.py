@@ -42,7 +42,7 @@ def json_type(tp: Any) -> dict[str, Any]:
     if tp is JsonValue or tp is Any:
         return {}
     if origin is Literal:
-        return {"enum": list(typing.get_args(tp))}
+        return {"enum": sorted(typing.get_args(tp))}
     if origin is list:
         return {"type": "array", "items": json_type(typing.get_args(tp)[0])}
     if origin is dict:

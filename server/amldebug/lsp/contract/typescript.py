@@ -79,8 +79,8 @@ def ts_type(tp: Any) -> str:
         return "boolean"
     if tp is JsonValue or tp is Any:
         return "unknown"
-    if origin is Literal:
-        return " | ".join(f"'{choice}'" for choice in typing.get_args(tp))
+    if origin is Literal:  # sorted: typing may hand back an equal Literal in another order
+        return " | ".join(f"'{choice}'" for choice in sorted(typing.get_args(tp)))
     if origin is list:
         item = ts_type(typing.get_args(tp)[0])
         return f"({item})[]" if "|" in item else f"{item}[]"

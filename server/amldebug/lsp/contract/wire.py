@@ -206,7 +206,7 @@ def describe(tp: Any) -> str:
     if tp is str:
         return "a string"
     if origin is Literal:
-        return "one of " + ", ".join(repr(choice) for choice in typing.get_args(tp))
+        return "one of " + ", ".join(repr(choice) for choice in sorted(typing.get_args(tp)))
     if origin is list:
         (item,) = typing.get_args(tp)
         return f"an array of {re.sub(r'^(a|an) ', '', describe(item))}s"
