@@ -26,7 +26,6 @@ from tests.support.docker_engine import BASE_IMAGE, engine_or_skip
 from amldebug.cli.main import main
 from amldebug.containers.docker_engine import DockerEngine
 from amldebug.debug_loop.recorded import LABEL_REQUEST
-from amldebug.errors import AmlDebugError
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -189,7 +188,7 @@ def test_gpus_from_the_editor_reach_docker_run(
     all the way to `docker run`."""
     if "nvidia" in (engine.client.info().get("Runtimes") or {}):
         pytest.skip("this engine has a GPU runtime: the refusal cannot be shown")
-    from amldebug.lsp.debug_loop_commands import run_command
+    from amldebug.lsp.contract.dispatch import run_command
 
     name = f"applayer-gpus-{RUN_ID}"
     names.append(name)
@@ -203,6 +202,6 @@ def test_gpus_from_the_editor_reach_docker_run(
         "port": free_port(),
         "debugPort": free_port(),
     }
-    with pytest.raises(AmlDebugError, match="no GPU runtime"):
-        run_command(trusted, options)
+    answer = run_command(trusted, "amldebug.run", options)
+    assert answer["ok"] is False and "no GPU runtime" in answer["error"], answer
     assert engine.find_container(name) is None

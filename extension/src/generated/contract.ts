@@ -28,6 +28,8 @@ export interface BuildParams {
     tag?: string;
     /** CA bundle for pip/conda behind a TLS-intercepting proxy, used during the build only: FILE, 'auto' (this machine's bundle) or 'none' (default: $PIP_CERT when set). Setting `amldebug.caBundle`. */
     caBundle?: string;
+    /** Resolve the conda file's pip section before building (fails fast when it cannot). */
+    resolve?: boolean;
     /** Container name (default debug). Setting `amldebug.containerName`. */
     name?: string;
     /** The workspace folder holding the project; relative settings paths start there. */
@@ -152,6 +154,8 @@ export interface UpParams {
     tag?: string;
     /** CA bundle for pip/conda behind a TLS-intercepting proxy, used during the build only: FILE, 'auto' (this machine's bundle) or 'none' (default: $PIP_CERT when set). Setting `amldebug.caBundle`. */
     caBundle?: string;
+    /** Resolve the conda file's pip section before building (fails fast when it cannot). */
+    resolve?: boolean;
     /** Container name (default debug). Setting `amldebug.containerName`. */
     name?: string;
     /** Host port for 5001 (default 8000). Setting `amldebug.port`. */
@@ -219,6 +223,8 @@ export interface UpResult {
     log?: string;
     packageLayersCached?: boolean;
     buildDiagnostics?: BuildDiagnostic[];
+    /** E.g. conda entries not installed. */
+    notes?: string[];
     /** The launch.json written (absent when not written). */
     launchConfig?: string;
     /** With `writeLaunchConfig: false`: what amldebug.launchConfig answers. */
