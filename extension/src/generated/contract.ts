@@ -97,6 +97,8 @@ export interface RunParams {
     waitForDebugger?: boolean;
     /** Pass every GPU through (needs the NVIDIA runtime). */
     gpus?: boolean;
+    /** Memory limit of the container, as `docker run --memory` takes it (e.g. 3.5g, an instance type's memory), without swap: init() or run() outgrowing it is killed as in the cloud (Docker only). */
+    memory?: string;
     /** An environment variable for the server. */
     env?: Record<string, string>;
     /** Seconds to wait for ready. */
@@ -170,6 +172,8 @@ export interface UpParams {
     waitForDebugger?: boolean;
     /** Pass every GPU through (needs the NVIDIA runtime). */
     gpus?: boolean;
+    /** Memory limit of the container, as `docker run --memory` takes it (e.g. 3.5g, an instance type's memory), without swap: init() or run() outgrowing it is killed as in the cloud (Docker only). */
+    memory?: string;
     /** An environment variable for the server. */
     env?: Record<string, string>;
     /** Seconds to wait for ready. */
