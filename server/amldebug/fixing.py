@@ -52,10 +52,17 @@ def canonical_path(path: Path) -> Path:
 def read_snapshot(path: Path, *, max_bytes: int = MAX_FIXABLE_BYTES) -> FileSnapshot:
     path = canonical_path(path)
     try:
-        with path.open("rb") as stream:
-            data = stream.read(max_bytes + 1)
+        # Non-blocking: a FIFO a project names (its conda file, say) would block the open itself.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         return FileSnapshot(path, None, None)
+    except OSError as error:
+        return FileSnapshot(path, None, None, error.strerror or str(error))
+    try:
+        with os.fdopen(descriptor, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                return FileSnapshot(path, None, None, "not a regular file")
+            data = stream.read(max_bytes + 1)
     except OSError as error:
         return FileSnapshot(path, None, None, error.strerror or str(error))
     if len(data) > max_bytes or b"\x00" in data:
