@@ -14,6 +14,11 @@ Two shapes: short lines ("# x", 2.6 M lines: worst for anything per line) and ty
 
     python bench/lsp_huge_document.py            # a table
     python bench/lsp_huge_document.py --json     # one JSON object
+
+On 2026-12-02, 2 cores, load ~2, 20 edits (before -> after the cheap edit path of
+lsp/large_text_sync.py): short lines, hover behind an edit p50 622 -> 12 ms, peak RSS 302 -> 99 MB,
+after close 162 -> 59 MB (59 before opening); typical lines, p50 70 -> 20 ms, peak 124 -> 104 MB,
+after close 68 -> 59 MB.
 """
 
 from __future__ import annotations
