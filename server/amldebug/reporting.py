@@ -15,8 +15,9 @@ from typing import Any
 from urllib.parse import quote
 
 from amldebug import __version__
+from amldebug.analysis.rule_catalogue import all_rules, render_rule
 from amldebug.diagnostics import Diagnostic, Severity
-from amldebug.rules import Rule, all_rules, render_rule
+from amldebug.rules import Rule
 
 FORMATS = ("text", "json", "sarif", "github")
 

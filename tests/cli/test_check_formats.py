@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from amldebug import reporting
+from amldebug.analysis.rule_catalogue import all_rules
 from amldebug.diagnostics import Diagnostic, Range, Severity
-from amldebug.rules import all_rules
 
 pytestmark = pytest.mark.usefixtures("fake_analyzer")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from amldebug.rules import all_rules, render_catalogue, render_rule
+from amldebug.analysis.rule_catalogue import all_rules, render_catalogue, render_rule
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from lsp_session import WORKING_SCORE, codes, open_document, replace_text, wait_
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from amldebug.rules import get_rule
+from amldebug.analysis.rule_catalogue import get_rule
 
 
 async def send_raw(client: LanguageClient, message: dict) -> None:

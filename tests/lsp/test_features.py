@@ -9,8 +9,8 @@ from lsp_session import CONDA, WORKING_SCORE, codes, open_document, replace_text
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from amldebug.analysis.rule_catalogue import get_rule
 from amldebug.diagnostics import Position, Range, TextEdit, apply_edits
-from amldebug.rules import get_rule
 
 NO_INIT_SCORE = """\
 import json

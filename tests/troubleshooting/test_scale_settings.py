@@ -6,9 +6,9 @@ from pathlib import Path
 
 from amldebug.analysis import analyze_document
 from amldebug.analysis.context import AnalysisContext
+from amldebug.analysis.rule_catalogue import get_rule
 from amldebug.analysis.scale_settings import RULES, scale_settings_hover
 from amldebug.project import discover_project
-from amldebug.rules import get_rule
 
 BAD_PY = """\
 from azureml.core.webservice import AksWebservice

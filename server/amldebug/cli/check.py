@@ -16,6 +16,7 @@ from pathlib import Path
 from amldebug import reporting
 from amldebug.analysis import RuleSelection, analyze_document
 from amldebug.analysis.core import NOT_TEXT
+from amldebug.analysis.rule_catalogue import all_rules, get_rule, render_catalogue, render_rule
 from amldebug.deployments import DeploymentIndex, scan_deployments
 from amldebug.deployments.index import walk_project_tree
 from amldebug.diagnostics import Diagnostic, Range, Severity
@@ -35,7 +36,6 @@ from amldebug.project import (
     classify_file,
     discover_project,
 )
-from amldebug.rules import all_rules, get_rule, render_catalogue, render_rule
 
 # Suffixes of files worth classifying when walking a folder; the rest are never deployment files.
 _CANDIDATE_SUFFIXES = (".py", ".yml", ".yaml", ".steps")

@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from amldebug import diagnostics as engine
-from amldebug.rules import get_rule
+from amldebug.analysis.rule_catalogue import get_rule
 
 SOURCE = "amldebug"
 # docs/rules.md next to the package in a source checkout; installed copies have no docs folder.
