@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from amldebug.containers.dockerfile import WRAPPER_SOURCE
@@ -94,3 +95,79 @@ def test_a_second_worker_finds_the_port_claimed_by_the_first(tmp_path: Path) -> 
         holder.wait()
     assert done.returncode == 0, done.stderr
     assert "another worker holds the debug port" in done.stderr
+
+
+SERVER_PYTHON = os.environ.get("AMLDEBUG_PROCESS_PYTHON", "/opt/amlinf/bin/python")
+
+
+# Holds the launcher at its first preload (flask) until the test says go: the port must already
+# take connections then, before gunicorn runs.
+HOLD_AT_FLASK = """
+import os, sys, time
+class _Hold:
+    def find_spec(self, name, path=None, target=None):
+        if name == "flask":
+            sys.meta_path.remove(self)
+            while not os.path.exists(os.environ["AMLDEBUG_TEST_GO"]):
+                time.sleep(0.01)
+        return None
+sys.meta_path.insert(0, _Hold())
+"""
+
+
+def test_the_launcher_opens_the_port_first_and_gunicorn_serves_from_it(tmp_path: Path) -> None:
+    """A `GET /` sent while the launcher still loads the libraries (before gunicorn runs) waits
+    in the port's backlog and is answered on that same connection once the worker is ready."""
+    import pytest
+
+    from amldebug.containers.dockerfile import LAUNCHER_SOURCE
+
+    if not Path(SERVER_PYTHON).exists():
+        pytest.skip(f"no Python with the inference server at {SERVER_PYTHON}")
+    (tmp_path / "score.py").write_text(SCORE)
+    (tmp_path / "hold").mkdir()
+    (tmp_path / "hold" / "sitecustomize.py").write_text(HOLD_AT_FLASK)
+    go = tmp_path / "go"
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(tmp_path / "hold"),
+        "AMLDEBUG_TEST_GO": str(go),
+        "AML_APP_ROOT": str(tmp_path),
+        "AZUREML_ENTRY_SCRIPT": str(WRAPPER_SOURCE),
+        "AMLDEBUG_USER_SCRIPT": "score.py",
+        "AMLDEBUG_DEBUG_PORT": "0",
+        "WORKER_COUNT": "1",
+    }
+    command = [SERVER_PYTHON, str(LAUNCHER_SOURCE), "--entry_script", str(WRAPPER_SOURCE)]
+    server = subprocess.Popen(
+        [*command, "--port", str(port)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        connection = None
+        for _ in range(3000):  # while the launcher starts (held at flask, it never binds late)
+            if server.poll() is not None:
+                break
+            try:
+                connection = socket.create_connection(("127.0.0.1", port), timeout=60)
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.01)
+        assert connection is not None, "the server exited before it took a connection"
+        with connection:
+            connection.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            go.write_text("")  # the launcher was held before flask: the port was open already
+            answer = b""
+            while chunk := connection.recv(4096):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.0 200") and answer.endswith(b"Healthy"), answer
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    # gunicorn took the launcher's socket instead of binding the port again.
+    assert f"Listening at: http://0.0.0.0:{port}" in output
+    assert "Connection in use" not in output

@@ -241,6 +241,10 @@ def wait_until_ready(
         except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
             reason = error.reason if isinstance(error, urllib.error.URLError) else error
             last_error = f"GET / failed: {reason}"
+            if isinstance(reason, TimeoutError):
+                # The port took the connection and the server has not answered yet (a worker
+                # booting): ask again at once, so the answer is seen the moment it comes.
+                continue
         wait = min(delay, max(0.0, deadline - time.monotonic()))
         if cancel is not None:
             if cancel.wait(wait):
