@@ -7,12 +7,16 @@ Trust and the options object are the contract dispatch's (lsp/contract/dispatch.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amldebug.debug_loop.options import DebugLoopRequest, request_from_lsp
 from amldebug.debug_loop.runtime import ServerState
 from amldebug.errors import AmlDebugError
 from amldebug.progress import CancelToken, NullReporter
+
+if TYPE_CHECKING:
+    from amldebug.containers.run import ContainerCrashed
+    from amldebug.lsp.contract.debug_loop import StartFailure
 
 
 def number_option(
@@ -129,14 +133,15 @@ class CommandSession:
         )
 
 
-def crash_result(error: Any, name: str) -> dict[str, Any]:
+def crash_result(error: ContainerCrashed, name: str) -> StartFailure:
     """What a server that died while starting answers (the traceback mapped to local lines)."""
-    return {
-        "ok": False,
-        "error": error.message,
-        "hint": error.hint,
-        "name": name,
-        "traceback": error.traceback,
-        "file": str(error.file) if error.file else None,
-        "line": error.line,
-    }
+    from amldebug.lsp.contract.debug_loop import StartFailure
+
+    return StartFailure(
+        error=error.message,
+        hint=error.hint,
+        name=name,
+        traceback=error.traceback,
+        file=str(error.file) if error.file else None,
+        line=error.line,
+    )

@@ -13,15 +13,23 @@ from amldebug.lsp.command_helpers import (
     crash_result,
     loop_request,
 )
+from amldebug.lsp.contract.debug_loop import StartFailure
 from amldebug.lsp.contract.loop_params import wire_options
+from amldebug.lsp.contract.server_commands import (
+    LogsResult,
+    ModelPathResult,
+    PullResult,
+    ReloadResult,
+    StatusResult,
+    StopResult,
+)
 
 
-def reload_command(ls: Any, params: Any) -> dict[str, Any]:
-    options = wire_options(params)
+def reload_command(ls: Any, params: Any) -> ReloadResult | StartFailure:
     from amldebug.containers.run import ContainerCrashed
     from amldebug.debug_loop.server_verbs import reload
 
-    request = loop_request(ls, "reload", options, folder_required=False)
+    request = loop_request(ls, "reload", wire_options(params), folder_required=False)
     name = request.name
     with CommandSession(ls, f"Reloading {name}", "container") as session:
         session.state(name, "starting", message="Reloading the entry script")
@@ -33,90 +41,80 @@ def reload_command(ls: Any, params: Any) -> dict[str, Any]:
         session.state(
             name, "ready", runtime=outcome.runtime, message=f"Reloaded in {outcome.seconds:.2f} s"
         )
-    return {
-        "ok": True,
-        "seconds": round(outcome.seconds, 2),
-        "runtime": outcome.runtime,
-        "requestsAnswered": outcome.requests_answered,
-        "requestsInterrupted": outcome.requests_interrupted,
-        "waitedSeconds": round(outcome.waited_seconds, 2),
-    }
+    runtime: Any = outcome.runtime
+    return ReloadResult(
+        seconds=round(outcome.seconds, 2),
+        runtime=runtime,
+        requests_answered=outcome.requests_answered,
+        requests_interrupted=outcome.requests_interrupted,
+        waited_seconds=round(outcome.waited_seconds, 2),
+    )
 
 
-def logs_command(ls: Any, params: Any) -> dict[str, Any]:
-    options = wire_options(params)
+def logs_command(ls: Any, params: Any) -> LogsResult:
     from amldebug.debug_loop.server_verbs import logs
 
-    return {"ok": True, "text": logs(loop_request(ls, "logs", options, folder_required=False))}
+    return LogsResult(
+        text=logs(loop_request(ls, "logs", wire_options(params), folder_required=False))
+    )
 
 
-def stop_command(ls: Any, params: Any) -> dict[str, Any]:
-    options = wire_options(params)
+def stop_command(ls: Any, params: Any) -> StopResult:
     from amldebug.debug_loop.server_verbs import stop
 
-    request = loop_request(ls, "stop", options, folder_required=False)
+    request = loop_request(ls, "stop", wire_options(params), folder_required=False)
     outcomes = stop(request)
     last = outcomes[-1]
     CommandSession(ls, "Stopping", None).state(
         request.name, "stopped", runtime=last.runtime, message=f"Stopped {request.name}"
     )
-    return {
-        "ok": True,
-        "stopped": any(o.stopped for o in outcomes),
-        "removedImage": last.removed_image,
-        "keptImage": last.kept_image,
-        "runtime": last.runtime,
-    }
+    runtime: Any = last.runtime
+    return StopResult(
+        stopped=any(o.stopped for o in outcomes),
+        removed_image=last.removed_image,
+        kept_image=last.kept_image,
+        runtime=runtime,
+    )
 
 
-def status_command(ls: Any, params: Any) -> dict[str, Any]:
-    options = wire_options(params)
+def status_command(ls: Any, params: Any) -> StatusResult:
     from amldebug.debug_loop.server_verbs import status
 
-    outcome = status(loop_request(ls, "status", options, folder_required=False))
+    outcome = status(loop_request(ls, "status", wire_options(params), folder_required=False))
     server = outcome.server
-    data: dict[str, Any] = {
-        "ok": True,
-        # The editor knows none/starting/ready/crashed/exited.
-        "state": "starting" if server.state == "waiting-for-debugger" else server.state,
-        "port": server.scoring_port,
-        "debugPort": server.debug_port,
-        "image": server.image,
-        "runtime": server.runtime,
-    }
-    if outcome.message:
+    # The editor knows none/starting/ready/crashed/exited.
+    state: Any = "starting" if server.state == "waiting-for-debugger" else server.state
+    runtime: Any = server.runtime
+    crash = outcome.crash  # why it stopped, mapped to the local file and line (F5 shows it)
+    return StatusResult(
+        state=state,
+        port=server.scoring_port,
+        debug_port=server.debug_port,
+        image=server.image,
+        runtime=runtime,
         # No engine is not a failure the user must act on: there is nothing running.
-        data["message"] = outcome.message
-    if outcome.crash is not None:
-        # Why it stopped, mapped to the local file and line (F5 on a crashed container shows it).
-        crash = outcome.crash
-        data.update(
-            message=crash.message,
-            traceback=crash.traceback,
-            file=str(crash.file) if crash.file else None,
-            line=crash.line,
-        )
-    return data
+        message=crash.message if crash is not None else outcome.message,
+        traceback=crash.traceback if crash is not None else None,
+        file=str(crash.file) if crash is not None and crash.file else None,
+        line=crash.line if crash is not None else None,
+    )
 
 
-def pull_command(ls: Any, params: Any) -> dict[str, Any]:
-    options = wire_options(params)
+def pull_command(ls: Any, params: Any) -> PullResult:
     from amldebug.debug_loop.server_verbs import pull
 
-    request = loop_request(ls, "pull", options, folder_required=False)
+    request = loop_request(ls, "pull", wire_options(params), folder_required=False)
     with CommandSession(ls, f"Pulling {request.image}", "build") as session:
         local = pull(request, reporter=session.reporter, cancel=session.cancel)
-    return {"ok": True, "image": local}
+    return PullResult(image=local)
 
 
-def model_path_command(ls: Any, params: Any) -> dict[str, Any]:
-    options = wire_options(params)
+def model_path_command(ls: Any, params: Any) -> ModelPathResult:
     from amldebug.debug_loop.server_verbs import model_path
 
-    result = model_path(loop_request(ls, "model-path", options, folder_required=False))
-    return {
-        "ok": True,
-        "modelDir": result.model_dir,
-        "exists": result.exists,
-        "tree": [path for path, _ in result.tree],
-    }
+    result = model_path(loop_request(ls, "model-path", wire_options(params), folder_required=False))
+    return ModelPathResult(
+        model_dir=result.model_dir,
+        exists=result.exists,
+        tree=[path for path, _ in result.tree],
+    )

@@ -3,8 +3,8 @@ invoke, commit and sync (docs/lsp-protocol.md). The handlers for a running serve
 container_commands.py; the contract registry (lsp/contract/) runs them all.
 
 Each handler takes the command's params, decoded and type-checked by the contract dispatch
-(lsp/contract/), reads them through the option table into a `DebugLoopRequest`, and returns a
-JSON object with `ok` that the dispatch checks against the command's result type. The work is
+(lsp/contract/), reads them through the option table into a `DebugLoopRequest`, and returns the
+command's result dataclass (lsp/contract/debug_loop.py), which the dispatch encodes. The work is
 the application layer's (debug_loop/); Docker and process work blocks, so every handler runs in
 a worker thread.
 `$/progress` and `amldebug/log` come from `LspProgressReporter`, `amldebug/containerState` from
@@ -27,8 +27,20 @@ from amldebug.lsp.command_helpers import (
     loop_request,
     project_target,
 )
+from amldebug.lsp.contract.debug_loop import (
+    BuildDiagnostic,
+    BuildFailure,
+    BuildResult,
+    CommitResult,
+    InvokeFailure,
+    InvokeResult,
+    RunResult,
+    StartFailure,
+    SyncChange,
+    SyncResult,
+    UpResult,
+)
 from amldebug.lsp.contract.loop_params import wire_options
-from amldebug.lsp.contract.wire import encode
 
 __all__ = ["project_target"]
 
@@ -61,9 +73,9 @@ def _editor_text(ls: Any) -> Any:
     return unsaved
 
 
-def _publish_build_failure(ls: Any, error: BuildFailed) -> list[dict[str, Any]]:
+def _publish_build_failure(ls: Any, error: BuildFailed) -> list[BuildDiagnostic]:
     """The failure as diagnostics on the conda/steps file lines, published and returned."""
-    results: list[dict[str, Any]] = []
+    results: list[BuildDiagnostic] = []
     by_file: dict[Path, list[Diagnostic]] = {}
     for location in error.locations:
         diagnostic = Diagnostic(
@@ -75,7 +87,7 @@ def _publish_build_failure(ls: Any, error: BuildFailed) -> list[dict[str, Any]]:
         )
         by_file.setdefault(location.file, []).append(diagnostic)
         results.append(
-            {"file": str(location.file), "line": location.line, "message": diagnostic.message}
+            BuildDiagnostic(file=str(location.file), line=location.line, message=diagnostic.message)
         )
     if ls is not None and hasattr(ls, "publish_external_diagnostics"):
         for path, diagnostics in by_file.items():
@@ -97,15 +109,14 @@ def _clear_build_diagnostics(ls: Any) -> None:
         ls.clear_external_diagnostics(BUILD_DIAGNOSTICS_SOURCE)
 
 
-def _build_failure_result(ls: Any, error: BuildFailed) -> dict[str, Any]:
+def _build_failure_result(ls: Any, error: BuildFailed) -> BuildFailure:
     """What a failed build answers; its diagnostics are also published on the conda/steps line."""
-    return {
-        "ok": False,
-        "error": error.message,
-        "hint": error.hint,
-        "log": "\n".join(error.log_tail[-_LOG_TAIL:]),
-        "buildDiagnostics": _publish_build_failure(ls, error),
-    }
+    return BuildFailure(
+        error=error.message,
+        hint=error.hint,
+        log="\n".join(error.log_tail[-_LOG_TAIL:]),
+        build_diagnostics=_publish_build_failure(ls, error),
+    )
 
 
 def runtime_reason(choice: RuntimeChoice) -> str:
@@ -115,12 +126,14 @@ def runtime_reason(choice: RuntimeChoice) -> str:
     return choice.reason()
 
 
-def _server_json(server: ServerState, choice: RuntimeChoice) -> dict[str, Any]:
+def _server_fields(server: ServerState, choice: RuntimeChoice) -> dict[str, Any]:
+    """The fields of RunResult (and UpResult) for a started server."""
+    runtime: Any = server.runtime
     return {
         "name": server.name,
         "port": server.scoring_port,
-        "debugPort": server.debug_port,
-        "runtime": server.runtime,
+        "debug_port": server.debug_port,
+        "runtime": runtime,
         "reason": runtime_reason(choice),
         "url": server.url,
         "image": server.image,
@@ -131,12 +144,11 @@ def _server_json(server: ServerState, choice: RuntimeChoice) -> dict[str, Any]:
 # Commands -----------------------------------------------------------------------------------
 
 
-def build_command(ls: Any, params: Any) -> dict[str, Any]:
-    options = wire_options(params)
+def build_command(ls: Any, params: Any) -> BuildResult | BuildFailure:
     from amldebug.containers.build import BuildFailed
     from amldebug.debug_loop.start import build
 
-    request = loop_request(ls, "build", options)
+    request = loop_request(ls, "build", wire_options(params))
     with CommandSession(ls, "Building the debug image", "build") as session:
         session.state(request.name, "building")
         try:
@@ -151,23 +163,20 @@ def build_command(ls: Any, params: Any) -> dict[str, Any]:
     _recheck_documents(ls)
     _clear_build_diagnostics(ls)
     result = outcome.build
-    return {
-        "ok": True,
-        "image": result.image,
-        "log": "\n".join(result.log_tail[-_LOG_TAIL:]),
-        "seconds": round(result.seconds, 2),
-        "packageLayersCached": result.package_steps_cached,
-        "notes": list(result.notes),
-        "buildDiagnostics": [],
-    }
+    return BuildResult(
+        image=result.image,
+        log="\n".join(result.log_tail[-_LOG_TAIL:]),
+        seconds=round(result.seconds, 2),
+        package_layers_cached=result.package_steps_cached,
+        notes=list(result.notes),
+    )
 
 
-def run_command(ls: Any, params: Any) -> dict[str, Any]:
-    options = wire_options(params)
+def run_command(ls: Any, params: Any) -> RunResult | StartFailure:
     from amldebug.containers.run import ContainerCrashed
     from amldebug.debug_loop.start import run
 
-    request = loop_request(ls, "run", options)
+    request = loop_request(ls, "run", wire_options(params))
     with CommandSession(ls, "Starting the debug server", "container") as session:
         try:
             outcome = run(
@@ -179,25 +188,20 @@ def run_command(ls: Any, params: Any) -> dict[str, Any]:
         except ContainerCrashed as error:
             session.state(request.name, "crashed", message=error.message)
             return crash_result(error, request.name)
-    return {"ok": True, **_server_json(outcome.server, outcome.choice)}
+    return RunResult(**_server_fields(outcome.server, outcome.choice))
 
 
-def up_command(ls: Any, params: Any) -> dict[str, Any]:
-    options = wire_options(params)
-    return _start(ls, "up", options)
-
-
-def _start(ls: Any, verb: str, options: dict[str, Any]) -> dict[str, Any]:
+def up_command(ls: Any, params: Any) -> UpResult | BuildFailure | StartFailure:
     from amldebug.containers.build import BuildFailed
     from amldebug.containers.run import ContainerCrashed
-    from amldebug.debug_loop.start import up, update
+    from amldebug.debug_loop.start import up
 
-    request = loop_request(ls, verb, options)
+    request = loop_request(ls, "up", wire_options(params))
     # An editor passes `writeLaunchConfig: false` and applies the returned text itself, so the
     # change is one undoable edit; the CLI-like default writes the file here.
     with CommandSession(ls, "Starting the debug loop", "build") as session:
         try:
-            outcome = (update if verb == "update" else up)(
+            outcome = up(
                 request,
                 reporter=session.reporter,
                 cancel=session.cancel,
@@ -212,81 +216,75 @@ def _start(ls: Any, verb: str, options: dict[str, Any]) -> dict[str, Any]:
             return crash_result(error, request.name)
     _recheck_documents(ls)
     _clear_build_diagnostics(ls)
-    return _start_json(outcome, request)
+    return _up_result(outcome, request)
 
 
-def _start_json(outcome: StartOutcome, request: DebugLoopRequest) -> dict[str, Any]:
+def _up_result(outcome: StartOutcome, request: DebugLoopRequest) -> UpResult:
     from amldebug.debug_loop.target import target_of
 
-    data: dict[str, Any] = {"ok": True, **_server_json(outcome.server, outcome.choice)}
+    built: dict[str, Any] = {}
     if outcome.build is not None:
-        data.update(
-            {
-                "image": outcome.build.image,
-                "seconds": round(outcome.build.seconds, 2),
-                "log": "\n".join(outcome.build.log_tail[-_LOG_TAIL:]),
-                "packageLayersCached": outcome.build.package_steps_cached,
-                "buildDiagnostics": [],
-            }
-        )
-    data["launchConfig"] = str(outcome.launch_config) if outcome.launch_config else None
-    if outcome.notes:
-        data["notes"] = list(outcome.notes)
+        built = {
+            "image": outcome.build.image,
+            "seconds": round(outcome.build.seconds, 2),
+            "log": "\n".join(outcome.build.log_tail[-_LOG_TAIL:]),
+            "package_layers_cached": outcome.build.package_steps_cached,
+            "build_diagnostics": [],
+        }
+    edit = None
     if not request.write_launch_config:
         from amldebug.lsp.launch_config_commands import launch_config_edit
 
         target = target_of(request)
-        data["launchConfigEdit"] = encode(
-            launch_config_edit(
-                target.project_folder,
-                target.launch_json_folder,
-                outcome.server.runtime,
-                outcome.server.debug_port or 5678,
-            )
+        edit = launch_config_edit(
+            target.project_folder,
+            target.launch_json_folder,
+            outcome.server.runtime,
+            outcome.server.debug_port or 5678,
         )
-    return data
+    return UpResult(
+        **{**_server_fields(outcome.server, outcome.choice), **built},
+        notes=list(outcome.notes) or None,
+        launch_config=str(outcome.launch_config) if outcome.launch_config else None,
+        launch_config_edit=edit,
+    )
 
 
-def invoke_command(ls: Any, params: Any) -> dict[str, Any]:
-    options = wire_options(params)
+def invoke_command(ls: Any, params: Any) -> InvokeResult | InvokeFailure:
     from amldebug.debug_loop.server_verbs import invoke
 
-    request = loop_request(ls, "invoke", options, folder_required=False)
-    outcome = invoke(request)
+    outcome = invoke(loop_request(ls, "invoke", wire_options(params), folder_required=False))
     response = outcome.response
-    return {
-        "ok": response.ok,
+    answer: dict[str, Any] = {
         "status": response.status,
-        "elapsedMs": round(response.elapsed_ms, 1),
-        "serverMs": response.server_ms,
+        "elapsed_ms": round(response.elapsed_ms, 1),
+        "server_ms": response.server_ms,
         "headers": response.headers,
         "body": response.body,
         "json": response.json(),
-        **(
-            {}
-            if response.ok
-            else {"error": f"The server answered {response.status} {response.reason}."}
-        ),
-        **({"sampleWritten": str(outcome.sample_written)} if outcome.sample_written else {}),
+        "sample_written": str(outcome.sample_written) if outcome.sample_written else None,
     }
+    if response.ok:
+        return InvokeResult(**answer)
+    return InvokeFailure(
+        error=f"The server answered {response.status} {response.reason}.", **answer
+    )
 
 
-def commit_command(ls: Any, params: Any) -> dict[str, Any]:
-    options = wire_options(params)
+def commit_command(ls: Any, params: Any) -> CommitResult:
     from amldebug.debug_loop.server_verbs import commit
 
-    return {"ok": True, "image": commit(loop_request(ls, "commit", options, folder_required=False))}
+    request = loop_request(ls, "commit", wire_options(params), folder_required=False)
+    return CommitResult(image=commit(request))
 
 
-def sync_command(ls: Any, params: Any) -> dict[str, Any]:
-    options = wire_options(params)
+def sync_command(ls: Any, params: Any) -> SyncResult:
     from amldebug.debug_loop.server_verbs import sync
 
-    _, result = sync(loop_request(ls, "sync", options))
-    return {
-        "ok": True,
-        "changed": [{"path": c.path, "status": c.status} for c in result.changed],
-        "applied": list(result.applied),
-        "skipped": list(result.skipped),
-        "refused": list(result.refused),
-    }
+    _, result = sync(loop_request(ls, "sync", wire_options(params)))
+    return SyncResult(
+        changed=[SyncChange(path=c.path, status=c.status) for c in result.changed],
+        applied=list(result.applied),
+        skipped=list(result.skipped),
+        refused=list(result.refused),
+    )
