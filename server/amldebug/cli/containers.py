@@ -83,6 +83,8 @@ def run_command(args: argparse.Namespace) -> int:
         outcome = run(request, reporter=TerminalReporter(show_log=not request.quiet))
     except ContainerCrashed as error:
         return crash_exit(error)
+    for note in outcome.notes:
+        print(f"amldebug: {note}", file=sys.stderr)
     if request.json:
         emit(args, start_result_json(outcome))
     else:

@@ -70,6 +70,9 @@ class LoopOption:
     # "names" (of a mapping: the values are secrets, read back from the container's own
     # environment); "no".
     recorded: str = "value"
+    # Only a container has it (a memory limit, GPUs, an image): the local process runs without,
+    # and says so when it was given.
+    docker_only: bool = False
 
     @property
     def positional(self) -> bool:
@@ -184,7 +187,7 @@ OPTIONS: tuple[LoopOption, ...] = (
     # The server -----------------------------------------------------------------------------
     LoopOption(
         "image", str, DEFAULT_TAG, "--image", "image", None, _verbs("run"),
-        f"image to run (default {DEFAULT_TAG})",
+        f"image to run (default {DEFAULT_TAG})", docker_only=True,
     ),
     LoopOption(
         "name", str, DEFAULT_NAME, "--name", "name", "amldebug.containerName", _NAMED,
@@ -206,6 +209,7 @@ OPTIONS: tuple[LoopOption, ...] = (
     LoopOption(
         "mount", bool, True, "--no-mount", "mount", "amldebug.mountProject", _RUN,
         "run the code baked into the image, not the folder", cli_negated=True,
+        docker_only=True,
     ),
     LoopOption(
         "wait_for_debugger", bool, False, "--wait-for-debugger", "waitForDebugger", None, _RUN,
@@ -213,14 +217,14 @@ OPTIONS: tuple[LoopOption, ...] = (
     ),
     LoopOption(
         "gpus", bool, False, "--gpus", "gpus", None, _RUN,
-        "pass every GPU through (needs the NVIDIA runtime)",
+        "pass every GPU through (needs the NVIDIA runtime)", docker_only=True,
     ),
     LoopOption(
         "memory", str, None, "--memory", "memory", None, _RUN,
         "memory limit of the container, as `docker run --memory` takes it (e.g. 3.5g, an "
         "instance type's memory), without swap: init() or run() outgrowing it is killed as in "
         "the cloud (Docker only)",
-        check=_memory_size,
+        check=_memory_size, docker_only=True,
     ),
     LoopOption(
         "env", dict, {}, "--env", "env", None, _RUN,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from amldebug.containers.ports import ensure_ports_free
 from amldebug.debug_loop.docker_runtime import DockerRuntime
 from amldebug.debug_loop.local_runtime import ProcessRuntime
-from amldebug.debug_loop.options import DebugLoopRequest
+from amldebug.debug_loop.options import DebugLoopRequest, options_for
 from amldebug.debug_loop.runtime import RuntimeChoice
 from amldebug.diagnostics import Severity
 from amldebug.errors import AmlDebugError
@@ -28,6 +28,18 @@ def check_before_start(
     if request.server_port == request.debugger_port:
         ensure_ports_free(wanted, _host(request.bind))  # says "both are N"
     ensure_ports_free([w for w in wanted if w[0] not in replaced], _host(request.bind))
+
+
+def ignored_by_the_runtime(request: DebugLoopRequest, choice: RuntimeChoice) -> tuple[str, ...]:
+    """Sentences for the options given that the chosen runtime has no use for (a memory limit
+    for a local process), so nobody believes them applied."""
+    if not isinstance(choice.runtime, ProcessRuntime):
+        return ()
+    return tuple(
+        f"{request.said(o.name)} applies to a container; the local process runs without it."
+        for o in options_for(request.verb)
+        if o.docker_only and o.name in request.given
+    )
 
 
 def _host(bind: str) -> str:

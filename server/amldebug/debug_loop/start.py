@@ -125,6 +125,7 @@ def run(
     choice = choose_runtime(request.runtime)
     reporter.step(f"Runtime: {choice.name} ({choice.reason()})", 0)
     preflight.check_before_start(request, choice, reporter)
+    notes = preflight.ignored_by_the_runtime(request, choice)
     image = request.image or ""
     on_state(ServerState(request.name, choice.name, "starting", image=image or None))
     server = choice.runtime.start(
@@ -134,7 +135,7 @@ def run(
         cancel=cancel or CancelToken(),
     )
     on_state(server)
-    return StartOutcome(project, choice, server)
+    return StartOutcome(project, choice, server, notes=notes)
 
 
 def up(
@@ -156,6 +157,7 @@ def up(
     choice = choose_runtime(request.runtime)
     reporter.step(f"Runtime: {choice.name} ({choice.reason()})", 0)
     preflight.check_before_start(request, choice, reporter)
+    notes = (*notes, *preflight.ignored_by_the_runtime(request, choice))
     built = None
     image = ""
     if isinstance(choice.runtime, DockerRuntime):
