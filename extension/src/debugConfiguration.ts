@@ -3,10 +3,9 @@
 // when it is ready; a crashed one: show why, at the score.py line. Also our own debug type, which
 // speaks DAP straight to debugpy in the container when the Python Debugger extension is missing.
 import * as vscode from 'vscode';
-import type { EngineResult } from './common/server';
 import { getSettings } from './common/settings';
+import type { CommandAnswer, StatusResult } from './generated/contract';
 import {
-    isWorkspaceTrusted,
     registerDebugAdapterDescriptorFactory,
     registerDebugConfigurationProvider,
     showInformationMessage,
@@ -19,8 +18,9 @@ export const START_AND_ATTACH = 'Start and Attach';
 
 export type F5Decision = 'attach' | 'offerStart' | 'showCrash';
 
-/** What F5 on our entry does, from `amldebug.status`. Anything unclear: let VS Code attach. */
-export function f5Decision(status: EngineResult): F5Decision {
+/** What F5 on our entry does, from `amldebug.status`. Anything unclear (no server answer, an
+ * untrusted workspace, where we run nothing): let VS Code attach as written. */
+export function f5Decision(status: CommandAnswer<'amldebug.status'>): F5Decision {
     if (!status.ok) {
         return 'attach';
     }
@@ -39,7 +39,7 @@ export function f5Decision(status: EngineResult): F5Decision {
 export interface F5Actions {
     /** Builds if needed, runs, and attaches (Debug in Container). */
     startAndAttach(): Promise<unknown>;
-    showCrash(status: EngineResult): Promise<void>;
+    showCrash(status: StatusResult): Promise<void>;
 }
 
 export class ContainerDebugConfigurationProvider implements vscode.DebugConfigurationProvider {
@@ -60,15 +60,14 @@ export class ContainerDebugConfigurationProvider implements vscode.DebugConfigur
             configuration.type === 'debugpy' && !hasDebuggerExtension()
                 ? { ...configuration, type: AMLDEBUG_DEBUG_TYPE }
                 : configuration;
-        if (!isWorkspaceTrusted()) {
-            return resolved; // we run nothing in an untrusted folder: VS Code tries as written
-        }
         const settings = getSettings(folder?.uri);
         const status = await this.services.server.executeEngineCommand('amldebug.status', {
             ...(settings.containerName ? { name: settings.containerName } : {}),
             ...(folder ? { folder: folder.uri.fsPath } : {}),
-            trusted: true,
         });
+        if (!status.ok) {
+            return resolved; // the server refused (untrusted) or could not tell: VS Code tries
+        }
         switch (f5Decision(status)) {
             case 'attach':
                 return resolved;

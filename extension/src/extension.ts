@@ -125,7 +125,7 @@ export async function activate(context: ExtensionContext): Promise<void> {
         ...registerDebugging(services, {
             startAndAttach: () => debugInContainer(services),
             showCrash: async (status) => {
-                const message = String(status.message ?? 'the server stopped');
+                const message = status.message ?? 'the server stopped';
                 services.container.update({ state: 'crashed', message });
                 await showInitCrash(services, { ...status, error: message });
             },
@@ -138,8 +138,8 @@ export async function activate(context: ExtensionContext): Promise<void> {
                 publishFileContexts();
             }
         }),
-        // The server learns about trust only at start (initializationOptions.trusted).
-        onDidGrantWorkspaceTrust(() => void server.restart('the workspace is now trusted')),
+        // The server decides trust; it learns of a grant without a restart.
+        onDidGrantWorkspaceTrust(() => void server.notifyTrustGranted()),
     );
     publishFileContexts();
     await server.restart('activation');

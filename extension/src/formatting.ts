@@ -1,11 +1,17 @@
 // Turns engine results into text for editors and messages. Pure, so the shapes are unit-tested.
-import type { EngineResult } from './common/server';
+import type {
+    ExplainResult,
+    Failure,
+    InvokeFailure,
+    InvokeResult,
+    ReplicasResult,
+} from './generated/contract';
 
-function prettyBody(result: EngineResult): string {
+function prettyBody(result: InvokeResult | InvokeFailure): string {
     if (result.json !== undefined) {
         return JSON.stringify(result.json, null, 2);
     }
-    const body = typeof result.body === 'string' ? result.body : '';
+    const body = result.body;
     try {
         return JSON.stringify(JSON.parse(body), null, 2);
     } catch {
@@ -14,57 +20,44 @@ function prettyBody(result: EngineResult): string {
 }
 
 /** The response of `amldebug.invoke` as a JSONC document: a comment header, then the body. */
-export function formatTestResponse(result: EngineResult, url: string, requestFile: string): string {
-    const status = typeof result.status === 'number' ? result.status : '?';
-    const elapsed =
-        typeof result.elapsedMs === 'number' ? `${Math.round(result.elapsedMs)} ms` : '? ms';
+export function formatTestResponse(
+    result: InvokeResult | InvokeFailure,
+    url: string,
+    requestFile: string,
+): string {
     const lines = [
-        `// POST ${url} -> HTTP ${status} in ${elapsed}`,
+        `// POST ${url} -> HTTP ${result.status} in ${Math.round(result.elapsedMs)} ms`,
         `// request body: ${requestFile}`,
     ];
-    const headers = result.headers;
-    if (headers && typeof headers === 'object') {
-        for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-            lines.push(`// ${name}: ${String(value)}`);
-        }
+    for (const [name, value] of Object.entries(result.headers)) {
+        lines.push(`// ${name}: ${value}`);
     }
     lines.push('', prettyBody(result), '');
     return lines.join('\n');
 }
 
-const pick = (finding: Record<string, unknown>, keys: string[]): string | undefined => {
-    for (const key of keys) {
-        const value = finding[key];
-        if (typeof value === 'string' && value.trim() !== '') {
-            return value;
-        }
-    }
-    return undefined;
-};
-
 /** The findings of `amldebug.explain` as Markdown. */
-export function formatLogExplanation(result: EngineResult): string {
-    const findings = Array.isArray(result.findings) ? (result.findings as unknown[]) : [];
-    if (findings.length === 0) {
+export function formatLogExplanation(result: ExplainResult): string {
+    if (result.findings.length === 0) {
         return '# No known Azure ML failure found in this log\n\nNothing in it matches a known deployment failure. Look for the first `Traceback` or `Error` line.\n';
     }
-    const sections = findings.map((raw, index) => {
-        const finding = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-        const code = pick(finding, ['code', 'id']);
-        const title = pick(finding, ['title', 'summary', 'message']) ?? `Finding ${index + 1}`;
-        const lines = [`## ${code ? `${code}: ` : ''}${title}`];
-        const explanation = pick(finding, ['explanation', 'cause', 'detail', 'description']);
-        if (explanation) {
-            lines.push('', explanation);
+    const sections = result.findings.map((finding) => {
+        const lines = [`## ${finding.id}: ${finding.title}`];
+        if (finding.explanation.trim()) {
+            lines.push('', finding.explanation);
         }
-        const fix = pick(finding, ['fix', 'hint', 'nextStep', 'next_step', 'remedy']);
-        if (fix) {
-            lines.push('', `**What to do:** ${fix}`);
+        if (finding.fix.trim()) {
+            lines.push('', `**What to do:** ${finding.fix}`);
         }
-        const evidence = pick(finding, ['evidence', 'excerpt', 'matched', 'match']);
-        const line = typeof finding.line === 'number' ? ` (log line ${finding.line})` : '';
-        if (evidence) {
-            lines.push('', `Matched${line}:`, '', '```', evidence, '```');
+        if (finding.matched.trim()) {
+            lines.push(
+                '',
+                `Matched (log line ${finding.line}):`,
+                '',
+                '```',
+                finding.matched,
+                '```',
+            );
         }
         return lines.join('\n');
     });
@@ -72,21 +65,13 @@ export function formatLogExplanation(result: EngineResult): string {
 }
 
 /** A one-line summary of `amldebug.replicas`. */
-export function formatReplicaEstimate(result: EngineResult): string {
-    const replicas = result.replicas ?? result.value;
-    const parts = [`Azure ML: about ${String(replicas)} replica(s) needed`];
-    if (typeof result.formula === 'string') {
-        parts.push(`(${result.formula})`);
-    }
-    if (typeof result.advice === 'string') {
-        parts.push(`. ${result.advice}`);
-    }
-    return parts.join(' ');
+export function formatReplicaEstimate(result: ReplicasResult): string {
+    return `Azure ML: about ${result.replicas} replica(s) needed (${result.arithmetic}).`;
 }
 
 /** "what failed: why. next step" from an `{ok: false}` result. */
-export function failureMessage(what: string, result: EngineResult): string {
-    const reason = result.error ?? 'unknown error';
+export function failureMessage(what: string, result: Failure): string {
+    const reason = result.error || 'unknown error';
     // The hint is a sentence of its own.
     const error = result.hint && !/[.!?:]$/.test(reason.trim()) ? `${reason.trim()}.` : reason;
     const hint = result.hint ? ` ${result.hint}` : '';

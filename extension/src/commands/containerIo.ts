@@ -32,13 +32,12 @@ export class LogFollower {
         const result = await this.services.server.executeEngineCommand('amldebug.logs', {
             ...(state.name ? { name: state.name } : {}),
             tail: 500,
-            trusted: true,
         });
         if (!result.ok) {
-            await reportFailure(this.services, 'Reading the container log', result);
+            await reportFailure(this.services, 'Show Container Logs', result);
             return;
         }
-        channel.append(typeof result.text === 'string' ? result.text : '');
+        channel.append(result.text);
     }
 
     /** Stops following when the container is gone. */

@@ -2,9 +2,8 @@
 // on the language server, and shows the result. No engine logic lives here.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { EngineResult } from '../common/server';
 import { debugLoopOptions, getSettings, type AmlDebugSettings } from '../common/settings';
-import { requireTrust } from '../common/trust';
+import { explainUntrusted, requireTrust } from '../common/trust';
 import {
     asRelativePath,
     fileExists,
@@ -20,7 +19,6 @@ import {
     withProgress,
     writeFileText,
 } from '../common/vscodeapi';
-import { parseContainerState } from '../containerState';
 import { ensureDebuggerExtension, hasDebuggerExtension } from '../debugger';
 import { failureMessage, formatTestResponse, SAMPLE_REQUEST } from '../formatting';
 import {
@@ -31,35 +29,44 @@ import {
     writeThroughWorkspaceEdit,
     type WriteOutcome,
 } from '../launchConfig';
+import type {
+    CommandAnswer,
+    CommandName,
+    CommandParams,
+    Failure,
+    InvokeParams,
+    LaunchConfigFailure,
+    LaunchConfigResult,
+    StartFailure,
+} from '../generated/contract';
 import { resolveProject, targetOptions, type ProjectTarget } from '../project';
 import type { ReadOnlyDocuments } from '../readOnlyDocuments';
 import type { Services } from '../services';
 
 export const SHOW_LOGS = 'Show Logs';
 
-export function runWithProgress(
+export function runWithProgress<C extends CommandName>(
     services: Services,
     title: string,
-    command: string,
-    options: Record<string, unknown>,
-): Thenable<EngineResult> {
+    command: C,
+    params: CommandParams[C],
+): Thenable<CommandAnswer<C>> {
     return withProgress(
         { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-        (progress, token) =>
-            services.server.executeEngineCommand(
-                command,
-                { ...options, trusted: true },
-                progress,
-                token,
-            ),
+        (progress, token) => services.server.executeEngineCommand(command, params, progress, token),
     );
 }
 
+/** A failure, said once: cancelled, refused for trust (the server's decision), or what and why. */
 export async function reportFailure(
     services: Services,
     what: string,
-    result: EngineResult,
+    result: Failure,
 ): Promise<void> {
+    if (result.untrusted) {
+        await explainUntrusted(what);
+        return;
+    }
     if (result.cancelled) {
         void showInformationMessage(`Azure ML: ${what} cancelled.`);
         return;
@@ -71,19 +78,27 @@ export async function reportFailure(
     }
 }
 
-export function containerName(services: Services): Record<string, unknown> {
+export function containerName(services: Services): { name?: string } {
     const name = services.container.state.name;
     return name ? { name } : {};
 }
 
+/** Where an inference server died: an init() crash answer, or `amldebug.status` of a crash. */
+export interface CrashReport {
+    traceback?: string;
+    file?: string;
+    line?: number;
+    error?: string;
+}
+
 /** Opens score.py at the line where init() failed, with the traceback in the container channel. */
-export async function showInitCrash(services: Services, result: EngineResult): Promise<void> {
-    const traceback = typeof result.traceback === 'string' ? result.traceback : '';
+export async function showInitCrash(services: Services, result: CrashReport): Promise<void> {
+    const traceback = result.traceback ?? '';
     services.channels.container.appendLine(traceback);
     services.channels.container.show(true);
-    const lastLine = traceback.trim().split('\n').pop() ?? String(result.error ?? '');
-    if (typeof result.file === 'string') {
-        const line = typeof result.line === 'number' ? Math.max(result.line - 1, 0) : 0;
+    const lastLine = traceback.trim().split('\n').pop() || (result.error ?? '');
+    if (result.file) {
+        const line = result.line !== undefined ? Math.max(result.line - 1, 0) : 0;
         const document = await openTextDocument(vscode.Uri.file(result.file));
         const position = new vscode.Position(line, 0);
         await showTextDocument(document, { selection: new vscode.Range(position, position) });
@@ -95,20 +110,10 @@ export async function showInitCrash(services: Services, result: EngineResult): P
     void showErrorMessage(`Azure ML: the inference server failed to start: ${lastLine}`);
 }
 
-function recordRunResult(services: Services, result: EngineResult): void {
-    services.container.update({
-        ...parseContainerState({ ...result, state: 'ready' }),
-        state: 'ready',
-    });
-}
-
 export async function debugInContainer(
     services: Services,
     resource?: vscode.Uri,
 ): Promise<boolean> {
-    if (!(await requireTrust('Debug in Container'))) {
-        return false;
-    }
     const target = await resolveProject(resource);
     if (!target) {
         return false;
@@ -130,8 +135,9 @@ export async function debugInContainer(
         await reportStartFailure(services, 'Debug in Container', result);
         return false;
     }
-    recordRunResult(services, result);
-    const written = await writeLaunchConfig(services, target, settings, launchConfigEdit(result));
+    // The container state (name, ports, runtime) came as amldebug/containerState before this
+    // answer: the server writes the answer after the command's notifications.
+    const written = await writeLaunchConfig(services, target, settings, result.launchConfigEdit);
     // Without the Python Debugger (still offered above), our own debug type attaches.
     void debuggerOffer;
     return attachToContainer(services, target, settings, written?.text);
@@ -141,14 +147,12 @@ export async function debugInContainer(
 async function reportStartFailure(
     services: Services,
     action: string,
-    result: EngineResult,
+    result: Failure | StartFailure,
 ): Promise<void> {
     // Only a container that started and died is "crashed"; a failed build leaves none.
-    services.container.update({
-        state: typeof result.traceback === 'string' ? 'crashed' : 'none',
-        message: result.error,
-    });
-    if (typeof result.traceback === 'string') {
+    const crashed = 'traceback' in result && result.traceback !== undefined;
+    services.container.update({ state: crashed ? 'crashed' : 'none', message: result.error });
+    if (crashed) {
         await showInitCrash(services, result);
     } else {
         await reportFailure(services, action, result);
@@ -156,9 +160,6 @@ async function reportStartFailure(
 }
 
 export async function buildImage(services: Services, resource?: vscode.Uri): Promise<void> {
-    if (!(await requireTrust('Build Debug Image'))) {
-        return;
-    }
     const target = await resolveProject(resource);
     if (!target) {
         return;
@@ -186,14 +187,12 @@ export async function buildImage(services: Services, resource?: vscode.Uri): Pro
         await reportFailure(services, 'Building the debug image', result);
         return;
     }
-    const seconds = typeof result.seconds === 'number' ? ` in ${result.seconds.toFixed(1)} s` : '';
-    void showInformationMessage(`Azure ML: built ${String(result.image)}${seconds}.`);
+    void showInformationMessage(
+        `Azure ML: built ${result.image} in ${result.seconds.toFixed(1)} s.`,
+    );
 }
 
 export async function runContainer(services: Services, resource?: vscode.Uri): Promise<void> {
-    if (!(await requireTrust('Run Debug Container'))) {
-        return;
-    }
     const target = await resolveProject(resource);
     if (!target) {
         return;
@@ -210,16 +209,10 @@ export async function runContainer(services: Services, resource?: vscode.Uri): P
         await reportStartFailure(services, 'Running the debug container', result);
         return;
     }
-    recordRunResult(services, result);
+    const url = result.url ?? `http://127.0.0.1:${result.port ?? settings.port}`;
     void showInformationMessage(
-        `Azure ML: serving on ${String(result.url ?? `http://127.0.0.1:${String(result.port)}`)}; debugger on :${String(result.debugPort)}.`,
+        `Azure ML: serving on ${url}; debugger on :${result.debugPort ?? settings.debugPort}.`,
     );
-}
-
-/** The launch.json edit `amldebug.up` computed with `writeLaunchConfig: false`, if it sent one. */
-function launchConfigEdit(result: EngineResult): EngineResult | undefined {
-    const edit = result.launchConfigEdit;
-    return edit && typeof edit === 'object' ? (edit as EngineResult) : undefined;
 }
 
 /**
@@ -230,7 +223,7 @@ export async function writeLaunchConfig(
     services: Services,
     target: ProjectTarget,
     settings: AmlDebugSettings,
-    computed?: EngineResult,
+    computed?: LaunchConfigResult | LaunchConfigFailure,
 ): Promise<{ outcome: WriteOutcome; uri: vscode.Uri; text: string } | undefined> {
     const result =
         computed ??
@@ -240,18 +233,11 @@ export async function writeLaunchConfig(
             runtime: settings.runtime,
             write: false,
         }));
-    if (!result.ok || typeof result.text !== 'string') {
-        await reportFailure(
-            services,
-            'Generating launch.json',
-            result.ok ? { ok: false, error: 'the server returned no launch.json text' } : result,
-        );
+    if (!result.ok) {
+        await reportFailure(services, 'Generate launch.json', result);
         return undefined;
     }
-    const uri =
-        typeof result.path === 'string'
-            ? vscode.Uri.file(result.path)
-            : vscode.Uri.joinPath(target.workspaceFolder.uri, '.vscode', 'launch.json');
+    const uri = vscode.Uri.file(result.path);
     const outcome = await writeThroughWorkspaceEdit(uri, result.text);
     services.channels.client.info(`launch.json ${outcome}: ${uri.fsPath}`);
     return { outcome, uri, text: result.text };
@@ -261,10 +247,8 @@ export async function generateLaunchConfig(
     services: Services,
     resource?: vscode.Uri,
 ): Promise<void> {
-    // Writing a file on a project's behalf needs trust, like running it (issue 9, item 5).
-    if (!(await requireTrust('Generate launch.json'))) {
-        return;
-    }
+    // Writing a file on a project's behalf needs trust, like running it (issue 9, item 5): the
+    // server refuses to compute it in an untrusted workspace.
     const target = await resolveProject(resource);
     if (!target) {
         return;
@@ -302,9 +286,7 @@ async function serverAttachConfiguration(
         runtime,
         write: false,
     });
-    return result.ok && typeof result.text === 'string'
-        ? findAttachConfiguration(result.text, debugPort, runtime)
-        : undefined;
+    return result.ok ? findAttachConfiguration(result.text, debugPort, runtime) : undefined;
 }
 
 async function attachToContainer(
@@ -387,37 +369,36 @@ export async function sendTestRequest(
     documents: ReadOnlyDocuments,
     resource?: vscode.Uri,
 ): Promise<void> {
-    if (!(await requireTrust('Send Test Request'))) {
-        return;
-    }
     const target = await resolveProject(resource);
     if (!target) {
         return;
     }
     const port = services.container.state.port ?? getSettings(target.workspaceFolder.uri).port;
-    const invoke = (options: Record<string, unknown>) =>
+    const invoke = (params: InvokeParams) =>
         services.server.executeEngineCommand('amldebug.invoke', {
             folder: target.projectDir,
             port,
-            trusted: true,
-            ...options,
+            ...params,
         });
     let requestFile =
         resource && resource.fsPath.endsWith('.json')
             ? resource
             : await existingSampleRequest(target);
-    let result: EngineResult | undefined;
+    let result: CommandAnswer<'amldebug.invoke'> | undefined;
     if (!requestFile) {
         // run()'s declared input sample (inference-schema), as the server publishes it in
         // /swagger.json, beats an empty template: the server writes it and sends it.
         const fromSwagger = await invoke({ sampleFromSwagger: true });
-        if (typeof fromSwagger.sampleWritten === 'string') {
+        if ('sampleWritten' in fromSwagger && fromSwagger.sampleWritten) {
             requestFile = vscode.Uri.file(fromSwagger.sampleWritten);
             result = fromSwagger;
             void showInformationMessage(
                 `Azure ML: ${asRelativePath(requestFile)} written from the input sample the ` +
                     'server publishes in /swagger.json.',
             );
+        } else if (fromSwagger.ok === false && fromSwagger.untrusted) {
+            await reportFailure(services, 'Send Test Request', fromSwagger);
+            return;
         } else {
             requestFile = await offerSampleRequest(target);
         }
@@ -426,8 +407,9 @@ export async function sendTestRequest(
         return;
     }
     result ??= await invoke({ file: requestFile.fsPath });
-    if (!result.ok && result.status === undefined) {
-        await reportFailure(services, 'Sending the test request', result);
+    if (!('status' in result)) {
+        // No answer from the scoring server at all (a non-2xx answer is shown like any other).
+        await reportFailure(services, 'Send Test Request', result);
         return;
     }
     const url = `http://127.0.0.1:${port}/score`;
@@ -438,25 +420,19 @@ export async function sendTestRequest(
 }
 
 export async function stopContainer(services: Services): Promise<void> {
-    if (!(await requireTrust('Stop Debug Container'))) {
-        return;
-    }
-    const result = await services.server.executeEngineCommand('amldebug.stop', {
-        ...containerName(services),
-        trusted: true,
-    });
+    const result = await services.server.executeEngineCommand(
+        'amldebug.stop',
+        containerName(services),
+    );
     if (!result.ok) {
-        await reportFailure(services, 'Stopping the debug container', result);
+        await reportFailure(services, 'Stop Debug Container', result);
         return;
     }
-    services.container.update({ state: 'stopped' });
+    // `stopped` came as amldebug/containerState before this answer.
     void showInformationMessage('Azure ML: debug container stopped.');
 }
 
 export async function commitContainer(services: Services): Promise<void> {
-    if (!(await requireTrust('Commit Container'))) {
-        return;
-    }
     const tag = await showInputBox({
         title: 'Azure ML: Commit Container to Image',
         prompt: 'Image tag for the container as it is now (empty: the next free debug:N)',
@@ -468,35 +444,29 @@ export async function commitContainer(services: Services): Promise<void> {
     const result = await services.server.executeEngineCommand('amldebug.commit', {
         ...containerName(services),
         ...(tag.trim() ? { tag: tag.trim() } : {}),
-        trusted: true,
     });
     if (!result.ok) {
-        await reportFailure(services, 'Committing the container', result);
+        await reportFailure(services, 'Commit Container', result);
         return;
     }
-    void showInformationMessage(`Azure ML: container saved as ${String(result.image)}.`);
+    void showInformationMessage(`Azure ML: container saved as ${result.image}.`);
 }
 
 export async function syncFromContainer(services: Services): Promise<void> {
-    if (!(await requireTrust('Sync Edits from Container'))) {
-        return;
-    }
     const target = await resolveProject();
     if (!target) {
         return;
     }
-    const base = { ...containerName(services), ...targetOptions(target), trusted: true };
+    const base = { ...containerName(services), ...targetOptions(target) };
     const preview = await services.server.executeEngineCommand('amldebug.sync', {
         ...base,
         apply: false,
     });
     if (!preview.ok) {
-        await reportFailure(services, 'Comparing the container with the workspace', preview);
+        await reportFailure(services, 'Sync Edits from Container', preview);
         return;
     }
-    const changed = Array.isArray(preview.changed)
-        ? (preview.changed as unknown[]).map(String)
-        : [];
+    const changed = preview.changed.map((change) => `${change.path} (${change.status})`);
     if (changed.length === 0) {
         void showInformationMessage(
             'Azure ML: the container has no edits that the workspace lacks.',
@@ -520,17 +490,14 @@ export async function syncFromContainer(services: Services): Promise<void> {
         await reportFailure(services, 'Syncing from the container', result);
         return;
     }
-    const applied = Array.isArray(result.applied) ? result.applied.length : changed.length;
-    const skipped = Array.isArray(result.skipped) ? result.skipped.length : 0;
+    const applied = result.applied.length;
+    const skipped = result.skipped.length;
     void showInformationMessage(
         `Azure ML: copied ${applied} file(s) from the container${skipped ? `, skipped ${skipped} changed on both sides` : ''}.`,
     );
 }
 
 export async function pullImage(services: Services): Promise<void> {
-    if (!(await requireTrust('Pull Base Image'))) {
-        return;
-    }
     const image = await showInputBox({
         title: 'Azure ML: Pull Base Image',
         prompt: 'Image to pull (registry/repository:tag)',
@@ -561,5 +528,5 @@ export async function pullImage(services: Services): Promise<void> {
         await reportFailure(services, `Pulling ${image}`, result);
         return;
     }
-    void showInformationMessage(`Azure ML: pulled ${String(result.image ?? image)}.`);
+    void showInformationMessage(`Azure ML: pulled ${result.image}.`);
 }

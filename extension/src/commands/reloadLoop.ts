@@ -3,7 +3,6 @@
 // was attached before is attached again once the new worker listens (issue 10, items 1 and 2).
 import type * as vscode from 'vscode';
 import { getSettings } from '../common/settings';
-import { requireTrust } from '../common/trust';
 import {
     showInformationMessage,
     showWarningMessage,
@@ -76,27 +75,20 @@ export class ReloadLoop {
     }
 
     async reloadNow(options: ReloadOptions): Promise<void> {
-        if (!(await requireTrust('Reload'))) {
-            return;
-        }
         const target = await resolveProject();
         const attached = this.sessions.current();
         const result = await this.services.server.executeEngineCommand('amldebug.reload', {
             ...containerName(this.services),
             ...(target ? targetOptions(target) : {}),
             waitForRequests: options.waitForRequests,
-            trusted: true,
         });
         if (!result.ok) {
-            await reportFailure(this.services, 'Reloading the entry script', result);
+            await reportFailure(this.services, 'Reload', result);
             return;
         }
-        const seconds =
-            typeof result.seconds === 'number' ? ` in ${result.seconds.toFixed(1)} s` : '';
-        const message = `Azure ML: entry script reloaded${seconds}.`;
+        const message = `Azure ML: entry script reloaded in ${result.seconds.toFixed(1)} s.`;
         this.services.channels.client.info(message);
-        const interrupted =
-            typeof result.requestsInterrupted === 'number' ? result.requestsInterrupted : 0;
+        const interrupted = result.requestsInterrupted ?? 0;
         if (interrupted > 0) {
             void showWarningMessage(
                 `Azure ML: the reload ended ${interrupted} request(s) still running after ` +

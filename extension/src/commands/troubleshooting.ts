@@ -50,9 +50,12 @@ async function logText(services: Services): Promise<string | undefined> {
             const result = await services.server.executeEngineCommand('amldebug.logs', {
                 ...(services.container.state.name ? { name: services.container.state.name } : {}),
                 tail: 2000,
-                trusted: true,
             });
-            return typeof result.text === 'string' ? result.text : undefined;
+            if (!result.ok) {
+                await reportFailure(services, 'Reading the container log', result);
+                return undefined;
+            }
+            return result.text;
         }
         default:
             return undefined;

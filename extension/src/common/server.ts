@@ -21,6 +21,7 @@ import type { Channels } from './log';
 import { chooseInterpreter, pythonExtensionInterpreter, type InterpreterChoice } from './python';
 import { getSettings, type AmlDebugSettings } from './settings';
 import { isWorkspaceTrusted, showErrorMessage, showWarningMessage } from './vscodeapi';
+import type { CommandAnswer, CommandName, CommandParams, Failure } from '../generated/contract';
 
 export const SERVER_ID = 'amldebug';
 export const SERVER_NAME = 'Azure ML Language Server';
@@ -28,13 +29,15 @@ export const MAX_RESTARTS = 5;
 export const RESTART_WINDOW_MS = 3 * 60 * 1000;
 export const DEBUG_SERVER_PORT_VARIABLE = 'AMLDEBUG_DEBUG_SERVER_PORT';
 
-/** What every engine command returns (docs/lsp-protocol.md). */
-export interface EngineResult {
-    ok: boolean;
-    error?: string;
-    hint?: string;
-    cancelled?: boolean;
-    [key: string]: unknown;
+/** What `amldebug/workspaceTrust` says: the server decides trust, from this and initializationOptions. */
+export const TRUST_NOTIFICATION = 'amldebug/workspaceTrust';
+
+/** `{ok: false, error, hint?}` from the server, or from here when no answer came. */
+export type EngineFailure = Failure;
+
+/** What the client says when the server did not answer (the server's own failures are typed). */
+function clientFailure(error: string, hint?: string): Failure {
+    return hint ? { ok: false, error, hint } : { ok: false, error };
 }
 
 export interface ServerLaunch {
@@ -118,6 +121,8 @@ export function cliLaunchFrom(launch: ServerLaunch): ServerLaunch {
     return { ...launch, args };
 }
 
+/** What the server reads at start: whether the workspace is trusted (the server decides what
+ * that allows; later grants come as TRUST_NOTIFICATION) and the settings. */
 export function initializationOptions(
     settings: AmlDebugSettings,
     trusted: boolean,
@@ -187,20 +192,28 @@ export class LanguageServerManager {
         }
     }
 
-    async executeEngineCommand(
-        command: string,
-        options: Record<string, unknown>,
+    /** Tells the running server that the user granted workspace trust (no restart needed). */
+    async notifyTrustGranted(): Promise<void> {
+        await this.queue;
+        if (this.client?.isRunning()) {
+            await this.client.sendNotification(TRUST_NOTIFICATION, { trusted: true });
+        }
+    }
+
+    /** One `workspace/executeCommand`, typed by the command (extension/src/generated/). */
+    async executeEngineCommand<C extends CommandName>(
+        command: C,
+        params: CommandParams[C],
         progress?: Progress<{ message?: string; increment?: number }>,
         token?: CancellationToken,
-    ): Promise<EngineResult> {
+    ): Promise<CommandAnswer<C>> {
         await this.queue;
         const client = this.client;
         if (!client || !client.isRunning()) {
-            return {
-                ok: false,
-                error: 'The Azure ML language server is not running.',
-                hint: 'Run "Azure ML: Restart Language Server" and look at "Azure ML: Show Language Server Logs".',
-            };
+            return clientFailure(
+                'The Azure ML language server is not running.',
+                'Run "Azure ML: Restart Language Server" and look at "Azure ML: Show Language Server Logs".',
+            );
         }
         const workDoneToken = progress ? `amldebug-${++this.progressCounter}` : undefined;
         let lastPercent = 0;
@@ -217,17 +230,17 @@ export class LanguageServerManager {
         try {
             const result: unknown = await client.sendRequest(
                 ExecuteCommandRequest.type,
-                { command, arguments: [options], workDoneToken },
+                { command, arguments: [params], workDoneToken },
                 token,
             );
-            return normaliseResult(result);
+            return normaliseResult<C>(result);
         } catch (error) {
             if (token?.isCancellationRequested) {
                 return { ok: false, cancelled: true, error: 'Cancelled.' };
             }
             const message = error instanceof Error ? error.message : String(error);
             this.channels.client.error(`${command} failed: ${message}`);
-            return { ok: false, error: message };
+            return clientFailure(message);
         } finally {
             subscription?.dispose();
         }
@@ -295,13 +308,16 @@ export class LanguageServerManager {
     }
 }
 
-export function normaliseResult(result: unknown): EngineResult {
+/**
+ * The server's answer as the contract types it. The server checks its answers against the same
+ * dataclasses the types are generated from; here only "is it an answer at all" is left to check.
+ */
+export function normaliseResult<C extends CommandName>(result: unknown): CommandAnswer<C> {
     if (result && typeof result === 'object' && 'ok' in result) {
-        return result as EngineResult;
+        return result as CommandAnswer<C>;
     }
     if (result === null || result === undefined) {
-        return { ok: false, error: 'The language server returned no result.' };
+        return clientFailure('The language server returned no result.');
     }
-    // A server that answers without `ok` still answered: keep the payload.
-    return { ok: true, value: result };
+    return clientFailure('The language server answered without `ok`: a server of another version?');
 }

@@ -4,6 +4,7 @@
 // (`getSettings(folder.uri)`); the server pulls each folder's values itself (workspace/configuration
 // with a scopeUri per folder), so a multi-root workspace never mixes two folders' settings.
 import type { ConfigurationScope } from 'vscode';
+import type { UpParams } from '../generated/contract';
 import { getConfiguration } from './vscodeapi';
 
 export type Runtime = 'auto' | 'docker' | 'process';
@@ -88,8 +89,8 @@ export function debugLoopOptions(
     settings: AmlDebugSettings,
     folder: string,
     workspaceFolder?: string,
-): Record<string, unknown> {
-    const options: Record<string, unknown> = {
+): UpParams {
+    const options: UpParams = {
         folder,
         ...(workspaceFolder ? { workspaceFolder } : {}),
         port: settings.port,

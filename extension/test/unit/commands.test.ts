@@ -7,8 +7,9 @@ import {
     generateLaunchConfig,
     sendTestRequest,
     stopContainer,
+    syncFromContainer,
 } from '../../src/commands/debugLoop';
-import type { EngineResult } from '../../src/common/server';
+import type { CommandName } from '../../src/generated/contract';
 import * as api from '../../src/common/vscodeapi';
 import { NO_CONTAINER, type ContainerState } from '../../src/containerState';
 import type { Services } from '../../src/services';
@@ -29,14 +30,31 @@ function channel() {
     };
 }
 
-function fakeServices(results: Record<string, EngineResult>) {
+/** Answers by command (fixtures may leave out fields a test does not read). */
+type Answers = Partial<Record<CommandName, object>>;
+
+/**
+ * A fake server: `results` answer the commands; `notified` is the amldebug/containerState a
+ * command sends before its answer (the real server writes its answer after its notifications).
+ */
+function fakeServices(
+    results: Answers,
+    notified: Partial<Record<CommandName, ContainerState>> = {},
+) {
     const calls: { command: string; options: Record<string, unknown> }[] = [];
     const states: ContainerState[] = [];
     let current: ContainerState = NO_CONTAINER;
     const services = {
         server: {
-            executeEngineCommand: async (command: string, options: Record<string, unknown>) => {
+            executeEngineCommand: async (
+                command: CommandName,
+                options: Record<string, unknown>,
+            ) => {
                 calls.push({ command, options });
+                const state = notified[command];
+                if (state) {
+                    services.container.update(state);
+                }
                 return results[command] ?? { ok: false, error: `unexpected ${command}` };
             },
             restart: async () => undefined,
@@ -80,17 +98,31 @@ const LAUNCH_TEXT =
 describe('debug-loop commands', () => {
     afterEach(() => sinon.restore());
 
-    it('refuse Docker work in Restricted Mode, say why, and never reach the server', async () => {
+    it("in Restricted Mode the server's refusal is explained, with the way to trust", async () => {
         stubEditorBasics(false);
+        sinon.stub(api, 'getExtension').returns({ id: 'ms-python.debugpy' } as any);
         const warning = sinon.stub(api, 'showWarningMessage').resolves(undefined);
-        const { services, calls } = fakeServices({});
+        const refused = { ok: false, untrusted: true, error: 'The workspace is not trusted.' };
+        const { services, calls } = fakeServices({
+            'amldebug.up': refused,
+            'amldebug.stop': refused,
+        });
 
         assert.strictEqual(await debugInContainer(services), false);
         await stopContainer(services);
 
-        assert.strictEqual(calls.length, 0);
+        // The server decides; the client sends no `trusted` of its own.
+        assert.deepStrictEqual(
+            calls.map((c) => [c.command, 'trusted' in c.options]),
+            [
+                ['amldebug.up', false],
+                ['amldebug.stop', false],
+            ],
+        );
+        assert.match(String(warning.firstCall.args[0]), /Debug in Container runs Docker/);
         assert.match(String(warning.firstCall.args[0]), /Restricted Mode/);
-        assert.match(String(warning.firstCall.args[0]), /Trust this workspace/);
+        assert.strictEqual(warning.firstCall.args[1], 'Manage Workspace Trust');
+        assert.match(String(warning.secondCall.args[0]), /Stop Debug Container runs Docker/);
     });
 
     it('debugInContainer runs `up`, writes launch.json through the editor and attaches', async () => {
@@ -104,22 +136,31 @@ describe('debug-loop commands', () => {
         } as any);
         const applyEdit = sinon.stub(api, 'applyEdit').resolves(true);
         const startDebugging = sinon.stub(api, 'startDebugging').resolves(true);
-        const { services, calls, states } = fakeServices({
-            'amldebug.up': {
-                ok: true,
-                name: 'amldebug-project',
-                port: 8000,
-                debugPort: 5678,
-                runtime: 'docker',
-                launchConfig: null,
-                launchConfigEdit: {
+        const ready: ContainerState = {
+            state: 'ready',
+            name: 'amldebug-project',
+            port: 8000,
+            debugPort: 5678,
+            runtime: 'docker',
+        };
+        const { services, calls, states } = fakeServices(
+            {
+                'amldebug.up': {
                     ok: true,
-                    path: '/work/project/.vscode/launch.json',
-                    created: true,
-                    text: LAUNCH_TEXT,
+                    name: 'amldebug-project',
+                    port: 8000,
+                    debugPort: 5678,
+                    runtime: 'docker',
+                    launchConfigEdit: {
+                        ok: true,
+                        path: '/work/project/.vscode/launch.json',
+                        created: true,
+                        text: LAUNCH_TEXT,
+                    },
                 },
             },
-        });
+            { 'amldebug.up': ready },
+        );
 
         assert.strictEqual(await debugInContainer(services), true);
 
@@ -130,7 +171,7 @@ describe('debug-loop commands', () => {
         );
         const up = calls[0].options;
         assert.strictEqual(up.folder, WORKSPACE.fsPath);
-        assert.strictEqual(up.trusted, true);
+        assert.ok(!('trusted' in up)); // trust is the server's to know
         assert.strictEqual(up.bind, '127.0.0.1');
         assert.strictEqual(up.writeLaunchConfig, false);
         assert.ok(applyEdit.calledOnce);
@@ -244,7 +285,11 @@ describe('debug-loop commands', () => {
         const startDebugging = sinon.stub(api, 'startDebugging').resolves(true);
         const { services } = fakeServices({
             'amldebug.up': { ok: true, name: 'c', port: 8000, debugPort: 5678 },
-            'amldebug.launchConfig': { ok: true, text: LAUNCH_TEXT },
+            'amldebug.launchConfig': {
+                ok: true,
+                path: '/work/project/.vscode/launch.json',
+                text: LAUNCH_TEXT,
+            },
         });
 
         assert.strictEqual(await debugInContainer(services), true);
@@ -267,7 +312,11 @@ describe('debug-loop commands', () => {
         sinon.stub(api, 'applyEdit').resolves(true);
         const info = sinon.stub(api, 'showInformationMessage').resolves(undefined);
         const { services, calls } = fakeServices({
-            'amldebug.launchConfig': { ok: true, text: LAUNCH_TEXT },
+            'amldebug.launchConfig': {
+                ok: true,
+                path: '/work/project/.vscode/launch.json',
+                text: LAUNCH_TEXT,
+            },
         });
 
         await generateLaunchConfig(services);
@@ -279,17 +328,45 @@ describe('debug-loop commands', () => {
         );
     });
 
-    it('generateLaunchConfig writes nothing in Restricted Mode (issue 9, item 5)', async () => {
+    it('generateLaunchConfig writes nothing when the server refuses (issue 9, item 5)', async () => {
         stubEditorBasics(false);
         const warning = sinon.stub(api, 'showWarningMessage').resolves(undefined);
         const applyEdit = sinon.stub(api, 'applyEdit').resolves(true);
-        const { services, calls } = fakeServices({});
+        const { services, calls } = fakeServices({
+            'amldebug.launchConfig': { ok: false, untrusted: true, error: 'not trusted' },
+        });
 
         await generateLaunchConfig(services);
 
-        assert.strictEqual(calls.length, 0);
+        assert.deepStrictEqual(
+            calls.map((c) => c.command),
+            ['amldebug.launchConfig'],
+        );
         sinon.assert.notCalled(applyEdit);
         sinon.assert.calledOnce(warning);
+        assert.match(String(warning.firstCall.args[0]), /Restricted Mode/);
+    });
+});
+
+describe('Sync Edits from Container', () => {
+    afterEach(() => sinon.restore());
+
+    it('lists the changed files by path (the typed result, not "[object Object]")', async () => {
+        stubEditorBasics();
+        const modal = sinon.stub(api, 'showModalWarning').resolves(undefined);
+        const { services } = fakeServices({
+            'amldebug.sync': {
+                ok: true,
+                changed: [{ path: 'score.py', status: 'modified' }],
+                applied: [],
+                skipped: [],
+                refused: [],
+            },
+        });
+
+        await syncFromContainer(services);
+
+        assert.strictEqual(modal.firstCall.args[1], 'score.py (modified)');
     });
 });
 
@@ -305,6 +382,8 @@ describe('Send Test Request', () => {
             'amldebug.invoke': {
                 ok: true,
                 status: 200,
+                elapsedMs: 12,
+                headers: {},
                 body: '{"predictions": [6.0]}',
                 sampleWritten: '/work/project/sample-request.json',
             },

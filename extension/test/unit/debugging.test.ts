@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as sinon from 'sinon';
 import { ReloadLoop, RELOAD_NOW } from '../../src/commands/reloadLoop';
-import type { EngineResult } from '../../src/common/server';
+import type { CommandAnswer } from '../../src/generated/contract';
 import * as api from '../../src/common/vscodeapi';
 import { NO_CONTAINER, type ContainerState } from '../../src/containerState';
 import {
@@ -36,7 +36,7 @@ function channel() {
     };
 }
 
-function fakeServices(results: Record<string, EngineResult>, state: ContainerState = NO_CONTAINER) {
+function fakeServices(results: Record<string, object>, state: ContainerState = NO_CONTAINER) {
     const calls: { command: string; options: Record<string, unknown> }[] = [];
     const services = {
         server: {
@@ -148,7 +148,7 @@ describe('reload after a save', () => {
     it('does not attach when no debugger was attached before', async () => {
         stubEditor();
         const start = sinon.stub(api, 'startDebugging').resolves(true);
-        const { services } = fakeServices({ 'amldebug.reload': { ok: true } });
+        const { services } = fakeServices({ 'amldebug.reload': { ok: true, seconds: 0.4 } });
         await new ReloadLoop(services, new AttachedSessions()).request(true);
         sinon.assert.notCalled(start);
     });
@@ -159,7 +159,7 @@ describe('reload after a save', () => {
         const offer = sinon
             .stub(api, 'showInformationMessage')
             .returns(new Promise(() => undefined));
-        const { services, calls } = fakeServices({ 'amldebug.reload': { ok: true } });
+        const { services, calls } = fakeServices({ 'amldebug.reload': { ok: true, seconds: 0.4 } });
         const sessions = new AttachedSessions();
         const attached = session('a');
         sessions.message(attached, { type: 'event', event: 'stopped' }, 'fromAdapter');
@@ -183,7 +183,7 @@ describe('reload after a save', () => {
         sinon.stub(api, 'startDebugging').resolves(true);
         sinon.stub(api, 'stopDebugging').resolves();
         sinon.stub(api, 'showInformationMessage').resolves(RELOAD_NOW as any);
-        const { services, calls } = fakeServices({ 'amldebug.reload': { ok: true } });
+        const { services, calls } = fakeServices({ 'amldebug.reload': { ok: true, seconds: 0.4 } });
         const sessions = new AttachedSessions();
         sessions.message(session('a'), { type: 'event', event: 'stopped' }, 'fromAdapter');
         const loop = new ReloadLoop(services, sessions);
@@ -198,7 +198,7 @@ describe('reload after a save', () => {
         stubEditor();
         const warn = sinon.stub(api, 'showWarningMessage').resolves(undefined);
         const { services } = fakeServices({
-            'amldebug.reload': { ok: true, requestsInterrupted: 1 },
+            'amldebug.reload': { ok: true, seconds: 0.4, requestsInterrupted: 1 },
         });
         await new ReloadLoop(services, new AttachedSessions()).request(true);
         assert.match(String(warn.firstCall.args[0]), /ended 1 request/);
@@ -209,15 +209,18 @@ describe('F5 on our entry', () => {
     afterEach(() => sinon.restore());
 
     it('decides from the server status', () => {
-        assert.strictEqual(f5Decision({ ok: true, state: 'ready' }), 'attach');
-        assert.strictEqual(f5Decision({ ok: true, state: 'starting' }), 'attach');
-        assert.strictEqual(f5Decision({ ok: true, state: 'none' }), 'offerStart');
-        assert.strictEqual(f5Decision({ ok: true, state: 'exited' }), 'offerStart');
-        assert.strictEqual(f5Decision({ ok: true, state: 'crashed' }), 'showCrash');
+        const status = (state: string) =>
+            ({ ok: true, state, runtime: 'docker' }) as CommandAnswer<'amldebug.status'>;
+        assert.strictEqual(f5Decision(status('ready')), 'attach');
+        assert.strictEqual(f5Decision(status('starting')), 'attach');
+        assert.strictEqual(f5Decision(status('none')), 'offerStart');
+        assert.strictEqual(f5Decision(status('exited')), 'offerStart');
+        assert.strictEqual(f5Decision(status('crashed')), 'showCrash');
         assert.strictEqual(f5Decision({ ok: false, error: 'no server' }), 'attach');
+        assert.strictEqual(f5Decision({ ok: false, untrusted: true, error: 'refused' }), 'attach');
     });
 
-    function provider(status: EngineResult) {
+    function provider(status: object) {
         const { services, calls } = fakeServices({ 'amldebug.status': status });
         const actions = {
             startAndAttach: sinon.stub().resolves(true),

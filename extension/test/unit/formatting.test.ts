@@ -28,14 +28,15 @@ describe('result formatting', () => {
     });
 
     it('pretty-prints a JSON body even without the parsed copy, and keeps text bodies', () => {
+        const failed = { ok: false, error: 'The server answered 502.', elapsedMs: 3, headers: {} };
         assert.ok(
-            formatTestResponse({ ok: false, status: 502, body: '{"a":1}' }, 'u', 'r').includes(
+            formatTestResponse({ ...failed, status: 502, body: '{"a":1}' }, 'u', 'r').includes(
                 '{\n  "a": 1\n}',
             ),
         );
         assert.ok(
             formatTestResponse(
-                { ok: false, status: 500, body: 'Traceback ...' },
+                { ...failed, status: 500, body: 'Traceback ...' },
                 'u',
                 'r',
             ).includes('HTTP 500'),
@@ -47,11 +48,13 @@ describe('result formatting', () => {
             ok: true,
             findings: [
                 {
-                    code: 'AML401',
+                    id: 'AML401',
                     title: 'Key Vault access policy missing',
-                    hint: 'Re-grant the workspace identity access to the Key Vault.',
-                    evidence: 'HTTP 500 at image creation',
+                    explanation: 'The workspace identity lost access to its Key Vault.',
+                    fix: 'Re-grant the workspace identity access to the Key Vault.',
+                    matched: 'HTTP 500 at image creation',
                     line: 12,
+                    count: 1,
                 },
             ],
         });
@@ -78,6 +81,19 @@ describe('result formatting', () => {
             }),
             'Azure ML: Pulling base:1 failed: not found. Log in first.',
         );
-        assert.match(formatReplicaEstimate({ ok: true, replicas: 4 }), /about 4 replica/);
+        const estimate = {
+            ok: true as const,
+            replicas: 4,
+            requestTime: 0.5,
+            maxConcurrent: 1,
+            targetUtilization: 0.7,
+            targetUtilizationPercent: 70,
+            utilizationReading: '70 read as 70 %',
+            headroomPercent: 30,
+            formula: 'ceil(rps x seconds / utilization / concurrent)',
+            arithmetic: 'ceil(5 x 0.5 / 0.7 / 1) = ceil(3.57) = 4',
+            text: '',
+        };
+        assert.match(formatReplicaEstimate(estimate), /about 4 replica.*ceil\(3\.57\) = 4/);
     });
 });

@@ -91,7 +91,7 @@ describe('project target in a multi-root workspace', () => {
                     options: Record<string, unknown>,
                 ) => {
                     calls.push(options);
-                    return { ok: true, image: 'amldebug/debug:latest' };
+                    return { ok: true, image: 'amldebug/debug:latest', seconds: 1.5 };
                 },
             },
             channels: { client: channel, server: channel, build: channel, container: channel },

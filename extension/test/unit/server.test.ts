@@ -124,7 +124,9 @@ describe('engine results', () => {
             ok: true,
             image: 'debug:1',
         });
-        assert.strictEqual(normaliseResult(null).ok, false);
-        assert.match(String(normaliseResult(undefined).error), /no result/);
+        const empty = normaliseResult(undefined);
+        assert.ok(!empty.ok && /no result/.test(empty.error));
+        const withoutOk = normaliseResult({ image: 'debug:1' });
+        assert.ok(!withoutOk.ok && /without `ok`/.test(withoutOk.error));
     });
 });
