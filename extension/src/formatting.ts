@@ -66,7 +66,7 @@ export function formatLogExplanation(result: ExplainResult): string {
 
 /** A one-line summary of `amldebug.replicas`. */
 export function formatReplicaEstimate(result: ReplicasResult): string {
-    return `Azure ML: about ${result.replicas} replica(s) needed (${result.arithmetic}).`;
+    return `Azure ML: about ${result.replicas} replica(s) needed (${result.formula}): ${result.arithmetic}.`;
 }
 
 /** "what failed: why. next step" from an `{ok: false}` result. */
