@@ -24,7 +24,7 @@ from amldebug.lsp.protocol import COMMAND_MODULES, ENGINE_COMMANDS
 TRUSTED = SimpleNamespace(workspace_trusted=True)
 UNTRUSTED = SimpleNamespace(workspace_trusted=False)
 PROTOCOL_DOC = REPOSITORY / "docs" / "lsp-protocol.md"
-CONTRACT_TS = REPOSITORY / "extension" / "src" / "generated" / "contract.ts"
+GENERATED_TS = REPOSITORY / "extension" / "src" / "generated"
 
 
 def wire_fields(cls: type, role: str) -> dict[str, bool]:
@@ -58,7 +58,10 @@ def test_generated_typescript_and_schema_are_fresh():
 
 
 def test_registry_typescript_and_protocol_doc_name_the_same_commands_and_fields():
-    typescript = CONTRACT_TS.read_text(encoding="utf-8")
+    typescript = "\n".join(
+        (GENERATED_TS / name).read_text(encoding="utf-8")
+        for name in ("contract.ts", "params.ts", "results.ts")
+    )
     union = re.search(r"export type CommandName =(.*?);", typescript, re.S)
     assert union is not None
     assert re.findall(r"'([\w.]+)'", union.group(1)) == list(COMMANDS)
@@ -180,7 +183,7 @@ def test_launch_config_is_computed_only_in_a_trusted_workspace(tmp_path: Path):
 
 
 def test_generated_files_name_every_type_once():
-    typescript = generated_files()[Path("extension/src/generated/contract.ts")]
+    typescript = "".join(text for path, text in generated_files().items() if path.suffix == ".ts")
     declared = re.findall(r"^export interface (\w+)", typescript, re.M)
     assert len(declared) == len(set(declared))
     for contract in COMMANDS.values():

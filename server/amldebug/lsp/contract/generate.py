@@ -1,5 +1,6 @@
 """`python -m amldebug.lsp.contract.generate [--check]`: write the contract's TypeScript
-(extension/src/generated/contract.ts) and JSON schema (extension/src/generated/contract.schema.json)
+(extension/src/generated/: contract.ts, params.ts, results.ts) and JSON schema
+(extension/src/generated/contract.schema.json)
 from the dataclasses, and the rows of the command table in docs/lsp-protocol.md. `npm run compile`
 runs it first; `--check` exits 1 when a file is stale (the test suite asks the same)."""
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from amldebug.lsp.contract.registry import COMMANDS
 from amldebug.lsp.contract.schema import json_schema
-from amldebug.lsp.contract.typescript import field_is_optional, typescript
+from amldebug.lsp.contract.typescript import field_is_optional, typescript_files
 from amldebug.lsp.contract.wire import fields_of, wire_name
 
 REPOSITORY = Path(__file__).resolve().parents[4]
@@ -25,7 +26,7 @@ _ROW = re.compile(r"^\| `amldebug\.\w+` \|")
 def generated_files(root: Path = REPOSITORY) -> dict[Path, str]:
     """Each generated file (relative to the repository) and its text."""
     return {
-        GENERATED / "contract.ts": typescript(),
+        **{GENERATED / name: text for name, text in typescript_files().items()},
         GENERATED / "contract.schema.json": json.dumps(json_schema(), indent=2) + "\n",
         PROTOCOL_DOC: protocol_doc((root / PROTOCOL_DOC).read_text(encoding="utf-8")),
     }

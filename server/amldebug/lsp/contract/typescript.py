@@ -1,6 +1,7 @@
-"""The contract as TypeScript: one interface per params/result dataclass, the command-name union
-and per-command maps (`CommandParams`, `CommandResults`, `CommandFailures`), so the extension's
-`executeEngineCommand(name, params)` is typed by the command it sends."""
+"""The contract as TypeScript: one interface per params/result dataclass (params.ts, results.ts),
+the command-name union and per-command maps (`CommandParams`, `CommandResults`,
+`CommandFailures`; contract.ts), so the extension's `executeEngineCommand(name, params)` is
+typed by the command it sends."""
 
 from __future__ import annotations
 
@@ -129,17 +130,42 @@ def interface(cls: type, role: str) -> list[str]:
     return lines
 
 
-def typescript() -> str:
+def typescript_files() -> dict[str, str]:
+    """params.ts and results.ts (one interface per dataclass), and contract.ts: the command names,
+    the per-command maps, and both files' types re-exported (import everything from it)."""
+    files = {}
+    for role, name in (("params", "params.ts"), ("result", "results.ts")):
+        lines = [HEADER.rstrip("\n"), ""]
+        for cls, cls_role in referenced_types():
+            if cls_role == role:
+                lines += interface(cls, role)
+                lines.append("")
+        files[name] = "\n".join(lines).rstrip("\n") + "\n"
+    files["contract.ts"] = _command_maps()
+    return files
+
+
+def _command_maps() -> str:
+    params = sorted({c.params.__name__ for c in COMMANDS.values()})
+    results = sorted(
+        {"Failure"}
+        | {c.result.__name__ for c in COMMANDS.values()}
+        | {f.__name__ for c in COMMANDS.values() for f in c.failures}
+    )
     lines = [HEADER.rstrip("\n"), ""]
-    for cls, role in referenced_types():
-        lines += interface(cls, role)
-        lines.append("")
+    for names_, module in ((params, "./params"), (results, "./results")):
+        lines.append("import type {")
+        lines += [f"    {name}," for name in names_]
+        lines.append(f"}} from '{module}';")
+    lines.append("")
+    lines.append("export type * from './params';")
+    lines.append("export type * from './results';")
+    lines.append("")
     names = list(COMMANDS)
+    last = len(names) - 1
     lines.append("/** Every command of the server's workspace/executeCommand. */")
     lines.append("export type CommandName =")
-    lines += [
-        f"    | '{name}'" + (";" if i == len(names) - 1 else "") for i, name in enumerate(names)
-    ]
+    lines += [f"    | '{name}'" + (";" if i == last else "") for i, name in enumerate(names)]
     lines.append("")
     lines.append("export const COMMAND_NAMES: readonly CommandName[] = [")
     lines += [f"    '{name}'," for name in names]
@@ -149,9 +175,7 @@ def typescript() -> str:
         "/** Commands the server refuses (`untrusted: true`) in an untrusted workspace. */"
     )
     lines.append("export const REQUIRES_TRUST: Readonly<Record<CommandName, boolean>> = {")
-    lines += [
-        f"    '{c.name}': {'true' if c.requires_trust else 'false'}," for c in COMMANDS.values()
-    ]
+    lines += [f"    '{c.name}': {str(c.requires_trust).lower()}," for c in COMMANDS.values()]
     lines.append("};")
     for map_name, pick in (
         ("CommandParams", lambda c: c.params.__name__),
@@ -165,7 +189,7 @@ def typescript() -> str:
     lines.append("")
     lines.append("/** What a command answers: its result, or a failure (any command may fail). */")
     lines.append(
-        "export type CommandAnswer<C extends CommandName> = "
-        "CommandResults[C] | CommandFailures[C] | Failure;"
+        "export type CommandAnswer<C extends CommandName> =\n"
+        "    | CommandResults[C]\n    | CommandFailures[C]\n    | Failure;"
     )
     return "\n".join(lines) + "\n"
