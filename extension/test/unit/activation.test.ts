@@ -31,7 +31,7 @@ describe('activation', () => {
         sinon.stub(api, 'registerTextDocumentContentProvider').returns(disposable as any);
         sinon.stub(api, 'onDidSaveTextDocument').returns(disposable as any);
         sinon.stub(api, 'onDidChangeConfiguration').returns(disposable as any);
-        sinon.stub(api, 'onDidGrantWorkspaceTrust').returns(disposable as any);
+        const grant = sinon.stub(api, 'onDidGrantWorkspaceTrust').returns(disposable as any);
         sinon.stub(api, 'registerDebugAdapterTrackerFactory').returns(disposable as any);
         sinon.stub(api, 'onDidStartDebugSession').returns(disposable as any);
         sinon.stub(api, 'onDidTerminateDebugSession').returns(disposable as any);
@@ -51,6 +51,12 @@ describe('activation', () => {
         assert.ok(registered.includes('azuremlDebug.statusBarActions'));
         assert.strictEqual(restart.callCount, 1);
         assert.ok(context.subscriptions.length >= contributed.length);
+
+        // Trust granted later: the server is told (it decides what trust allows), not restarted.
+        const told = sinon.stub(LanguageServerManager.prototype, 'notifyTrustGranted').resolves();
+        grant.firstCall.args[0]();
+        sinon.assert.calledOnce(told);
+        assert.strictEqual(restart.callCount, 1);
     });
 });
 
