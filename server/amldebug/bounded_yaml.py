@@ -183,3 +183,25 @@ def _children(node: Node) -> list[Node]:
     if isinstance(node, MappingNode):
         return [part for pair in node.value for part in pair]
     return []
+
+
+def yaml_error_at(error: yaml.YAMLError, text: str) -> tuple[str, int, int]:
+    """What a YAML error says, and the 0-based line and column it points at: where an unfinished
+    construct began when the error is only found at the end, clamped into the text."""
+    lines = text.split("\n")
+    line, column = 0, 0
+    message = str(error)
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        if mark is not None and error.context_mark is not None and mark.index >= len(text):
+            # Found only at the end of the text (an unclosed bracket or quote): where the
+            # unfinished construct began says more.
+            mark = error.context_mark
+        if mark is not None:
+            line, column = mark.line, mark.column
+        message = "; ".join(part for part in (error.context, error.problem) if part) or message
+        if mark is not None and text[mark.index : mark.index + 1] == "\t":
+            message += " (a tab: YAML indents with spaces only)"
+    if line >= len(lines):
+        line, column = len(lines) - 1, len(lines[-1])
+    return message, line, column

@@ -449,8 +449,10 @@ def test_aml204_and_aml203_fixes_give_yaml_that_keeps_everything(text: str) -> N
     assert not [d for d in diagnose(fixed) if d.code in ("AML201", "AML202", "AML203", "AML204")]
 
 
-def test_aml201_at_the_end_of_an_unfinished_file_stays_on_its_last_line() -> None:
-    assert at(one("dependencies: [python", "AML201")) == (0, 21)
+def test_aml201_on_an_unfinished_file_points_where_the_unclosed_bracket_opens() -> None:
+    # YAML finds the problem only past the last character; the `[` that never closes is the news.
+    assert at(one("dependencies: [python", "AML201")) == (0, 14)
+    assert at(one("name: x\ndependencies:\n  - 'python\n", "AML201"))[0] == 2
 
 
 def test_positions_count_only_line_feeds_as_line_breaks() -> None:

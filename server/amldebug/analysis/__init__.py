@@ -191,6 +191,7 @@ def _run_analyzers(kind: FileKind, text: str, context: AnalysisContext) -> list[
     from amldebug.analysis import (
         conda_file,
         deployment_references,
+        deployment_yaml,
         entry_script,
         scale_settings,
         steps_file,
@@ -209,9 +210,11 @@ def _run_analyzers(kind: FileKind, text: str, context: AnalysisContext) -> list[
     if kind is FileKind.STEPS_FILE:
         return steps_file.analyze_steps_file(text, context)
     if kind is FileKind.DEPLOYMENT:
-        return scale_settings.analyze_deployment_yaml(
-            text, context
-        ) + deployment_references.analyze_deployment_references(text, context)
+        return (
+            deployment_yaml.analyze_deployment_yaml_syntax(text, context)
+            + scale_settings.analyze_deployment_yaml(text, context)
+            + deployment_references.analyze_deployment_references(text, context)
+        )
     return []
 
 

@@ -29,7 +29,7 @@ from amldebug.analysis.conda_specs import (
     parse_spec,
     version_bounds,
 )
-from amldebug.bounded_yaml import compose_yaml
+from amldebug.bounded_yaml import compose_yaml, yaml_error_at
 from amldebug.diagnostics import Position, Range
 
 __all__ = [
@@ -148,11 +148,7 @@ def parse_conda_environment(text: str) -> CondaEnvironment:
         odd_breaks = _ODD_LINE_BREAKS.search(text)
         root = compose_yaml(_ODD_LINE_BREAKS.sub(" ", text) if odd_breaks else text)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line, mark.column) if mark is not None else (0, 0)
-        if line >= len(lines):  # "unexpected end of stream" points past the last line
-            line, column = len(lines) - 1, len(lines[-1])
-        message = " ".join(part for part in (error.context, error.problem) if part) or str(error)
+        message, line, column = yaml_error_at(error, text)
         return CondaEnvironment(
             problems=(CondaProblem("yaml", message, Range.of(line, column, line, column + 1)),)
         )

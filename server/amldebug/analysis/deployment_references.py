@@ -23,7 +23,7 @@ MISSING_REFERENCE = Rule(
     code="AML403",
     name="deployment-file-missing",
     severity=Severity.ERROR,
-    summary="a deployment YAML names a file or folder that does not exist",
+    summary="a deployment YAML names a file or folder that does not exist (or is not one)",
     why=(
         "`az ml online-deployment create` (and `batch-deployment create`) resolves "
         "`code_configuration.code`, `code_configuration.scoring_script`, "
@@ -88,6 +88,15 @@ def _check(
     exists = path.exists() if any_kind else (path.is_dir() if want_folder else path.is_file())
     if exists:
         return []
+    if path.exists() and not typo_only:
+        # A pipe, a device or a file where a folder belongs: there, but not what Azure ML reads.
+        kind = "a folder" if want_folder else "a regular file"
+        message = f"The {what} '{node.value}' is not {kind} ({path})."
+        return [
+            Diagnostic(
+                MISSING_REFERENCE.code, MISSING_REFERENCE.severity, message, _node_range(node)
+            )
+        ]
     message = f"The {what} '{node.value}' does not exist ({path} is missing)."
     suggestion = _closest(path)
     if suggestion is None and typo_only:

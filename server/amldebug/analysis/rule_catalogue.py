@@ -15,6 +15,7 @@ def all_rules() -> dict[str, Rule]:
         conda_file,
         core,
         deployment_references,
+        deployment_yaml,
         entry_script,
         environment_resolution,
         image_imports,
@@ -31,6 +32,7 @@ def all_rules() -> dict[str, Rule]:
         steps_file,
         scale_settings,
         deployment_references,
+        deployment_yaml,
         environment_resolution,
     )
     for module in modules:
