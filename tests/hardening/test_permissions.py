@@ -75,6 +75,16 @@ def test_an_unreadable_sub_folder_is_no_traceback(project):
     assert "Traceback" not in done.stderr
     assert "AML107" in done.stdout  # the readable files are still checked
     assert done.returncode == 1
+    # ... and the folder that was passed over is said, not silently skipped.
+    assert "The folder private/ could not be read (Permission denied)" in done.stdout
+
+
+def test_an_unreadable_sub_folder_alone_is_not_all_checks_passed(project):
+    (project / "private").mkdir()
+    (project / "private").chmod(0o000)
+    done = amldebug("check", str(project), cwd=project.parent)
+    assert "All checks passed" not in done.stdout
+    assert "private/ could not be read" in done.stdout
 
 
 def test_a_read_only_vscode_folder_is_named(project):

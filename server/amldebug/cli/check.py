@@ -140,6 +140,8 @@ class CheckTarget:
     path: Path  # absolute, symlinks kept, as the user sees it
     project: Project
     kind: FileKind | None = None  # None: let the engine classify it
+    # A folder the walk could not list, and why: reported, never analysed.
+    unreadable: str | None = None
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -276,7 +278,8 @@ def collect_targets(
         top = canonical_path(start)
         project_for(start, start)  # scans the tree once; its walk is reused below
         index = indexes[start]
-        for folder, names in index.tree or walk_project_tree(start):
+        unreadable = list(index.unreadable)
+        for folder, names in index.tree or walk_project_tree(start, unreadable):
             project = project_for(folder, start)
             # Files the project names (a deployment YAML may point at src/score.py or env.yaml).
             for declared in (
@@ -306,6 +309,10 @@ def collect_targets(
                 kind = classify_file(path, text, project)
                 if kind is not FileKind.OTHER:
                     add(path, project, kind)
+        for folder, reason in dict(unreadable).items():
+            key = canonical_path(folder)
+            if key not in targets:
+                targets[key] = CheckTarget(_absolute(folder), project_for(start), None, reason)
     return list(targets.values())
 
 
@@ -319,6 +326,8 @@ def analyse_targets(
     """
     snapshots: dict[Path, FileSnapshot] = {}
     for target in targets:
+        if target.unreadable is not None:
+            continue
         key = canonical_path(target.path)
         snapshots.setdefault(key, read_snapshot(key, max_bytes=_MAX_READ_BYTES))
         for related in _project_files(target.project):
@@ -331,6 +340,9 @@ def analyse_targets(
 
     diagnostics: list[Diagnostic] = []
     for target in targets:
+        if target.unreadable is not None:
+            diagnostics.extend(_unreadable_folder(target.path, target.unreadable, selection))
+            continue
         snapshot = snapshots[canonical_path(target.path)]
         if snapshot.data is None:
             diagnostics.extend(
@@ -359,6 +371,13 @@ def _unreadable(path: Path, reason: str, selection: RuleSelection) -> list[Diagn
     if not selection.enabled(NOT_TEXT.code):
         return []
     message = f"{path.name} could not be read ({reason}); it was not analysed."
+    return [Diagnostic(NOT_TEXT.code, NOT_TEXT.severity, message, Range.of(0, 0), path)]
+
+
+def _unreadable_folder(path: Path, reason: str, selection: RuleSelection) -> list[Diagnostic]:
+    if not selection.enabled(NOT_TEXT.code):
+        return []
+    message = f"The folder {path.name}/ could not be read ({reason}); its files were not analysed."
     return [Diagnostic(NOT_TEXT.code, NOT_TEXT.severity, message, Range.of(0, 0), path)]
 
 

@@ -82,6 +82,8 @@ class DeploymentIndex:
     # The folders walked (top-down, parents first) with their file names, as walk_project_tree
     # gives them; empty when truncated. `check` goes through these instead of walking again.
     tree: tuple[tuple[Path, tuple[str, ...]], ...] = field(default=(), compare=False, repr=False)
+    # Folders the walk could not list, with the reason ("Permission denied").
+    unreadable: tuple[tuple[Path, str], ...] = field(default=(), compare=False, repr=False)
     _by_entry: dict[Path, tuple[Deployment, ...]] = field(default_factory=dict, compare=False)
     _by_conda: dict[Path, tuple[Deployment, ...]] = field(default_factory=dict, compare=False)
 
@@ -120,7 +122,8 @@ def scan_deployments(root: Path | str) -> DeploymentIndex:
     commands: list[CliDeployment] = []
     truncated = False
     tree: list[tuple[Path, tuple[str, ...]]] = []
-    for count, path in enumerate(_walk_files(root, tree)):
+    unreadable: list[tuple[Path, str]] = []
+    for count, path in enumerate(_walk_files(root, tree, unreadable)):
         if count >= MAX_FILES_SEEN:
             truncated = True
             break
@@ -144,7 +147,9 @@ def scan_deployments(root: Path | str) -> DeploymentIndex:
         conventional_deployment(path) for path in entry_candidates if _key(path) not in claimed
     ]
     walked = () if truncated else tuple(tree)
-    return DeploymentIndex(root, tuple(linked + conventions), tuple(assets), truncated, walked)
+    return DeploymentIndex(
+        root, tuple(linked + conventions), tuple(assets), truncated, walked, tuple(unreadable)
+    )
 
 
 @dataclass(frozen=True)
@@ -331,11 +336,19 @@ def deployments_in_yaml(path: Path) -> tuple[tuple[Deployment, ...], bool]:
     return facts.deployments, not facts.deployments
 
 
-def walk_project_tree(root: Path) -> Iterator[tuple[Path, list[str]]]:
+def walk_project_tree(
+    root: Path, unreadable: list[tuple[Path, str]] | None = None
+) -> Iterator[tuple[Path, list[str]]]:
     """Folders top-down (parents first) with their file names, sorted, skipping version control,
     dependencies, caches, virtual environments and hidden folders: the files a user's project
-    is made of. `check` and discovery walk the same tree."""
-    for folder, directories, files in os.walk(root):
+    is made of. `check` and discovery walk the same tree. Folders that cannot be listed are
+    appended to `unreadable` with the reason (the walk goes on without them)."""
+
+    def note(error: OSError) -> None:
+        if unreadable is not None and error.filename is not None:
+            unreadable.append((Path(error.filename), error.strerror or str(error)))
+
+    for folder, directories, files in os.walk(root, onerror=note):
         directories[:] = sorted(
             name
             for name in directories
@@ -363,12 +376,15 @@ def _nearest(file: Path, assets: list[EnvironmentAsset]) -> list[EnvironmentAsse
     return [asset for asset in assets if shared_depth(asset) == deepest]
 
 
-def _walk_files(root: Path, tree: list[tuple[Path, tuple[str, ...]]]) -> Iterator[Path]:
-    """The files discovery reads under `root`; each folder walked is appended to `tree`."""
+def _walk_files(
+    root: Path, tree: list[tuple[Path, tuple[str, ...]]], unreadable: list[tuple[Path, str]]
+) -> Iterator[Path]:
+    """The files discovery reads under `root`; each folder walked is appended to `tree`, each
+    that cannot be listed to `unreadable`."""
     if root.is_file():
         yield root
         return
-    for folder, names in walk_project_tree(root):
+    for folder, names in walk_project_tree(root, unreadable):
         tree.append((folder, tuple(names)))
         for name in names:
             if not name.startswith("."):
