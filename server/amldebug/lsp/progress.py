@@ -1,15 +1,13 @@
 """`$/progress` and cancellation for `workspace/executeCommand` handlers.
 
-pygls hands a command handler only its arguments, not the request. The server (see
-`server.py`) records each executeCommand request as a `CommandRequest` that the handler reads with
+A command handler gets its params, not the request. The protocol (see `protocol.py`) records
+each executeCommand request as a `CommandRequest` that the handler reads with
 `current_command()`: the client's `workDoneToken`, and a `CancelToken` that is cancelled by
 `$/cancelRequest` for that request or by `window/workDoneProgress/cancel` for its token.
 
-    from amldebug.lsp.progress import LspProgressReporter, current_command
+    from amldebug.lsp.progress import LspProgressReporter
 
-    @server.command("amldebug.build")
-    @server.thread()
-    def build(ls, options):
+    def build_command(ls, params):  # named in lsp/contract/registry.py, run in a worker thread
         with LspProgressReporter(ls, "Building debug image", log_channel="build") as progress:
             result = build_debug_image(..., reporter=progress, cancel=progress.cancel_token)
         ...
@@ -18,9 +16,9 @@ pygls hands a command handler only its arguments, not the request. The server (s
 a `WorkDoneProgressReport`, `log(line)` an `amldebug/log` notification on `log_channel` (when set).
 Without a workDoneToken nothing is shown as progress, logs still stream. Safe from any thread.
 
-A handler that raises `AmlDebugError` returns `{"ok": false, "error": ..., "hint": ...}` and one
-that raises `Cancelled` returns `{"ok": false, "cancelled": true}` (the server wraps every command),
-so handlers may simply let those propagate.
+A handler that raises `AmlDebugError` answers `{"ok": false, "error": ..., "hint": ...}` and one
+that raises `Cancelled` answers `{"ok": false, "cancelled": true}` (the contract dispatch wraps
+every command), so handlers may simply let those propagate.
 """
 
 from __future__ import annotations
