@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_lsp
+from lsp_session import SERVER_COMMAND, make_recording_client, start_session
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.protocol import JsonRPCRequestMessage
-from pytest_lsp import LanguageClient
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 
 async def request(client: LanguageClient, params: Any) -> Any:
@@ -73,3 +75,37 @@ async def test_trust_granted_while_running_needs_no_restart(client, project: Pat
     client.protocol.notify("amldebug/workspaceTrust", {"trusted": True})
     answer = await execute(client, "amldebug.launchConfig", options)
     assert answer.ok is True and answer.created is True
+
+
+def make_state_recording_client() -> LanguageClient:
+    client = make_recording_client()
+    client.states = []  # type: ignore[attr-defined]
+
+    @client.feature("amldebug/containerState")
+    def container_state(params: Any) -> None:
+        client.states.append(params)  # type: ignore[attr-defined]
+
+    return client
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=SERVER_COMMAND, client_factory=make_state_recording_client
+    )
+)
+async def trusted_client(lsp_client: LanguageClient, project: Path):
+    await start_session(lsp_client, project, {"trusted": True})
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_an_answer_follows_every_notification_its_command_sent(trusted_client):
+    """The container state has one source, amldebug/containerState: when a command's answer
+    arrives, the states it sent are already in (no waiting, as the extension relies on). The
+    race this pins (an answer written from the worker thread before a queued notification) is
+    rare; this test states the order rather than reproducing it."""
+    answer = await execute(trusted_client, "amldebug.reload", [{"name": "contract-no-such"}])
+    assert answer.ok is False
+    states = trusted_client.states  # type: ignore[attr-defined]
+    assert [(s.name, s.state) for s in states][:1] == [("contract-no-such", "starting")]
