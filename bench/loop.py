@@ -22,8 +22,10 @@ inference server and debugpy, then the model and the code copied in. In each rou
 two cold builds, the build after adding one package (`--add-package`, default six) to that
 round's conda file, as a ratio to the round's cold build (target <= 0.3x).
 
-Start to ready alternates ours and the bare server; the load average is reported (the machine
-is shared: compare the ratios, measured in one run, rather than the seconds).
+Start to ready alternates ours and the bare server (ours with the container's own network in
+place, as every `up` after the first finds it; the first start, which makes it, is reported
+apart); the load average is reported (the machine is shared: compare the ratios, measured in one
+run, rather than the seconds).
 
 Needs `.ci/setup-docker.sh` (engine + base image). Leaves nothing running; `--keep` keeps images.
 """
@@ -402,20 +404,26 @@ def main() -> int:
         results["first_build_packages_cached"] = first.package_steps_cached
 
         # Container start to ready, ours (wrapper + debugpy) against the bare server, alternated.
+        # The first start also makes the container's own network (debug_network.py); later ones
+        # find it, as every `up` after the first does (the container alone is replaced).
+        def start_ours() -> float:
+            run = run_debug_container(
+                discover_project(project),
+                RunOptions(image=tag, name=name, port=free_port(), debug_port=free_port()),
+                engine,
+            )
+            engine.client.containers.get(name).remove(force=True)  # the network stays
+            return run.seconds
+
+        results["first_start_to_ready_s"] = round(start_ours(), 2)
         ours: list[float] = []
         bare: list[float] = []
         for attempt in range(max(2, args.repeat)):
             for kind in ("ours", "bare") if attempt % 2 == 0 else ("bare", "ours"):
                 if kind == "bare":
                     bare.append(measure_bare_container(engine, tag))
-                    continue
-                run = run_debug_container(
-                    discover_project(project),
-                    RunOptions(image=tag, name=name, port=free_port(), debug_port=free_port()),
-                    engine,
-                )
-                ours.append(run.seconds)
-                engine.remove_container(name)
+                else:
+                    ours.append(start_ours())
         process = measure_bare_process(project)
         results["start_to_ready_all_s"] = [round(x, 2) for x in ours]
         results["bare_container_all_s"] = [round(x, 2) for x in bare]
@@ -494,6 +502,10 @@ def main() -> int:
         print(
             f"reload:                   median {results['reload_median_s']:.2f} s, "
             f"max {results['reload_max_s']:.2f} s (target <= 1.5 s)"
+        )
+        print(
+            f"first start to ready:     {results['first_start_to_ready_s']:.2f} s (makes the "
+            "container's own network)"
         )
         print(
             f"start to ready:           {results['start_to_ready_s']:.2f} s; bare server in the "
