@@ -8,7 +8,8 @@ result, each step's failure answered in the one way the protocol doc promises.
   decided here and only here, from what the server knows (see `trust.py`); a `trusted` key in
   the options is not a param and is ignored;
 - `AmlDebugError` / `Cancelled` from the handler: `{ok: false, error, hint}` / `{cancelled: true}`;
-- the handler's dataclass result: encoded camelCase.
+- the handler's result (a dataclass of the contract; anything else is a bug, -32603): encoded
+  camelCase.
 """
 
 from __future__ import annotations
@@ -83,22 +84,7 @@ def run_command(ls: Any, name: str, options: Mapping[str, Any]) -> dict[str, Any
         if (failure := failure_for(error)) is None:
             raise
         return encode(failure)
-    if isinstance(result, Mapping):
-        result = typed_answer(contract, result)
     if not isinstance(result, (contract.result, Failure)):  # a bug: -32603 with the log's trace
         raise TypeError(f"{name} answered {type(result).__name__}, not {contract.result.__name__}")
     answer: dict[str, Any] = encode(result)
     return answer
-
-
-def typed_answer(contract: CommandContract, answer: Mapping[str, Any]) -> Any:
-    """A handler's JSON answer checked against the contract: its result type when `ok`, else
-    the first failure type it fits. Keys the contract does not declare are a bug (TypeError)."""
-    kinds = (contract.result,) if answer.get("ok") is True else (*contract.failures, Failure)
-    problems = []
-    for kind in kinds:
-        try:
-            return decode(kind, answer, strict=True)
-        except ContractError as error:
-            problems.append(str(error))
-    raise TypeError(f"{contract.name} answered outside its contract: {'; '.join(problems)}")
