@@ -3,6 +3,7 @@ no engine as a state."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,18 @@ def test_status_without_an_engine_is_none_with_the_reason(
     outcome = status(request_from_lsp("status", {"name": "applayer-none"}))
     assert (outcome.server.state, outcome.server.runtime) == ("none", "docker")
     assert outcome.message and "Docker engine is not running" in outcome.message
+
+
+def test_a_pipe_named_sample_request_json_is_refused_not_waited_on(tmp_path: Path) -> None:
+    # Opening a FIFO for reading blocks until a writer comes: the editor's worker would hang.
+    os.mkfifo(tmp_path / "sample-request.json")
+    with pytest.raises(UsageError, match=r"is not a regular file"):
+        invoke(request_from_lsp("invoke", {"folder": str(tmp_path)}))
+
+
+def test_the_editor_sends_no_file_from_outside_the_project(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / "secret.json").write_text('{"token": "x"}')
+    with pytest.raises(UsageError, match=r"outside the project folder"):
+        invoke(request_from_lsp("invoke", {"folder": str(project), "file": "../secret.json"}))

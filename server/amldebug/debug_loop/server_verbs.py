@@ -24,6 +24,7 @@ from amldebug.debug_loop.runtime import (
 from amldebug.debug_loop.target import optional_project, project_for
 from amldebug.errors import AmlDebugError, UsageError
 from amldebug.progress import CancelToken, NullReporter, ProgressReporter
+from amldebug.project_files import read_project_bytes
 
 if TYPE_CHECKING:
     from amldebug.containers.run import ContainerCrashed, ModelPath
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from amldebug.project import Project
 
 SAMPLE_REQUEST_NAME = "sample-request.json"
+# A test request body: generous for a base64 image or a batch of rows, bounded all the same.
+MAX_REQUEST_BYTES = 64 * 1024 * 1024
 
 
 def reload(
@@ -196,18 +199,25 @@ def _request_body(request: DebugLoopRequest, port: int) -> tuple[bytes, str, Pat
             path = folder / path
     else:
         path = (folder or Path(".")) / SAMPLE_REQUEST_NAME
-        if not path.is_file() and request.sample_from_swagger:
+        if not path.exists() and request.sample_from_swagger:
             written = _sample_from_swagger(path.parent, request.host, port)
-        if not path.is_file():
+        if not path.exists():
             raise UsageError(
                 f"No request body: pass {request.said('data')} (JSON text) or "
                 f"{request.said('file')}, or put {SAMPLE_REQUEST_NAME} in "
                 f"{(folder or Path('.')).absolute()}."
             )
-    try:
-        return path.read_bytes(), str(path), written
-    except OSError as error:
-        raise UsageError(f"Cannot read {path}: {error.strerror or error}") from None
+    # A regular file, bounded, opened non-blocking; from the editor only inside the project
+    # folder (a file named on the command line may be anywhere).
+    read = read_project_bytes(
+        path,
+        root=folder,
+        max_bytes=MAX_REQUEST_BYTES,
+        allow_outside=request.origin != "editor" or folder is None,
+    )
+    if read.data is None:
+        raise UsageError(f"Cannot send {path}: {read.problem}")
+    return read.data, str(path), written
 
 
 def _sample_from_swagger(folder: Path, host: str, port: int) -> Path | None:
