@@ -57,6 +57,8 @@ export interface RunParams {
     gpus?: boolean;
     /** Memory limit of the container, as `docker run --memory` takes it (e.g. 3.5g, an instance type's memory), without swap: init() or run() outgrowing it is killed as in the cloud (Docker only). */
     memory?: string;
+    /** The interpreter of the local-process runtime, one with azureml-inference-server-http and debugpy (default: $AMLDEBUG_PROCESS_PYTHON, amldebug's own, azmlinfsrv on PATH). */
+    python?: string;
     /** An environment variable for the server. */
     env?: Record<string, string>;
     /** Seconds to wait for ready. */
@@ -103,6 +105,8 @@ export interface UpParams {
     gpus?: boolean;
     /** Memory limit of the container, as `docker run --memory` takes it (e.g. 3.5g, an instance type's memory), without swap: init() or run() outgrowing it is killed as in the cloud (Docker only). */
     memory?: string;
+    /** The interpreter of the local-process runtime, one with azureml-inference-server-http and debugpy (default: $AMLDEBUG_PROCESS_PYTHON, amldebug's own, azmlinfsrv on PATH). */
+    python?: string;
     /** An environment variable for the server. */
     env?: Record<string, string>;
     /** Seconds to wait for ready. */

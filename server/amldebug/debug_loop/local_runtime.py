@@ -53,7 +53,6 @@ class ProcessRuntime:
         *,
         reporter: ProgressReporter,
         cancel: CancelToken,
-        python: str | None = None,
     ) -> ServerState:
         """ContainerCrashed (as in the container runtime) when the server dies while starting,
         with the traceback and the entry script's line."""
@@ -70,7 +69,7 @@ class ProcessRuntime:
                 bind=settings.bind,
                 wait_for_debugger=settings.wait_for_debugger,
                 env=settings.env,
-                python=python,
+                python=settings.python,
                 timeout=settings.timeout,
                 reporter=reporter,
                 cancel=cancel,

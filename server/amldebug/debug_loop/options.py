@@ -227,6 +227,12 @@ OPTIONS: tuple[LoopOption, ...] = (
         check=_memory_size, docker_only=True,
     ),
     LoopOption(
+        "python", str, None, "--python", "python", None, _RUN,
+        "the interpreter of the local-process runtime, one with azureml-inference-server-http "
+        "and debugpy (default: $AMLDEBUG_PROCESS_PYTHON, amldebug's own, azmlinfsrv on PATH)",
+        metavar="PATH", recorded="no",
+    ),
+    LoopOption(
         "env", dict, {}, "--env", "env", None, _RUN,
         "an environment variable for the server", metavar="K=V", recorded="names",
     ),
@@ -378,6 +384,7 @@ class DebugLoopRequest:
     wait_for_debugger: bool = False
     gpus: bool = False
     memory: str | None = None
+    python: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     timeout: float | None = None
     runtime: str = "auto"

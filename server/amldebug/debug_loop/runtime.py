@@ -88,6 +88,7 @@ class RunSettings:
     env: Mapping[str, str]
     timeout: float
     gpus: bool
+    python: str | None = None  # the local-process runtime's interpreter (None: found)
     labels: Mapping[str, str] = field(default_factory=dict)
     engine_options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -109,6 +110,7 @@ def settings_for(
         env=dict(request.env),
         timeout=request.timeout or 120.0,
         gpus=request.gpus,
+        python=request.python,
         labels=dict(labels or {}),
         engine_options=docker_run_arguments(request),
     )
