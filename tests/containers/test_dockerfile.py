@@ -97,7 +97,8 @@ def test_the_server_runs_as_the_base_images_own_user_after_installing() -> None:
     plan = plan_debug_image(project, BuildOptions(base_image="base:1", base_user="app"))
     steps = _instructions(plan.dockerfile)
     assert steps.index("USER app") > steps.index("COPY code/ /var/azureml-app/")
-    assert steps[-1].startswith("CMD ") and not any("no non-root user" in n for n in plan.notes)
+    assert steps[-2].startswith("CMD ") and not any("no non-root user" in n for n in plan.notes)
+    assert steps[-1].startswith("LABEL amldebug.built=1 ")  # one LABEL step, last
 
 
 def test_a_root_base_image_is_said_and_gets_no_user_line() -> None:

@@ -21,7 +21,6 @@ from amldebug.containers.build_inputs import MAX_BUILD_INPUT_BYTES
 from amldebug.containers.docker_engine import DockerEngine
 from amldebug.containers.dockerfile import (
     CONTEXT_CODE,
-    LABEL_PROJECT,
     BuildOptions,
     BuildPlan,
     ContextLink,
@@ -323,7 +322,7 @@ def _stream_build(
     """Feed the engine's build stream to `log` and `reporter`; the image id ("" if not said)."""
     image_id = ""
     # The folder's name, not its host path: an image may be pushed or shared (issue 9).
-    stream = engine.build(context, tag=options.tag, labels={LABEL_PROJECT: project.root.name})
+    stream = engine.build(context, tag=options.tag)  # the labels are the Dockerfile's last line
     try:
         for chunk in stream:
             cancel.raise_if_cancelled()

@@ -323,10 +323,6 @@ def plan_debug_image(
         lines.append(f"    AZUREML_MODEL_DIR={model_dir}")
     lines += model_lines
     lines.append(f"COPY {CONTEXT_WRAPPER} {CONTEXT_LAUNCHER} {WRAPPER_DIR}/")
-    label = f"LABEL {LABEL_BUILT}=1 {LABEL_ENTRY}={_quote_label(entry_script)}"
-    if relative_model_dir is not None:
-        label += f" {LABEL_MODEL_DIR}={_quote_label(relative_model_dir)}"
-    lines.append(label)
     lines.append(f"COPY {CONTEXT_CODE}/ {CONTAINER_APP_ROOT}/")
     lines.append(f"WORKDIR {CONTAINER_APP_ROOT}")
     lines.append(f"EXPOSE {INFERENCE_PORT} {DEBUG_PORT}")
@@ -346,6 +342,11 @@ def plan_debug_image(
         f'CMD ["python", "{LAUNCHER_PATH}", "--entry_script", "{WRAPPER_PATH}", '
         f'"--port", "{INFERENCE_PORT}"]'
     )
+    # One LABEL, last: each instruction of the classic builder is a container and a commit.
+    label = f"LABEL {LABEL_BUILT}=1 {LABEL_ENTRY}={_quote_label(entry_script)}"
+    if relative_model_dir is not None:
+        label += f" {LABEL_MODEL_DIR}={_quote_label(relative_model_dir)}"
+    lines.append(label + f" {LABEL_PROJECT}={_quote_label(project.root.name)}")
     notes.extend(build_notes(translation.untranslated))
     return BuildPlan(
         dockerfile="\n".join(lines) + "\n",
