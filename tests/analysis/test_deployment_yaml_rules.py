@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from amldebug.analysis import analyze_path
+from amldebug.deployments import scan_deployments
 from amldebug.diagnostics import Severity
 
 SERVED_ENV = (
@@ -95,3 +96,21 @@ def test_a_valid_deployment_yaml_gets_no_aml404(tmp_path):
         "code_configuration:\n  code: .\n  scoring_script: score.py\ninstance_type: x\n",
     )
     assert "AML404" not in codes(analyze_path(deployment))
+
+
+def test_a_template_whose_fields_a_script_fills_in_is_not_invalid(tmp_path):
+    # azureml-examples' custom-container samples: sed fills {{...}} before `az ml ... create`.
+    write(tmp_path / "code" / "score.py", SCORE)
+    deployment = write(
+        tmp_path / "deployment.yml",
+        "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json\n"
+        "name: minimal\nendpoint_name: {{ENDPOINT_NAME}}\n"
+        "code_configuration:\n  code: code\n  scoring_script: score.py\n"
+        "environment:\n  image: {{ACR_NAME}}.azurecr.io/azureml-examples/minimal:1\n"
+        "instance_type: Standard_DS3_v2\n",
+    )
+    found = codes(analyze_path(deployment))
+    assert "AML404" not in found and "AML403" not in found
+    (deployment_found,) = scan_deployments(tmp_path).deployments
+    assert deployment_found.entry_script == tmp_path / "code" / "score.py"
+    assert deployment_found.name == "minimal"

@@ -8,7 +8,7 @@ import yaml
 
 from amldebug.analysis.context import AnalysisContext
 from amldebug.bounded_yaml import compose_yaml, yaml_error_at
-from amldebug.deployments.yaml_sources import yaml_kind
+from amldebug.deployments.yaml_sources import without_template_fields, yaml_kind
 from amldebug.diagnostics import Diagnostic, Range, Severity
 from amldebug.rules import Rule
 
@@ -48,7 +48,8 @@ def analyze_deployment_yaml_syntax(text: str, context: AnalysisContext) -> list[
     if yaml_kind(text) not in ("online-deployment", "batch-deployment"):
         return []
     try:
-        compose_yaml(text)
+        # A template's `{{FIELD}}`s are filled in before Azure ML reads it: not errors.
+        compose_yaml(without_template_fields(text))
     except (yaml.YAMLError, RecursionError, ValueError) as error:
         if isinstance(error, yaml.YAMLError):
             said, line, column = yaml_error_at(error, text)

@@ -85,13 +85,31 @@ def yaml_kind(text: str) -> YamlKind:
 
 
 def compose(text: str) -> yaml.Node | None:
-    """The YAML node tree of `text`, or None when it is not YAML, too large or too deep."""
+    """The YAML node tree of `text` (a template's `{{FIELD}}`s read as placeholders), or None
+    when it is not YAML, too large or too deep."""
     if len(text) > MAX_DEPLOYMENT_TEXT:
         return None
     try:
-        return compose_yaml(text)
+        return compose_yaml(without_template_fields(text))
     except (yaml.YAMLError, RecursionError, ValueError):
         return None
+
+
+_TEMPLATE_FIELD = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}")
+
+
+def without_template_fields(text: str) -> str:
+    """A template's `{{ENDPOINT_NAME}}` fields (a script fills them in with sed or envsubst
+    before `az ml ... create`; `{{ACR_NAME}}.azurecr.io/...` is not YAML as it stands) as
+    placeholder scalars of the same length (`<ENDPOINT_NAME__>`), so positions stay put."""
+    if "{{" not in text:
+        return text
+
+    def placeholder(match: re.Match[str]) -> str:
+        name = match.group(1).replace(".", "_")
+        return "<" + name.ljust(len(match.group(0)) - 2, "_") + ">"
+
+    return _TEMPLATE_FIELD.sub(placeholder, text)
 
 
 def deployments_from_yaml(
