@@ -156,7 +156,9 @@ def test_yaml_without_scale_settings_or_broken(tmp_path: Path):
         check(tmp_path, "deployment.yml", "instance_type: Standard_DS3_v2\ninstance_count: 1\n")
         == []
     )
-    assert check(tmp_path, "deployment.yml", "scale_settings: [unclosed\n") == []
+    # A broken YAML gets AML404 (analysis/deployment_yaml.py) and no scale-setting guesswork.
+    broken = check(tmp_path, "deployment.yml", "scale_settings: [unclosed\n")
+    assert [d.code for d in broken] == ["AML404"]
 
 
 def test_hover_shows_the_arithmetic(tmp_path: Path):
