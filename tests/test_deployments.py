@@ -588,3 +588,25 @@ def test_images_azure_ml_adds_the_server_to_need_none_in_the_conda_file(tmp_path
     for conda in (packaged_env, v1_env, preview_env):
         assert project.environment_users(conda) == frozenset({"online-served"}), conda
         assert "AML204" not in codes(analyze_path(conda, project=project))
+
+
+def test_no_build_error_about_the_server_where_azure_ml_adds_its_own(tmp_path):
+    # A 2018 v1 image on Python 3.5: no server release installs there, but none is pip-installed
+    # (Azure ML adds its own), so no AML210 error; the end of life (AML216) still holds.
+    write(tmp_path / "score.py", SCORE)
+    env = write(tmp_path / "myenv.yml", "name: old\ndependencies:\n  - python=3.5.2\n")
+    write(
+        tmp_path / "deploy.py",
+        "from azureml.core.image import ContainerImage\n"
+        "config = ContainerImage.image_configuration(execution_script='score.py', "
+        "runtime='python', conda_file='myenv.yml')\n",
+    )
+    found = codes(analyze_path(env, project=discover_project(tmp_path)))
+    assert "AML210" not in found and "AML216" in found
+    # The same file deployed by a v2 YAML, whose image pip-installs the server: the error stays.
+    write(
+        tmp_path / "deployment.yml",
+        "code_configuration:\n  code: .\n  scoring_script: score.py\n"
+        "environment:\n  conda_file: myenv.yml\n  image: base\ninstance_type: Standard_DS3_v2\n",
+    )
+    assert "AML210" in codes(analyze_path(env, project=discover_project(tmp_path)))

@@ -338,9 +338,30 @@ def test_aml207_fires_on_the_second_entry_across_sections() -> None:
 
 
 def test_aml207_compares_canonical_names_within_one_section() -> None:
-    text = GOOD.replace("scikit-learn==1.4.2", "Scikit_Learn==1.4.2\n      - scikit-learn==1.4.2")
+    text = GOOD.replace("scikit-learn==1.4.2", "Scikit_Learn==1.4.1\n      - scikit-learn==1.4.2")
     diagnostic = one(text, "AML207")
     assert at(diagnostic) == (10, 8)
+
+
+@pytest.mark.parametrize(
+    ("conda", "pip"),
+    [
+        ("numpy", "numpy"),  # pip finds conda's numpy installed and keeps it
+        ("numpy=1.26", "numpy"),
+        ("numpy", "Numpy >=1.20"),  # a bound is a version pip may change: reported
+    ],
+)
+def test_aml207_only_where_two_builds_can_mix(conda: str, pip: str) -> None:
+    text = GOOD.replace("scikit-learn==1.4.2", pip).replace(
+        "  - pip=24.0\n", f"  - pip=24.0\n  - {conda}\n"
+    )
+    expected = 1 if ">=" in pip else 0
+    assert len(only(diagnose(text), "AML207")) == expected
+
+
+def test_aml207_not_on_the_same_spec_spelled_twice() -> None:
+    text = GOOD.replace("scikit-learn==1.4.2", "Scikit_Learn == 1.4.2\n      - scikit-learn==1.4.2")
+    assert only(diagnose(text), "AML207") == []
 
 
 def test_aml207_does_not_fire_on_distinct_packages() -> None:
@@ -355,6 +376,23 @@ def test_aml208_fires_on_a_pinned_server_package() -> None:
     diagnostic = one(text, "AML208")
     assert diagnostic.severity is Severity.WARNING
     assert at(diagnostic) == (9, 8)
+
+
+@pytest.mark.parametrize(
+    ("pin", "fires"),
+    [
+        ("flask>=3.0.0", False),  # server 1.5.1 requires flask~=3.1.0: pip meets both
+        ("flask~=3.1", False),
+        ("flask==2.0.3", True),  # outside ~=3.1.0: the build cannot resolve
+        ("flask<3", True),
+        ("gunicorn>=21.2.0", False),  # a floor where the releases table knows no requirement
+        ("gunicorn==20.1.0", True),  # an exact pin the table cannot vouch for
+    ],
+)
+def test_aml208_only_for_pins_the_server_cannot_live_with(pin: str, fires: bool) -> None:
+    # GOOD pins azureml-inference-server-http==1.5.1 on Python 3.11.
+    text = GOOD.replace("scikit-learn==1.4.2", pin)
+    assert bool(only(diagnose(text), "AML208")) is fires
 
 
 def test_aml208_does_not_fire_on_an_unpinned_server_package() -> None:

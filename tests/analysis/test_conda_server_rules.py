@@ -70,7 +70,7 @@ TRAINING_JOB = yml("""
       - scikit-learn==1.3.2
       - pip:
           - mlflow
-          - scikit-learn==1.3.2
+          - scikit-learn==1.3.0
           - pandas==>2
     """)
 MLFLOW_MODEL = yml("""
@@ -99,7 +99,7 @@ def test_a_notebook_kernel_environment_gets_no_deployment_rule() -> None:
 
 def test_a_training_environment_keeps_the_checks_every_conda_file_supports() -> None:
     codes = [d.code for d in not_deployed(TRAINING_JOB)]
-    assert sorted(codes) == ["AML205", "AML207"]  # `pandas==>2`, scikit-learn twice
+    assert sorted(codes) == ["AML205", "AML207"]  # `pandas==>2`, two scikit-learn pins
 
 
 def test_an_mlflow_models_conda_yaml_is_left_alone_when_nothing_deploys_it() -> None:
@@ -123,7 +123,9 @@ def test_a_batch_environment_gets_no_inference_server_rule() -> None:
     }
     assert found == {("AML216", Severity.WARNING), ("AML212", Severity.ERROR)}
     online = {d.code for d in diagnose(text)}
-    assert {"AML208", "AML211"} <= online
+    assert "AML211" in online
+    # flask==1.0.3 is what that old server requires itself: the pin breaks nothing more.
+    assert "AML208" not in online
 
 
 # --- class 3: AML203 is information ---------------------------------------------------------------

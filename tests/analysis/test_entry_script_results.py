@@ -387,3 +387,32 @@ def test_positions_count_characters_not_bytes(tmp_path: Path) -> None:
     (found,) = only(check(make_project(tmp_path, conda=None), source), "AML109")
     assert position(found) == (4, 13)
     assert found.fixes == ()  # shares its line with other code: no line edit offered
+
+
+def test_get_model_path_with_a_planned_fallback_is_not_reported(tmp_path: Path) -> None:
+    # A held-out project: the lookup is tried, and a model shipped with the code is the fallback.
+    source = dedent("""
+        import os
+
+        from azureml.core.model import Model
+        from azureml.exceptions import ModelNotFoundException
+
+        model = None
+
+
+        def init():
+            global model
+            try:
+                path = Model.get_model_path(os.environ["MODEL_NAME"])
+            except ModelNotFoundException:
+                path = os.path.join(os.path.dirname(__file__), "outputs", "model.pkl")
+            model = path
+
+
+        def run(raw_data):
+            return {"model": model}
+        """)
+    project = make_project(tmp_path, conda=CONDA + "      - azureml-core\n")
+    assert only(check(project, source), "AML112") == []
+    unguarded = source.replace("ModelNotFoundException:", "KeyError:")
+    assert len(only(check(project, unguarded), "AML112")) == 1

@@ -7,6 +7,7 @@ model's positions, so the user's comments, order and indentation survive untouch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from amldebug.analysis import conda_server_rules, pip_stdlib
@@ -235,7 +236,9 @@ DUPLICATE = Rule(
 When conda and pip both install a package, pip overwrites conda's files without telling conda,
 and the environment ends up with a mix of both builds (typical: numpy or scipy import errors about
 missing symbols at `init()`). Twice in one section, the installer picks one of the two specs and
-the other is silently ignored or the resolution fails.
+the other is silently ignored or the resolution fails. Not reported when the package is
+installed once all the same: the same spec twice, or a pip entry without a version (pip finds
+conda's copy already installed and keeps it).
 """,
     fix="Keep one entry, preferably in the conda section for compiled packages.",
     example="""
@@ -265,7 +268,9 @@ SERVER_MANAGED_PINNED = Rule(
 own either conflicts with it (pip: `ResolutionImpossible`, the image build fails) or forces a
 version the server does not work with, which breaks the server at start rather than your code
 (for Flask 2 with an old server: `TypeError: register() takes 3 positional arguments but 4 were
-given`).
+given`). Not reported when the pin leaves room for what the server release pip picks requires
+(`flask>=3.0` with server 1.5.1's `flask~=3.1.0`, read from the releases' metadata), nor for a
+floor alone (`gunicorn>=21`) where that metadata holds no requirement.
 """,
     fix="Remove the entry, or remove its version and let the inference server choose.",
     example="""
@@ -464,7 +469,9 @@ def _entry_diagnostics(environment: CondaEnvironment) -> list[Diagnostic]:
             )
             continue
         if dependency.name in SERVER_MANAGED:
-            if spec.constrained:
+            if spec.constrained and not conda_server_rules.pin_fits_the_server(
+                environment, dependency
+            ):
                 diagnostics.append(
                     Diagnostic(
                         SERVER_MANAGED_PINNED.code,
@@ -500,7 +507,7 @@ def _duplicates(environment: CondaEnvironment) -> list[Diagnostic]:
         if dependency.is_option:
             continue
         earlier = first.setdefault(dependency.name, dependency)
-        if earlier is dependency:
+        if earlier is dependency or _harmless_duplicate(earlier, dependency):
             continue
         where = (
             f"twice in the {dependency.section} section"
@@ -517,6 +524,25 @@ def _duplicates(environment: CondaEnvironment) -> list[Diagnostic]:
             )
         )
     return diagnostics
+
+
+def _harmless_duplicate(first: CondaDependency, second: CondaDependency) -> bool:
+    """Listed twice but installed once: the same spec twice, or a pip entry without a version
+    (pip finds conda's copy already installed and leaves it: no mix of two builds)."""
+    if _spelled_alike(first.raw) == _spelled_alike(second.raw):
+        return True
+    if first.section == second.section:
+        return False
+    pip_entry = first if first.section == "pip" else second
+    try:
+        return not parse_spec(pip_entry).constrained
+    except InvalidSpec:
+        return False
+
+
+def _spelled_alike(raw: str) -> str:
+    # `Scikit_Learn == 1.4.2` and `scikit-learn==1.4.2` are one spec (PEP 503 names).
+    return re.sub(r"[-_.]+", "-", "".join(raw.split()).lower())
 
 
 def _ptvsd(environment: CondaEnvironment, lines: list[str], newline: str) -> list[Diagnostic]:

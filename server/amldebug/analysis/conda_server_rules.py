@@ -400,3 +400,38 @@ def _flask_2_with_old_server(environment: CondaEnvironment) -> list[Diagnostic]:
         for flask in environment.find("flask")
         if version_bounds(flask).all_at_least(Version("2"))
     ]
+
+
+def pin_fits_the_server(environment: CondaEnvironment, dependency: CondaDependency) -> bool:
+    """Whether pip can meet both this pin of a package the server manages (`flask>=3.0`) and
+    what the server release pip picks requires of it (`flask~=3.1.0`): then the pin breaks
+    nothing and AML208 would be noise. A floor alone (`gunicorn>=21`) fits where the releases
+    table does not constrain the package; anything uncertain does not fit."""
+    wanted = specifier_of(dependency)
+    choice = server_choice(environment)
+    if wanted is None or choice is None:
+        return False
+    pythons = [d for d in environment.conda_entries() if d.name == "python"]
+    minors = [minor for python in pythons for minor in python_minors(python)]
+    stacks = installable(choice, minors[-1] if minors else None)
+    if not stacks:
+        return False
+    required = stacks[0].requires(dependency.name)
+    if not required:
+        return all(spec.operator in (">=", ">") for spec in wanted)
+    return all(_overlap(wanted, other) for other in required)
+
+
+def _overlap(first: SpecifierSet, second: SpecifierSet) -> bool:
+    """Some version meets both: tried at each version either names and just above it."""
+    candidates = set()
+    for spec in (*first, *second):
+        try:
+            version = Version(spec.version.rstrip(".*"))
+        except ValueError:
+            return False
+        release = list(version.release)
+        candidates.add(version)
+        candidates.add(Version(".".join(map(str, [*release[:-1], release[-1] + 1]))))
+        candidates.add(Version(".".join(map(str, [*release, 1]))))
+    return any(first.contains(c, prereleases=False) and second.contains(c) for c in candidates)

@@ -29,8 +29,9 @@ DEPLOYMENT_RULES = frozenset(
 )
 # Rules about the Azure ML inference server: only where one serves the deployment (online).
 ONLINE_RULES = frozenset({"AML204", "AML208", "AML210", "AML211"})
-# Rules about the server missing from the environment: not where Azure ML adds it to the image.
-SERVER_IN_ENVIRONMENT_RULES = frozenset({"AML204"})
+# Rules about the server the environment installs (missing, or no release of it installs on this
+# Python): not where Azure ML adds its own server to the image (model packages, v1 images).
+SERVER_IN_ENVIRONMENT_RULES = frozenset({"AML204", "AML210"})
 
 
 # Entry-script rules (the AML1xx family) that hold for a batch driver (batch endpoints,

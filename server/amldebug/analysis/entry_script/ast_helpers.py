@@ -64,6 +64,12 @@ def is_type_checking(test: ast.expr) -> bool:
 
 
 def catches_import_error(handlers: list[ast.ExceptHandler]) -> bool:
+    return catches(handlers, IMPORT_ERRORS)
+
+
+def catches(handlers: list[ast.ExceptHandler], names: set[str] | frozenset[str]) -> bool:
+    """Whether one of the handlers catches an exception named in `names` (a bare `except:`
+    catches all)."""
     for handler in handlers:
         if handler.type is None:
             return True
@@ -76,7 +82,7 @@ def catches_import_error(handlers: list[ast.ExceptHandler]) -> bool:
                 if isinstance(kind, ast.Attribute)
                 else ""
             )
-            if name in IMPORT_ERRORS:
+            if name in names:
                 return True
     return False
 

@@ -223,7 +223,8 @@ GET_MODEL_PATH = Rule(
         "`Model.get_model_path()` needs `azureml-core` in the image and a model registered under "
         "that name; it raises `ModelNotFoundException` (CrashLoopBackOff in `init()`) when the "
         "model was deployed under another name or version. `AZUREML_MODEL_DIR` works with v1 and "
-        "v2 deployments and locally."
+        "v2 deployments and locally. A call inside a `try:` whose handler catches "
+        "`ModelNotFoundException` has a fallback its author planned, and is not reported."
     ),
     fix='Use `os.path.join(os.environ["AZUREML_MODEL_DIR"], "<file>")`.',
     example=(

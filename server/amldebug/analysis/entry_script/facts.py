@@ -24,6 +24,7 @@ from typing import NamedTuple
 from amldebug.analysis.entry_script.ast_helpers import (
     all_arguments,
     any_between,
+    catches,
     catches_import_error,
     is_main_guard,
     is_type_checking,
@@ -58,6 +59,8 @@ INTERESTING_WORDS = (
     "__file__",
     *(suffix + quote for suffix in MODEL_SUFFIXES for quote in "'\""),
 )
+# What `Model.get_model_path` raises when no registered model has the name.
+MODEL_LOOKUP_ERRORS = frozenset({"ModelNotFoundException", "WebserviceException"})
 # Errors the compiler raises but ast.parse accepts.
 FUNCTION_ONLY_STATEMENTS: dict[type, str] = {
     ast.Return: "'return' outside function",
@@ -72,6 +75,8 @@ class Where(NamedTuple):
     type_only: bool = False  # under `if TYPE_CHECKING:`
     except_names: tuple[str, ...] = ()  # names bound by enclosing `except ... as e` (in run())
     hot: bool = False  # a function other than init()/run() with interesting lines in it
+    # In a `try:` whose handler catches ModelNotFoundException: a model lookup with a fallback.
+    model_lookup_guarded: bool = False
 
 
 @dataclass
@@ -218,8 +223,13 @@ def walk_statements(
                 if scope == "run" and handler.name:
                     facts.run_locals.add(handler.name)
                 push(handler.body, where._replace(except_names=names))
-            optional = where.optional_import or catches_import_error(statement.handlers)  # type: ignore[attr-defined]
-            push(statement.body, where._replace(optional_import=optional))  # type: ignore[attr-defined]
+            handlers = statement.handlers  # type: ignore[attr-defined]
+            optional = where.optional_import or catches_import_error(handlers)
+            guarded = where.model_lookup_guarded or catches(handlers, MODEL_LOOKUP_ERRORS)
+            push(
+                statement.body,  # type: ignore[attr-defined]
+                where._replace(optional_import=optional, model_lookup_guarded=guarded),
+            )
         elif kind is ast.Match:
             for case in reversed(statement.cases):  # type: ignore[attr-defined]
                 push(case.body, where)

@@ -42,6 +42,7 @@ def model_call(report: Report, call: ast.Call, name: str, where: Where) -> None:
         and len(parts) > 1
         and parts[-2].endswith("Model")
         and server_runs(report, where, call)
+        and not where.model_lookup_guarded  # a lookup with a fallback the author planned
     ):
         get_model_path(report, call)
     if (
