@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,49 +41,19 @@ if str(Path(__file__).resolve().parents[2]) not in sys.path:  # `pytest` run fro
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.support.dap_client import DapClient
 from tests.support.docker_engine import BASE_IMAGE, engine_or_skip
+from tests.support.registry import local_registry
+from tests.support.working_project import WORKING, copy_project, free_port, line_of, score
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-WORKING = REPO / "examples" / "working-project"
 RUN_ID = uuid.uuid4().hex[:8]
 EXPECTED = {"predictions": [14.0, 17.75]}
 
 
-def _engine_or_skip() -> DockerEngine:
-    engine = engine_or_skip()
-    return engine
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def copy_project(tmp_path: Path, name: str = "project") -> Path:
-    target = tmp_path / name
-    shutil.copytree(WORKING, target, ignore=shutil.ignore_patterns(".vscode", "__pycache__"))
-    return target
-
-
-def score(port: int, body: bytes | None = None, timeout: float = 30) -> Any:
-    data = body if body is not None else (WORKING / "sample-request.json").read_bytes()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/score", data=data, headers={"Content-Type": "application/json"}
-    )
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(request, timeout=timeout) as response:
-        return json.loads(response.read())
-
-
-def line_of(path: Path, text: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
-
-
 @pytest.fixture(scope="module")
 def engine() -> Iterator[DockerEngine]:
-    engine = _engine_or_skip()
+    engine = engine_or_skip()
     yield engine
     for container in engine.containers_with_label(f"amldebug.test-run={RUN_ID}"):
         container.remove(force=True)
@@ -448,36 +417,8 @@ def test_auto_runtime_without_an_engine_runs_a_local_process_and_says_why(
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[str]:
-    """Debian's docker-registry (the CNCF distribution registry) serving on 127.0.0.1."""
-    binary = shutil.which("docker-registry")
-    if binary is None:
-        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
-    address = f"127.0.0.1:{free_port()}"
-    config = tmp_path / "registry.yml"
-    config.write_text(
-        "version: 0.1\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {tmp_path / 'registry'}\n"
-        f"http:\n  addr: {address}\n"
-    )
-    log = (tmp_path / "registry.log").open("wb")
-    process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log)
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            opener.open(f"http://{address}/v2/", timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail(
-                    f"the registry did not start: {(tmp_path / 'registry.log').read_text()}"
-                )
-            time.sleep(0.1)
-    yield address
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    with local_registry(tmp_path) as address:
+        yield address
 
 
 def test_pull_from_a_registry_then_run_injects_the_debugger_into_a_foreign_image(
