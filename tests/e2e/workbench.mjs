@@ -264,11 +264,30 @@ export class Workbench {
                 await input.waitFor({ state: 'visible', timeout: 10_000 });
                 await input.fill(relativePath);
                 // The row whose label is exactly the file's name (not score.cpython-311.pyc).
-                const row = page
+                let row = page
                     .locator('.quick-input-widget .monaco-list-row')
                     .filter({ has: page.locator('.label-name', { hasText: exactName }) })
                     .first();
                 await row.waitFor({ state: 'visible', timeout: 15_000 });
+                // Two files of one name in a multi-root workspace (a/deploy/score.py and
+                // b/deploy/score.py): the recently opened one heads the list before the file
+                // results arrive, so wait for the row whose description names this file's folder
+                // ("score.py b • deploy, file results").
+                const folders = path.dirname(relativePath).split('/').filter(Boolean);
+                if (folders.length >= 2) {
+                    const where = `${name} ${folders.at(-2)} • ${folders.at(-1)}`;
+                    const precise = page
+                        .locator(`.quick-input-widget .monaco-list-row[aria-label^="${where}"]`)
+                        .first();
+                    if (
+                        await precise
+                            .waitFor({ state: 'visible', timeout: 5_000 })
+                            .then(() => true)
+                            .catch(() => false)
+                    ) {
+                        row = precise;
+                    }
+                }
                 // Click the row that names the file: Enter could take a recently opened file that
                 // heads the list before the filter applies.
                 await row.click();

@@ -213,3 +213,17 @@ def test_nested_workspace_folders_take_the_inner_folder_s_settings():
     assert settings.for_path(inner / "score.py").conda_file == "i.yml"
     assert settings.for_path(outer / "score.py").conda_file == "o.yml"
     assert settings.folder_of(inner / "score.py") == inner
+
+
+async def test_the_second_folder_s_document_is_checked_against_its_own_setting(
+    two_folder_client: LanguageClient, folders: tuple[Path, Path]
+):
+    # As the e2e fixture: folder b's other.yml lacks numpy too, so b must say "other.yml".
+    a, b = folders
+    (b / "deploy" / "other.yml").write_text(WITHOUT_NUMPY)
+    a_uri = open_document(two_folder_client, a / "deploy" / "score.py", SCORE)
+    await wait_for_publish(two_folder_client, a_uri, where=_numpy_missing)
+    b_uri = open_document(two_folder_client, b / "deploy" / "score.py", SCORE)
+    published = await wait_for_publish(two_folder_client, b_uri, where=_numpy_missing)
+    (numpy,) = [d for d in published.diagnostics if d.code == "AML116"]
+    assert "other.yml" in numpy.message
