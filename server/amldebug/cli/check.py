@@ -250,14 +250,15 @@ def collect_targets(
     projects: dict[tuple[Path, bool], Project] = {}
     indexes: dict[Path, DeploymentIndex] = {}
 
+    def index_of(top: Path) -> DeploymentIndex:
+        if top not in indexes:
+            indexes[top] = scan_deployments(top)
+        return indexes[top]
+
     def project_for(start: Path, top: Path | None = None) -> Project:
         key = (start, start.is_dir())
         if key not in projects:
-            index = None
-            if top is not None:
-                if top not in indexes:
-                    indexes[top] = scan_deployments(top)
-                index = indexes[top]
+            index = index_of(top) if top is not None else None
             projects[key] = discover_project(
                 start, entry_script=entry_script, conda_file=conda_file, index=index
             )
@@ -276,8 +277,7 @@ def collect_targets(
             add(start, project_for(start))
             continue
         top = canonical_path(start)
-        project_for(start, start)  # scans the tree once; its walk is reused below
-        index = indexes[start]
+        index = index_of(start)  # one scan of the tree; its walk is reused below
         unreadable = list(index.unreadable)
         for folder, names in index.tree or walk_project_tree(start, unreadable):
             project = project_for(folder, start)
@@ -341,7 +341,7 @@ def analyse_targets(
     diagnostics: list[Diagnostic] = []
     for target in targets:
         if target.unreadable is not None:
-            diagnostics.extend(_unreadable_folder(target.path, target.unreadable, selection))
+            diagnostics.extend(_unreadable(target.path, target.unreadable, selection, folder=True))
             continue
         snapshot = snapshots[canonical_path(target.path)]
         if snapshot.data is None:
@@ -367,17 +367,16 @@ def analyse_targets(
     return diagnostics, snapshots
 
 
-def _unreadable(path: Path, reason: str, selection: RuleSelection) -> list[Diagnostic]:
+def _unreadable(
+    path: Path, reason: str, selection: RuleSelection, *, folder: bool = False
+) -> list[Diagnostic]:
     if not selection.enabled(NOT_TEXT.code):
         return []
-    message = f"{path.name} could not be read ({reason}); it was not analysed."
-    return [Diagnostic(NOT_TEXT.code, NOT_TEXT.severity, message, Range.of(0, 0), path)]
-
-
-def _unreadable_folder(path: Path, reason: str, selection: RuleSelection) -> list[Diagnostic]:
-    if not selection.enabled(NOT_TEXT.code):
-        return []
-    message = f"The folder {path.name}/ could not be read ({reason}); its files were not analysed."
+    message = (
+        f"The folder {path.name}/ could not be read ({reason}); its files were not analysed."
+        if folder
+        else f"{path.name} could not be read ({reason}); it was not analysed."
+    )
     return [Diagnostic(NOT_TEXT.code, NOT_TEXT.severity, message, Range.of(0, 0), path)]
 
 
