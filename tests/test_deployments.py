@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
+
+from tests.support.project_tree import SCORE, codes, write
 
 from amldebug.analysis import analyze_document, analyze_path
 from amldebug.cli.main import main
 from amldebug.deployments import scan_deployments
 from amldebug.project import FileKind, classify_file, discover_project
 
-SCORE = (
-    "import json\nimport os\n\n\ndef init():\n    global model\n    model = None\n\n\n"
-    "def run(raw_data):\n    return json.loads(raw_data)\n"
-)
 BATCH_DRIVER = (
     "import os\n\n\ndef init():\n    pass\n\n\ndef run(mini_batch):\n"
     "    return [os.path.basename(path) for path in mini_batch]\n"
@@ -28,16 +25,6 @@ SERVED_ENV = (
 KERNEL_ENV = (
     "name: notebook-kernel\ndependencies:\n  - python=3.10\n  - pip\n  - pip:\n      - numpy\n"
 )
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def codes(diagnostics) -> set[str]:
-    return {d.code for d in diagnostics}
 
 
 def test_v2_yaml_in_a_subfolder_pairs_a_script_in_another_folder(tmp_path):

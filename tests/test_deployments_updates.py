@@ -4,18 +4,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+
+from tests.support.project_tree import write
 
 from amldebug.deployments import scan_deployments
 
 SCORE = "def init():\n    pass\n\n\ndef run(raw_data):\n    return raw_data\n"
 ENV = "name: served\ndependencies:\n  - python=3.10\n  - pip\n  - pip:\n      - numpy\n"
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_replacing_the_code_configuration_deploys_the_new_script_with_the_same_environment(

@@ -3,29 +3,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from tests.support.project_tree import SCORE, codes, write
 
 from amldebug.analysis import analyze_path
 from amldebug.project import discover_project
 
-SCORE = (
-    "import json\nimport os\n\n\ndef init():\n    global model\n    model = None\n\n\n"
-    "def run(raw_data):\n    return json.loads(raw_data)\n"
-)
 # No inference server: an error for an online deployment that pip-installs one.
 KERNEL_ENV = (
     "name: notebook-kernel\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n      - numpy\n"
 )
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def codes(diagnostics) -> set[str]:
-    return {d.code for d in diagnostics}
 
 
 def test_images_azure_ml_adds_the_server_to_need_none_in_the_conda_file(tmp_path):

@@ -4,9 +4,9 @@ regular file) and AML404 (the YAML does not parse)."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
+from tests.support.project_tree import codes, write
 
 from amldebug.analysis import analyze_path
 from amldebug.deployments import scan_deployments
@@ -17,16 +17,6 @@ SERVED_ENV = (
     "      - azureml-inference-server-http==1.5.1\n"
 )
 SCORE = "def init():\n    pass\n\n\ndef run(data):\n    return data\n"
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def codes(diagnostics) -> set[str]:
-    return {d.code for d in diagnostics}
 
 
 def test_missing_named_files_are_reported_with_the_near_match(tmp_path):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.support.project_tree import write
+
 from amldebug.analysis import analyze_document
 from amldebug.analysis.environment_resolution import UvRun
 from amldebug.analysis.uv_resolver import _REMEMBERED, resolve_conda_text
@@ -21,12 +23,6 @@ def environment(*pip: str, conda: tuple[str, ...] = ("python=3.10", "pip")) -> s
     lines += ["  - pip:", "      - azureml-inference-server-http==1.5.1"]
     lines += [f"      - {entry}" for entry in pip]
     return "\n".join(lines) + "\n"
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def aml116(root: Path, imports: str, conda_text: str) -> list[Diagnostic]:

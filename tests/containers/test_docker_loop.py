@@ -24,6 +24,7 @@ import pytest
 from amldebug.cli.main import main
 from amldebug.containers.build import BuildFailed, build_debug_image, build_options_from_environment
 from amldebug.containers.docker_engine import DockerEngine
+from amldebug.containers.ports import free_port
 from amldebug.containers.run import (
     RunOptions,
     commit_container,
@@ -42,7 +43,7 @@ if str(Path(__file__).resolve().parents[2]) not in sys.path:  # `pytest` run fro
 from tests.support.dap_client import DapClient
 from tests.support.docker_engine import BASE_IMAGE, engine_or_skip
 from tests.support.registry import local_registry
-from tests.support.working_project import WORKING, copy_project, free_port, line_of, score
+from tests.support.working_project import WORKING, copy_project, line_of, score
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

@@ -4,7 +4,6 @@ tests against a real registry (`apt-get install docker-registry`; skipped withou
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -14,11 +13,7 @@ from pathlib import Path
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from amldebug.containers.ports import free_port
 
 
 @contextmanager
@@ -27,7 +22,7 @@ def local_registry(folder: Path) -> Iterator[str]:
     binary = shutil.which("docker-registry")
     if binary is None:
         pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     config = folder / "registry.yml"
     config.write_text(
         "version: 0.1\n"

@@ -1,22 +1,15 @@
-"""The bundled working example as the Docker tests use it: a copy per test, a free port, a
-scoring request with its sample, and the line of a text in a file."""
+"""The bundled working example as the Docker tests use it: a copy per test, a scoring request
+with its sample, and the line of a text in a file."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import socket
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 WORKING = Path(__file__).resolve().parents[2] / "examples" / "working-project"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def copy_project(tmp_path: Path, name: str = "project") -> Path:
